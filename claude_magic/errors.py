@@ -20,7 +20,3 @@ class ClaudeError(UsageError):
 
 class ContextError(ClaudeError):
     """An object, file or URL named in a prompt that cannot be sent."""
-
-
-class FixtureMissError(ClaudeError):
-    """A request with no recording, in strict replay."""
