@@ -1,0 +1,116 @@
+"""Prices and usage -> dollars.
+
+One table of list prices per million tokens, with its source and date, matched by model-id prefix.
+Users add or override prices through `%config ClaudeMagics.prices`. A model with no price costs
+`None` ("cost n/a" on screen), never an exception.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from .models import longest_prefix
+
+PRICES_SOURCE = "Anthropic pricing (docs.anthropic.com, claude-api guide), checked 2026-11-24"
+
+# Cache writes cost a multiple of the input price that depends on how long the entry lives;
+# cache reads cost a tenth of it.
+CACHE_WRITE_5M = 1.25
+CACHE_WRITE_1H = 2.0
+CACHE_READ = 0.1
+
+
+@dataclass(frozen=True)
+class Price:
+    """US dollars per million tokens."""
+
+    input: float
+    output: float
+
+
+PRICES: dict[str, Price] = {
+    "claude-opus-4-6": Price(5.0, 25.0),
+    "claude-opus-4-5": Price(5.0, 25.0),
+    "claude-opus-4-1": Price(15.0, 75.0),
+    "claude-opus-4": Price(15.0, 75.0),
+    "claude-sonnet-4-6": Price(3.0, 15.0),
+    "claude-sonnet-4-5": Price(3.0, 15.0),
+    "claude-sonnet-4": Price(3.0, 15.0),
+    "claude-haiku-4-5": Price(1.0, 5.0),
+    "claude-3-5-haiku": Price(0.8, 4.0),
+    "claude-3-haiku": Price(0.25, 1.25),
+}
+
+
+@dataclass(frozen=True)
+class Usage:
+    """The token counts of one reply, flattened from the SDK's `Usage`."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_5m_tokens: int = 0
+    cache_write_1h_tokens: int = 0
+
+    @property
+    def cache_write_tokens(self) -> int:
+        return self.cache_write_5m_tokens + self.cache_write_1h_tokens
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(*(a + b for a, b in zip(self._counts(), other._counts())))
+
+    def _counts(self) -> tuple[int, ...]:
+        return (
+            self.input_tokens,
+            self.output_tokens,
+            self.cache_read_tokens,
+            self.cache_write_5m_tokens,
+            self.cache_write_1h_tokens,
+        )
+
+
+def usage_from_api(usage: Any, cache_ttl: str = "5m") -> Usage:
+    """Flatten the SDK's usage object; cache writes not split by TTL count at `cache_ttl`'s rate."""
+    written = usage.cache_creation_input_tokens or 0
+    split = getattr(usage, "cache_creation", None)
+    if split is not None:
+        five = split.ephemeral_5m_input_tokens or 0
+        hour = split.ephemeral_1h_input_tokens or 0
+    else:
+        five, hour = (0, written) if cache_ttl == "1h" else (written, 0)
+    return Usage(
+        input_tokens=usage.input_tokens or 0,
+        output_tokens=usage.output_tokens or 0,
+        cache_read_tokens=usage.cache_read_input_tokens or 0,
+        cache_write_5m_tokens=five,
+        cache_write_1h_tokens=hour,
+    )
+
+
+def price_for(model: str, extra: Mapping[str, Mapping[str, float]] | None = None) -> Price | None:
+    """The price of `model`: user-configured prices first, then the built-in table."""
+    table: dict[str, Price] = dict(PRICES)
+    for name, price in (extra or {}).items():
+        table[name] = Price(float(price["input"]), float(price["output"]))
+    key = longest_prefix(model, table)
+    return table[key] if key else None
+
+
+def cost(usage: Usage, price: Price | None) -> float | None:
+    if price is None:
+        return None
+    input_rate = price.input / 1e6
+    return (
+        usage.input_tokens * input_rate
+        + usage.cache_write_5m_tokens * input_rate * CACHE_WRITE_5M
+        + usage.cache_write_1h_tokens * input_rate * CACHE_WRITE_1H
+        + usage.cache_read_tokens * input_rate * CACHE_READ
+        + usage.output_tokens * price.output / 1e6
+    )
+
+
+def format_cost(dollars: float | None) -> str:
+    if dollars is None:
+        return "cost n/a"
+    return f"${dollars:.4f}" if dollars < 1 else f"${dollars:,.2f}"
