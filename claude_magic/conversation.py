@@ -1,0 +1,128 @@
+"""Conversations and their invariants.
+
+A `Conversation` is the history the API sees: alternating user and assistant messages, starting with
+a user turn. It changes in exactly one place, `commit`, which takes a whole exchange (the user
+message and the complete reply) at once; a turn that fails anywhere before that (an API error, a
+dropped stream, an interrupt) leaves the history as it was, because nothing was appended yet.
+`Conversations` holds the kernel's default conversation and any named ones.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from .errors import ClaudeError
+from .pricing import Usage
+
+DEFAULT_CHAT = "default"
+
+Block = dict[str, Any]
+Message = dict[str, Any]
+
+
+class InvariantError(ValueError):
+    """A history that the API would reject; raised before anything is sent."""
+
+
+@dataclass
+class Conversation:
+    name: str = DEFAULT_CHAT
+    system: str | None = None
+    usage: Usage = field(default_factory=Usage)
+    cost: float = 0.0
+    cost_known: bool = True
+    _messages: list[Message] = field(default_factory=list)
+
+    @property
+    def messages(self) -> list[Message]:
+        """A copy of the history: callers may not change it behind `commit`'s back."""
+        return copy.deepcopy(self._messages)
+
+    @property
+    def turns(self) -> int:
+        return len(self._messages) // 2
+
+    def request_messages(self, user: Message) -> list[Message]:
+        """The history plus the new user message, checked, without changing the history."""
+        messages = [*self._messages, user]
+        check_messages(messages)
+        return messages
+
+    def commit(self, user: Message, assistant: Message, usage: Usage, cost: float | None) -> None:
+        """Append one complete exchange, or nothing at all if it would break an invariant."""
+        check_messages([*self._messages, user, assistant])
+        self._messages += [copy.deepcopy(user), copy.deepcopy(assistant)]
+        self.usage = self.usage + usage
+        self.cost += cost or 0.0
+        self.cost_known = self.cost_known and cost is not None
+
+
+def user_message(blocks: Iterable[Block]) -> Message:
+    """A user message from content blocks: adjacent text merged, empty text dropped."""
+    content = merge_text(blocks)
+    if not content:
+        raise ClaudeError("Nothing to send: the cell is empty. Write a prompt under %%claude.")
+    return {"role": "user", "content": content}
+
+
+def assistant_message(blocks: Iterable[Block]) -> Message | None:
+    """The reply as the API wants it back: every block as received (thinking and compaction
+    blocks keep their signatures), minus empty text, which the API rejects. None if nothing is left."""
+    content = [block for block in blocks if not _is_empty_text(block)]
+    return {"role": "assistant", "content": content} if content else None
+
+
+def merge_text(blocks: Iterable[Block]) -> list[Block]:
+    merged: list[Block] = []
+    for block in blocks:
+        if _is_empty_text(block):
+            continue
+        if block["type"] == "text" and merged and _is_plain_text(merged[-1]) and _is_plain_text(block):
+            merged[-1] = {"type": "text", "text": merged[-1]["text"] + block["text"]}
+        else:
+            merged.append(block)
+    return merged
+
+
+def check_messages(messages: list[Message]) -> None:
+    """Raise InvariantError unless `messages` is a history the API accepts for shape."""
+    if not messages:
+        raise InvariantError("a request needs at least one message")
+    for index, message in enumerate(messages):
+        expected = "user" if index % 2 == 0 else "assistant"
+        if message.get("role") != expected:
+            raise InvariantError(f"messages[{index}] should be a {expected} turn")
+        content = message.get("content")
+        if not content or (isinstance(content, str) and not content.strip()):
+            raise InvariantError(f"messages[{index}] is empty")
+        if isinstance(content, list) and any(_is_empty_text(block) for block in content):
+            raise InvariantError(f"messages[{index}] has an empty text block")
+
+
+def _is_empty_text(block: Block) -> bool:
+    return block.get("type") == "text" and not str(block.get("text", "")).strip()
+
+
+def _is_plain_text(block: Block) -> bool:
+    return block.get("type") == "text" and set(block) == {"type", "text"}
+
+
+class Conversations:
+    """The kernel's conversations by name; `--new` replaces one with a fresh one."""
+
+    def __init__(self) -> None:
+        self._chats: dict[str, Conversation] = {}
+
+    def get(self, name: str = DEFAULT_CHAT) -> Conversation:
+        if name not in self._chats:
+            self._chats[name] = Conversation(name=name)
+        return self._chats[name]
+
+    def new(self, name: str = DEFAULT_CHAT) -> Conversation:
+        self._chats[name] = Conversation(name=name)
+        return self._chats[name]
+
+    def __iter__(self):
+        return iter(self._chats.values())
