@@ -20,3 +20,57 @@ class ClaudeError(UsageError):
 
 class ContextError(ClaudeError):
     """An object, file or URL named in a prompt that cannot be sent."""
+
+
+def api_error_message(error: BaseException, *, model: str = "", key_env: str = "ANTHROPIC_API_KEY") -> str:
+    """One line saying what went wrong with a call and what to do about it."""
+    import anthropic
+    import httpx2
+
+    from .client import IncompleteStream
+    from .replay import ReplayMiss
+
+    detail = _api_detail(error)
+    if isinstance(error, ReplayMiss):
+        return str(error)
+    if isinstance(error, (IncompleteStream, httpx2.TransportError)):
+        return "The connection dropped mid-answer; nothing was added to the conversation. Re-run the cell."
+    if isinstance(error, anthropic.AuthenticationError):
+        return f"The API rejected the key (401): check {key_env}, or run %claude_key to enter another."
+    if isinstance(error, anthropic.PermissionDeniedError):
+        return f"This key may not do that (403): {detail}"
+    if isinstance(error, anthropic.NotFoundError):
+        return f"Not found (404): is {model!r} a model id? Try -m opus, sonnet or haiku. {detail}".rstrip()
+    if isinstance(error, anthropic.RateLimitError):
+        wait = error.response.headers.get("retry-after")
+        when = f"in {wait} s" if wait else "in a minute"
+        return f"Rate limited (429) after the retries ran out: re-run {when}, or raise ClaudeMagics.max_retries."
+    if isinstance(error, anthropic.APIStatusError) and error.status_code == 529 or _event_type(error) == "overloaded_error":
+        return "Claude is overloaded (529) after the retries ran out: re-run in a minute, or try -m sonnet."
+    if isinstance(error, anthropic.BadRequestError):
+        return f"The API refused the request (400): {detail}"
+    if isinstance(error, anthropic.APIStatusError):
+        return f"API error ({error.status_code}): {detail} Re-run the cell; nothing was added to the conversation."
+    if isinstance(error, anthropic.APITimeoutError):
+        return "The request timed out: re-run, or raise ClaudeMagics.timeout."
+    if isinstance(error, anthropic.APIConnectionError):
+        return "Could not reach the API: check the network (and ANTHROPIC_BASE_URL if you set it)."
+    return f"{type(error).__name__}: {detail}"
+
+
+def _api_detail(error: BaseException) -> str:
+    message = getattr(error, "message", None) or str(error)
+    body = getattr(error, "body", None)
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        message = body["error"].get("message") or message
+    return one_line(str(message), 200)
+
+
+def _event_type(error: BaseException) -> str | None:
+    body = getattr(error, "body", None)
+    return body.get("error", {}).get("type") if isinstance(body, dict) else None
+
+
+def one_line(text: str, limit: int = 200) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -114,3 +114,13 @@ def format_cost(dollars: float | None) -> str:
     if dollars is None:
         return "cost n/a"
     return f"${dollars:.4f}" if dollars < 1 else f"${dollars:,.2f}"
+
+
+def footer(model: str, usage: Usage, turn_cost: float | None, chat_cost: float, chat_cost_known: bool) -> str:
+    """The one line under an answer: tokens, this turn's cost and the conversation's so far."""
+    chat = format_cost(chat_cost) if chat_cost_known else format_cost(None)
+    return (
+        f"{model} · {usage.input_tokens:,} in · {usage.output_tokens:,} out · "
+        f"cache {usage.cache_read_tokens:,} read / {usage.cache_write_tokens:,} written · "
+        f"{format_cost(turn_cost)} · chat {chat}"
+    )

@@ -1,0 +1,51 @@
+"""Splitting a `%claude` line into its options and the prompt that follows them.
+
+The prompt of a line magic is free text: it may hold quotes, dashes and braces that a shell-style
+parser would mangle. So the options are read from the front of the line only, as far as they go,
+and the prompt is the rest of the line exactly as typed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from typing import Callable
+
+# A token is a run of quoted strings and other non-space characters; a lone quote that never closes
+# is taken as an ordinary character, since it can only belong to the prompt.
+_TOKEN = re.compile(r"""(?:"[^"]*"|'[^']*'|[^\s"']|["'])+""")
+
+
+def split_line(line: str, parser: argparse.ArgumentParser, is_name: Callable[[str], bool]) -> tuple[str, str]:
+    """Return (the option part of `line`, the prompt part).
+
+    An option taking any number of values (`-w df s`) takes the tokens that name variables
+    (`is_name`), so `%claude -w df what is this` attaches `df` and asks "what is this".
+    """
+    tokens = list(_TOKEN.finditer(line))
+    index = 0
+    while index < len(tokens) and tokens[index].group().startswith("-"):
+        if tokens[index].group() == "--":
+            return line[: tokens[index].start()], line[tokens[index].end():].strip()
+        token = tokens[index].group()
+        action = None if "=" in token else _action(parser, token)
+        index += 1 + _values_taken(action, [t.group() for t in tokens[index + 1:]], is_name)
+    end = tokens[index].start() if index < len(tokens) else len(line)
+    return line[:end], line[end:].strip()
+
+
+def _action(parser: argparse.ArgumentParser, token: str) -> argparse.Action | None:
+    return parser._option_string_actions.get(token)  # argparse keeps no public lookup by flag
+
+
+def _values_taken(action: argparse.Action | None, rest: list[str], is_name: Callable[[str], bool]) -> int:
+    if action is None or action.nargs == 0:
+        return 0
+    if action.nargs in ("+", "*"):
+        count = 0
+        while count < len(rest) and is_name(rest[count]):
+            count += 1
+        return count
+    if action.nargs in (None, "?"):
+        return 1 if rest and not rest[0].startswith("-") else 0
+    return int(action.nargs)

@@ -1,0 +1,76 @@
+"""The reply object a turn hands back (`-o NAME`), and the code blocks in an answer (`--code`)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from .pricing import Usage, format_cost
+
+# A fence opens with 3+ backticks or tildes and closes with at least as many of the same.
+_FENCE = re.compile(
+    r"^(?P<indent>[ ]{0,3})(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^\n`]*)\n(?P<body>.*?)^(?P=indent)?(?P=fence)[`~]*[ \t]*$",
+    re.DOTALL | re.MULTILINE,
+)
+_RUNNABLE = {"", "python", "py", "python3", "ipython", "ipython3"}
+
+
+@dataclass(frozen=True)
+class CodeBlock:
+    language: str
+    code: str
+
+
+@dataclass
+class Reply:
+    """One complete answer: `.text`, `.thinking`, `.usage`, `.cost`, `.message` (the SDK's Message)."""
+
+    text: str
+    thinking: str
+    model: str
+    usage: Usage
+    cost: float | None
+    stop_reason: str | None
+    message: Any = field(repr=False)
+
+    @property
+    def code(self) -> list[CodeBlock]:
+        return code_blocks(self.text)
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        preview = self.text if len(self.text) <= 60 else self.text[:57] + "..."
+        return (
+            f"Reply({preview!r}, model={self.model!r}, stop_reason={self.stop_reason!r}, "
+            f"tokens={self.usage.input_tokens}+{self.usage.output_tokens}, cost={format_cost(self.cost)})"
+        )
+
+    def _repr_markdown_(self) -> str:
+        return self.text
+
+
+def code_blocks(markdown: str) -> list[CodeBlock]:
+    return [
+        CodeBlock(match["info"].strip().split(" ")[0].lower(), match["body"].rstrip("\n"))
+        for match in _FENCE.finditer(markdown)
+    ]
+
+
+def runnable_code(markdown: str) -> str:
+    """The answer's Python code blocks joined into one cell's source."""
+    return "\n\n".join(block.code for block in code_blocks(markdown) if block.language in _RUNNABLE)
+
+
+def stop_note(stop_reason: str | None, max_tokens: int) -> str:
+    """What the user should know about how the answer ended; empty when it ended normally."""
+    if stop_reason == "max_tokens":
+        return (
+            f"Stopped at the {max_tokens:,}-token limit: re-run with --max-tokens {max_tokens * 4:,} "
+            "for a longer answer, or ask Claude to continue."
+        )
+    if stop_reason == "refusal":
+        return "Claude declined to answer this request (stop reason: refusal)."
+    return ""

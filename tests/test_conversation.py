@@ -1,0 +1,123 @@
+"""The conversation's invariants, without a shell or the network."""
+
+from __future__ import annotations
+
+import pytest
+
+from claude_magic.conversation import (
+    Conversation,
+    Conversations,
+    InvariantError,
+    assistant_message,
+    check_messages,
+    merge_text,
+    user_message,
+)
+from claude_magic.errors import ClaudeError
+from claude_magic.pricing import Usage
+
+REPLY = {"role": "assistant", "content": [{"type": "text", "text": "Paris."}]}
+
+
+def ask(text: str) -> dict:
+    return user_message([{"type": "text", "text": text}])
+
+
+def test_history_starts_with_user_and_alternates():
+    chat = Conversation()
+    chat.commit(ask("Capital of France?"), REPLY, Usage(10, 2), 0.001)
+    chat.commit(ask("And of Spain?"), REPLY, Usage(20, 2), 0.002)
+    roles = [m["role"] for m in chat.messages]
+    assert roles == ["user", "assistant", "user", "assistant"]
+    assert chat.turns == 2
+    assert chat.usage == Usage(30, 4)
+    assert chat.cost == pytest.approx(0.003)
+
+
+def test_request_messages_leave_the_history_unchanged():
+    chat = Conversation()
+    chat.commit(ask("one"), REPLY, Usage(), 0.0)
+    request = chat.request_messages(ask("two"))
+    assert len(request) == 3 and request[-1]["content"][0]["text"] == "two"
+    assert len(chat.messages) == 2
+
+
+def test_an_uncommitted_turn_leaves_no_trace():
+    """A failed call never reaches commit, so the next request is built from the old history."""
+    chat = Conversation()
+    chat.commit(ask("one"), REPLY, Usage(), 0.0)
+    before = chat.messages
+    chat.request_messages(ask("this call will fail"))
+    assert chat.messages == before
+    assert chat.request_messages(ask("retry"))[-2:] == [before[-1], ask("retry")]
+
+
+def test_messages_copy_cannot_change_the_history():
+    chat = Conversation()
+    chat.commit(ask("one"), REPLY, Usage(), 0.0)
+    chat.messages[0]["content"][0]["text"] = "tampered"
+    chat.messages.append(ask("extra"))
+    assert chat.messages[0]["content"][0]["text"] == "one" and chat.turns == 1
+
+
+def test_commit_refuses_a_broken_pair_and_keeps_nothing():
+    chat = Conversation()
+    with pytest.raises(InvariantError):
+        chat.commit(ask("one"), {"role": "user", "content": "no"}, Usage(), 0.0)
+    assert chat.messages == [] and chat.cost == 0
+
+
+@pytest.mark.parametrize(
+    "messages, problem",
+    [
+        ([], "at least one"),
+        ([{"role": "assistant", "content": "hi"}], "messages[0] should be a user"),
+        ([{"role": "user", "content": "a"}, {"role": "user", "content": "b"}], "messages[1] should be a assistant"),
+        ([{"role": "user", "content": "  "}], "messages[0] is empty"),
+        ([{"role": "user", "content": []}], "messages[0] is empty"),
+        ([{"role": "user", "content": [{"type": "text", "text": ""}]}], "empty text block"),
+    ],
+)
+def test_check_messages_names_the_problem(messages, problem):
+    with pytest.raises(InvariantError, match=problem.replace("[", r"\[").replace("]", r"\]")):
+        check_messages(messages)
+
+
+def test_user_message_merges_text_and_drops_empty_blocks():
+    image = {"type": "image", "source": {"type": "url", "url": "https://x/y.png"}}
+    blocks = [{"type": "text", "text": "Look at "}, {"type": "text", "text": "this:"}, {"type": "text", "text": " "}, image]
+    assert user_message(blocks)["content"] == [{"type": "text", "text": "Look at this:"}, image]
+
+
+def test_an_empty_prompt_is_a_one_line_error():
+    with pytest.raises(ClaudeError, match="cell is empty"):
+        user_message([{"type": "text", "text": " \n\t"}])
+
+
+def test_blocks_with_extra_keys_are_not_merged():
+    cached = {"type": "text", "text": "b", "cache_control": {"type": "ephemeral"}}
+    assert merge_text([{"type": "text", "text": "a"}, cached]) == [{"type": "text", "text": "a"}, cached]
+
+
+def test_assistant_blocks_pass_back_as_received():
+    thinking = {"type": "thinking", "thinking": "Let me see.", "signature": "sig=="}
+    compaction = {"type": "compaction", "content": "Summary so far"}
+    blocks = [thinking, compaction, {"type": "text", "text": ""}, {"type": "text", "text": "Done."}]
+    message = assistant_message(blocks)
+    assert message["content"] == [thinking, compaction, {"type": "text", "text": "Done."}]
+    assert message["content"][0] is thinking or message["content"][0] == thinking
+
+
+def test_an_assistant_reply_with_nothing_left_is_none():
+    assert assistant_message([{"type": "text", "text": "  "}]) is None
+
+
+def test_conversations_by_name_and_new():
+    chats = Conversations()
+    default = chats.get()
+    default.commit(ask("one"), REPLY, Usage(), 0.0)
+    assert chats.get() is default
+    assert chats.get("review") is not default
+    fresh = chats.new()
+    assert fresh.turns == 0 and chats.get() is fresh
+    assert {c.name for c in chats} == {"default", "review"}

@@ -1,0 +1,41 @@
+"""Splitting a %claude line into options and the prompt as typed."""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+
+from claude_magic.options import split_line
+
+
+@pytest.fixture
+def parser():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("-m", "--model")
+    parser.add_argument("-n", "--new", action="store_true")
+    parser.add_argument("-w", "--with", nargs="+")
+    parser.add_argument("-i", "--image", action="append")
+    return parser
+
+
+def bound(token: str) -> bool:
+    return token in {"df", "s"}
+
+
+@pytest.mark.parametrize(
+    "line, options, prompt",
+    [
+        ("what's up?", "", "what's up?"),
+        ("-m haiku what's  up -- really?", "-m haiku ", "what's  up -- really?"),
+        ("-n -m=haiku hi", "-n -m=haiku ", "hi"),
+        ('-m "claude-x" {"a": 1}', '-m "claude-x" ', '{"a": 1}'),
+        ("-w df s describe them", "-w df s ", "describe them"),
+        ("-w df -n compare", "-w df -n ", "compare"),
+        ("-n -- -1 is negative", "-n ", "-1 is negative"),
+        ("-i a.png -i b.png compare", "-i a.png -i b.png ", "compare"),
+        ("-n", "-n", ""),
+    ],
+)
+def test_split_line(parser, line, options, prompt):
+    assert split_line(line, parser, bound) == (options, prompt)

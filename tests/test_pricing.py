@@ -1,0 +1,73 @@
+"""Prices, usage and the footer line."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from claude_magic.pricing import Price, Usage, cost, footer, format_cost, price_for, usage_from_api
+
+
+def api_usage(**fields):
+    base = dict(input_tokens=0, output_tokens=0, cache_read_input_tokens=None, cache_creation_input_tokens=None, cache_creation=None)
+    return SimpleNamespace(**{**base, **fields})
+
+
+@pytest.mark.parametrize(
+    "model, expected",
+    [
+        ("claude-opus-4-6", Price(5, 25)),
+        ("claude-sonnet-4-6", Price(3, 15)),
+        ("claude-haiku-4-5", Price(1, 5)),
+        ("claude-haiku-4-5-20251001", Price(1, 5)),
+        ("claude-opus-4-1-20250805", Price(15, 75)),
+    ],
+)
+def test_prices_match_by_longest_prefix(model, expected):
+    assert price_for(model) == expected
+
+
+def test_unknown_model_has_no_price_and_shows_cost_na():
+    assert price_for("mystery-model") is None
+    assert cost(Usage(100, 100), None) is None
+    assert format_cost(None) == "cost n/a"
+
+
+def test_configured_prices_add_and_override():
+    extra = {"mystery-model": {"input": 2, "output": 8}, "claude-haiku-4-5": {"input": 9, "output": 9}}
+    assert price_for("mystery-model-v2", extra) == Price(2, 8)
+    assert price_for("claude-haiku-4-5", extra) == Price(9, 9)
+
+
+def test_cost_counts_cache_writes_and_reads_at_their_rates():
+    usage = Usage(input_tokens=1_000_000, output_tokens=1_000_000, cache_read_tokens=1_000_000,
+                  cache_write_5m_tokens=1_000_000, cache_write_1h_tokens=1_000_000)
+    # opus: 5 in + 25 out + 0.5 read + 6.25 write-5m + 10 write-1h
+    assert cost(usage, Price(5, 25)) == pytest.approx(46.75)
+
+
+def test_usage_from_api_uses_the_ttl_split_when_given():
+    split = SimpleNamespace(ephemeral_5m_input_tokens=30, ephemeral_1h_input_tokens=70)
+    usage = usage_from_api(api_usage(input_tokens=5, output_tokens=6, cache_read_input_tokens=7,
+                                     cache_creation_input_tokens=100, cache_creation=split))
+    assert usage == Usage(5, 6, 7, 30, 70)
+
+
+@pytest.mark.parametrize("ttl, expected", [("5m", Usage(1, 2, 0, 40, 0)), ("1h", Usage(1, 2, 0, 0, 40))])
+def test_usage_from_api_without_a_split_counts_writes_at_the_configured_ttl(ttl, expected):
+    assert usage_from_api(api_usage(input_tokens=1, output_tokens=2, cache_creation_input_tokens=40), ttl) == expected
+
+
+def test_usage_adds_up():
+    assert Usage(1, 2, 3, 4, 5) + Usage(10, 20, 30, 40, 50) == Usage(11, 22, 33, 44, 55)
+
+
+def test_footer_line():
+    line = footer("claude-opus-4-6", Usage(1204, 312, 50, 10, 0), 0.0138, 0.0291, True)
+    assert line == "claude-opus-4-6 · 1,204 in · 312 out · cache 50 read / 10 written · $0.0138 · chat $0.0291"
+    assert footer("x", Usage(), None, 0.01, False).endswith("cost n/a · chat cost n/a")
+
+
+def test_format_cost_large_amounts():
+    assert format_cost(12345.678) == "$12,345.68"
