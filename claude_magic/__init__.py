@@ -1,5 +1,34 @@
-"""claude_magic: `%%claude` puts Claude into Jupyter."""
+"""claude_magic: `%%claude` puts Claude into Jupyter.
+
+`%load_ext claude_magic` registers the magics and imports nothing heavy: the SDK, pandas,
+matplotlib and Pillow are imported when a turn first needs them.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 __version__ = "0.1.0"
+
+_MAGIC_NAMES = {"line": ("claude", "claude_key"), "cell": ("claude",)}
+
+
+def load_ipython_extension(shell: Any) -> None:
+    from .magics import ClaudeMagics
+
+    if "ClaudeMagics" in shell.magics_manager.registry:
+        return
+    magics = ClaudeMagics(shell=shell)
+    shell.register_magics(magics)
+    shell.configurables.append(magics)
+
+
+def unload_ipython_extension(shell: Any) -> None:
+    magics = shell.magics_manager.registry.pop("ClaudeMagics", None)
+    if magics is None:
+        return
+    for kind, names in _MAGIC_NAMES.items():
+        for name in names:
+            shell.magics_manager.magics[kind].pop(name, None)
+    shell.configurables.remove(magics)
+    magics.close()

@@ -1,0 +1,184 @@
+"""Building the request and streaming it through the SDK.
+
+Owns everything between a committed-to-be user message and a complete SDK `Message`: which
+arguments go to `messages.stream`, which SDK client (and which transport: the network, or a
+recorded fixture) carries them, and the stream loop that forwards deltas to the live view and
+refuses a reply whose stream never reached `message_stop`. `anthropic` is imported here, on the
+first turn, never at `%load_ext`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from .conversation import Message
+from .errors import ClaudeError
+
+if TYPE_CHECKING:
+    import anthropic
+
+API_KEY_ENV = "ANTHROPIC_API_KEY"
+AUTH_TOKEN_ENV = "ANTHROPIC_AUTH_TOKEN"
+FIXTURE_MODE_ENV = "CLAUDE_MAGIC_FIXTURE_MODE"
+# The SDK refuses to build a request without credentials; a replayed request never leaves the
+# machine, so it carries this placeholder instead of a key.
+REPLAY_ONLY_KEY = "replay-only-no-key"
+
+NO_KEY_MESSAGE = (
+    f"No API key: set {API_KEY_ENV} in the environment that starts Jupyter, or run %claude_key "
+    "to type it in without it being shown or saved."
+)
+
+
+@dataclass(frozen=True)
+class TurnOptions:
+    """What one turn asks of the model, after config and flags are merged."""
+
+    model: str
+    max_tokens: int
+    system: str | None = None
+    cache_ttl: str = "5m"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def build_request(messages: list[Message], options: TurnOptions) -> dict[str, Any]:
+    """The keyword arguments of `client.messages.stream` for this turn.
+
+    Caching is automatic (top-level `cache_control`): the breakpoint follows the last cacheable
+    block, so each turn of a growing conversation reads the previous turns' prefix from cache.
+    """
+    cache_control: dict[str, str] = {"type": "ephemeral"}
+    if options.cache_ttl == "1h":
+        cache_control["ttl"] = "1h"
+    request: dict[str, Any] = {
+        "model": options.model,
+        "max_tokens": options.max_tokens,
+        "messages": messages,
+        "cache_control": cache_control,
+        **options.extra,
+    }
+    if options.system and options.system.strip():
+        request["system"] = options.system
+    return request
+
+
+@dataclass(frozen=True)
+class Connection:
+    """Everything that decides which SDK client a turn uses."""
+
+    api_key: str | None
+    base_url: str | None
+    max_retries: int
+    timeout: float
+    fixture: str
+    fixture_mode: str
+
+    def effective_mode(self) -> str:
+        """`off` without a fixture; the environment variable overrides config so CI can force
+        strict replay on notebooks that say `auto`."""
+        if not self.fixture:
+            return "off"
+        return os.environ.get(FIXTURE_MODE_ENV) or self.fixture_mode
+
+
+def resolve_api_key(entered: str | None) -> str | None:
+    return entered or os.environ.get(API_KEY_ENV) or None
+
+
+class ClientCache:
+    """Keeps one SDK client per connection setting, so turns reuse its connection pool."""
+
+    def __init__(self) -> None:
+        self._key: tuple[Any, ...] | None = None
+        self._client: anthropic.Anthropic | None = None
+
+    def get(self, connection: Connection) -> anthropic.Anthropic:
+        key = _fingerprint(connection)
+        if self._client is None or key != self._key:
+            self.close()
+            self._client, self._key = make_client(connection), key
+        return self._client
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+        self._client = self._key = None
+
+
+def _fingerprint(connection: Connection) -> tuple[Any, ...]:
+    # The key itself is not kept around in the cache key; its digest tells a changed key apart.
+    digest = hashlib.sha256((connection.api_key or "").encode()).hexdigest()
+    return (digest, connection.base_url, connection.max_retries, connection.timeout,
+            connection.fixture, connection.effective_mode())
+
+
+def make_client(connection: Connection) -> anthropic.Anthropic:
+    import anthropic
+
+    mode = connection.effective_mode()
+    has_auth = bool(connection.api_key or os.environ.get(AUTH_TOKEN_ENV))
+    if mode in ("off", "record") and not has_auth:
+        raise ClaudeError(NO_KEY_MESSAGE)
+    kwargs: dict[str, Any] = {"max_retries": connection.max_retries, "timeout": connection.timeout}
+    if connection.base_url:
+        kwargs["base_url"] = connection.base_url
+    if mode != "off":
+        kwargs["http_client"] = anthropic.DefaultHttpxClient(
+            transport=_fixture_transport(connection, mode, has_auth)
+        )
+    api_key = connection.api_key or (None if has_auth or mode == "off" else REPLAY_ONLY_KEY)
+    return anthropic.Anthropic(api_key=api_key, **kwargs)
+
+
+def _fixture_transport(connection: Connection, mode: str, live_allowed: bool) -> Any:
+    import httpx2
+
+    from .replay import MODES, Fixture, RecordReplayTransport
+
+    if mode not in MODES:
+        raise ClaudeError(f"{FIXTURE_MODE_ENV}={mode!r} is not a fixture mode: use one of {', '.join(MODES)}.")
+    try:
+        fixture = Fixture.load(connection.fixture)
+    except ValueError as error:
+        raise ClaudeError(str(error)) from None
+    live = httpx2.HTTPTransport() if live_allowed and mode != "replay" else None
+    return RecordReplayTransport(fixture, mode, live=live)
+
+
+class StreamSink(Protocol):
+    def status(self, message: str) -> None: ...
+    def thinking(self, delta: str) -> None: ...
+    def text(self, delta: str) -> None: ...
+
+
+class IncompleteStream(Exception):
+    """The stream ended before `message_stop`: the SDK hands such a message back as if whole."""
+
+
+class TurnStream:
+    """One streamed request: forwards deltas to the sink and keeps what arrived, so a failed
+    turn can still show its partial answer."""
+
+    def __init__(self, sink: StreamSink) -> None:
+        self.sink = sink
+        self.text: list[str] = []
+        self.thinking: list[str] = []
+
+    def run(self, client: anthropic.Anthropic, request: dict[str, Any]) -> anthropic.types.Message:
+        complete = False
+        with client.messages.stream(**request) as stream:
+            for event in stream:
+                if event.type == "text":
+                    self.text.append(event.text)
+                    self.sink.text(event.text)
+                elif event.type == "thinking":
+                    self.thinking.append(event.thinking)
+                    self.sink.thinking(event.thinking)
+                elif event.type == "message_stop":
+                    complete = True
+            if not complete:
+                raise IncompleteStream("the connection dropped before the answer was complete")
+            return stream.get_final_message()

@@ -1,0 +1,237 @@
+"""`%%claude` and `%claude`: options, configuration, and the orchestration of one turn.
+
+This module parses and wires; the decisions live in plain modules: what a prompt becomes
+(`context`), what the history may hold (`conversation`), what is sent and how it streams
+(`client`), what is shown (`display`) and what it costs (`pricing`).
+"""
+
+from __future__ import annotations
+
+import getpass
+from typing import Any
+
+from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
+from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from traitlets import Dict, Enum, Float, Int, TraitError, Unicode, validate
+
+from . import models
+from .client import (
+    API_KEY_ENV,
+    ClientCache,
+    Connection,
+    IncompleteStream,
+    TurnOptions,
+    TurnStream,
+    build_request,
+    resolve_api_key,
+)
+from .context import Limits, expand_prompt
+from .conversation import DEFAULT_CHAT, Conversation, Conversations, assistant_message, user_message
+from .display import DISPLAY_MODES, Final, make_view
+from .errors import ClaudeError, api_error_message
+from .options import split_line
+from .pricing import cost, footer, price_for, usage_from_api
+from .reply import Reply, runnable_code, stop_note
+
+FIXTURE_MODES = ("off", "auto", "replay", "record")
+
+
+@magics_class
+class ClaudeMagics(Magics):
+    """Claude in the notebook. Every setting here is also `%config ClaudeMagics.<name>`."""
+
+    model = Unicode(models.DEFAULT_MODEL, help="Model id or alias (opus, sonnet, haiku) for new turns.").tag(config=True)
+    max_tokens = Int(4096, help="Output token limit of a turn (override per turn with --max-tokens).").tag(config=True)
+    system = Unicode("", help="System prompt of new conversations (override per conversation with -s).").tag(config=True)
+    display = Enum(
+        DISPLAY_MODES, default_value="auto",
+        help="How answers stream: widget (live view), markdown (no widget manager), text (terminal), or auto.",
+    ).tag(config=True)
+    fixture = Unicode(
+        "", help="Path of a recorded-response fixture (JSON); empty for none. Relative to the kernel's directory.",
+    ).tag(config=True)
+    fixture_mode = Enum(
+        FIXTURE_MODES, default_value="auto",
+        help="With a fixture: auto (replay what is recorded, else call the API if a key is set), replay "
+        "(strict: a miss is an error, never the network), record (call the API and write the fixture), "
+        "off. The environment variable CLAUDE_MAGIC_FIXTURE_MODE overrides it.",
+    ).tag(config=True)
+    cache_ttl = Enum(("5m", "1h"), default_value="5m", help="Prompt cache lifetime: 5m or 1h.").tag(config=True)
+    max_retries = Int(2, help="Retries the SDK makes on 429, 529, 5xx and connection errors.").tag(config=True)
+    timeout = Float(600.0, help="Seconds before a request times out.").tag(config=True)
+    base_url = Unicode("", help="API base URL; empty to let the SDK use ANTHROPIC_BASE_URL or its default.").tag(config=True)
+    prices = Dict(
+        help='Extra prices in $ per million tokens, by model id prefix: {"my-model": {"input": 3, "output": 15}}.',
+    ).tag(config=True)
+    max_rows = Int(10, help="DataFrame rows shown (first and last) when a frame is put in a prompt.").tag(config=True)
+    max_columns = Int(20, help="DataFrame columns shown before the rest are summarised.").tag(config=True)
+    max_chars = Int(20_000, help="Characters at most of one object's text in a prompt.").tag(config=True)
+
+    def __init__(self, shell: Any = None, **kwargs: Any) -> None:
+        super().__init__(shell=shell, **kwargs)
+        self.conversations = Conversations()
+        self.clients = ClientCache()
+        self.kernel_cost = 0.0
+        self._entered_key: str | None = None
+
+    @validate("max_tokens", "max_retries", "max_rows", "max_columns", "max_chars")
+    def _positive(self, proposal: Any) -> int:
+        if proposal["value"] < (0 if proposal["trait"].name == "max_retries" else 1):
+            raise TraitError(f"ClaudeMagics.{proposal['trait'].name} must be a positive whole number.")
+        return proposal["value"]
+
+    @magic_arguments()
+    @argument("-m", "--model", help="Model id or alias: opus, sonnet, haiku. Example: %%claude -m haiku")
+    @argument("-s", "--system", help='System prompt of the conversation from this turn on. Example: -s "Answer in French."')
+    @argument("-n", "--new", action="store_true", help="Start a fresh conversation before this turn.")
+    @argument("-c", "--chat", metavar="NAME", help="Use the named conversation instead of the kernel's own. Example: -c review")
+    @argument("--max-tokens", type=int, metavar="N", help="Output limit for this turn. Example: --max-tokens 8000")
+    @argument("-o", "--out", metavar="NAME", help="Store the reply (.text, .thinking, .usage, .cost, .message) in NAME.")
+    @argument("--code", action="store_true", help="Put the reply's Python code into a new cell below.")
+    @argument("--raw", action="store_true", help="Send the text exactly as written: no {name} expansion.")
+    @argument("prompt", nargs="*", help="The prompt (line magic), or the cell below %%claude.")
+    @line_cell_magic
+    def claude(self, line: str, cell: str | None = None) -> None:
+        """Ask Claude. The cell (or the rest of the line) is the prompt; {name} brings in a variable.
+
+        Examples::
+
+            %%claude
+            Explain what this regular expression matches: ^\\d{3}-\\d{4}$
+
+            %%claude -m haiku -o answer
+            Summarise {df} in three bullet points.
+
+            %claude -n -s "You are a terse statistics tutor." what is a p-value?
+
+        Configuration: %config ClaudeMagics (model, max_tokens, system, display, fixture, ...).
+        """
+        options, prompt = split_line(line, self.claude.parser, self._is_variable)
+        args = parse_argstring(self.claude, options)
+        text = "\n".join(part for part in (prompt, cell) if part and part.strip())
+        self._run_turn(args, text)
+
+    @line_magic
+    def claude_key(self, line: str) -> None:
+        """Type the API key without showing it; it is kept in memory for this kernel only."""
+        key = getpass.getpass("Anthropic API key (not shown, not saved): ").strip()
+        if not key:
+            raise ClaudeError(f"No key entered; {API_KEY_ENV} is used if set.")
+        self._entered_key = key
+        print("Key set for this kernel.")
+
+    def _is_variable(self, token: str) -> bool:
+        return token.isidentifier() and token in self.shell.user_ns
+
+    def _run_turn(self, args: Any, text: str) -> None:
+        chat = self._conversation(args)
+        model = models.resolve(args.model or self.model)
+        max_tokens = self._max_tokens(args)
+        user = user_message(self._prompt_blocks(text, raw=args.raw))
+        request = build_request(
+            chat.request_messages(user),
+            TurnOptions(model=model, max_tokens=max_tokens, system=chat.system, cache_ttl=self.cache_ttl),
+        )
+        client = self.clients.get(self._connection())
+        view = make_view(self.display, shell=self.shell)
+        view.start(model)
+        stream = TurnStream(view)
+        try:
+            message = stream.run(client, request)
+        except KeyboardInterrupt:
+            self._fail(view, stream, model, "Interrupted: nothing was added to the conversation.")
+            raise ClaudeError("Interrupted; the conversation is as it was before this cell.") from None
+        except Exception as error:
+            if not _is_api_failure(error):
+                raise
+            self._fail(view, stream, model, "Incomplete: " + api_error_message(error, model=model))
+            raise ClaudeError(self._cell_prefix() + api_error_message(error, model=model)) from None
+        reply = self._commit(chat, user, message, max_tokens)
+        view.finish(Final(reply.text, reply.thinking, self._footer(reply, chat), stop_note(reply.stop_reason, max_tokens)))
+        self._deliver(args, reply)
+
+    def _conversation(self, args: Any) -> Conversation:
+        name = args.chat or DEFAULT_CHAT
+        chat = self.conversations.new(name) if args.new else self.conversations.get(name)
+        if args.system is not None:
+            chat.system = args.system
+        elif chat.system is None:
+            chat.system = self.system or None
+        return chat
+
+    def _max_tokens(self, args: Any) -> int:
+        if args.max_tokens is None:
+            return self.max_tokens
+        if args.max_tokens < 1:
+            raise ClaudeError(f"--max-tokens must be a positive whole number, not {args.max_tokens}.")
+        return args.max_tokens
+
+    def _prompt_blocks(self, text: str, *, raw: bool) -> list[dict[str, Any]]:
+        limits = Limits(max_rows=self.max_rows, max_columns=self.max_columns, max_chars=self.max_chars)
+        expansion = expand_prompt(text, self.shell.user_ns, raw=raw, limits=limits)
+        for note in expansion.notes:
+            print(f"note: {note}")
+        return expansion.blocks
+
+    def _connection(self) -> Connection:
+        return Connection(
+            api_key=resolve_api_key(self._entered_key),
+            base_url=self.base_url or None,
+            max_retries=self.max_retries,
+            timeout=self.timeout,
+            fixture=self.fixture,
+            fixture_mode=self.fixture_mode,
+        )
+
+    def _commit(self, chat: Conversation, user: dict[str, Any], message: Any, max_tokens: int) -> Reply:
+        blocks = [block.to_dict(mode="json") for block in message.content]
+        assistant = assistant_message(blocks)
+        usage = usage_from_api(message.usage, self.cache_ttl)
+        turn_cost = cost(usage, price_for(message.model, self.prices))
+        reply = Reply(
+            text="".join(b["text"] for b in blocks if b["type"] == "text"),
+            thinking="".join(b.get("thinking", "") for b in blocks if b["type"] == "thinking"),
+            model=message.model, usage=usage, cost=turn_cost, stop_reason=message.stop_reason, message=message,
+        )
+        if assistant is None:
+            raise ClaudeError(
+                f"The reply held no text (stop reason: {message.stop_reason}); nothing was added. "
+                f"Try a larger --max-tokens than {max_tokens:,}."
+            )
+        chat.commit(user, assistant, usage, turn_cost)
+        self.kernel_cost += turn_cost or 0.0
+        return reply
+
+    def _footer(self, reply: Reply, chat: Conversation) -> str:
+        return footer(reply.model, reply.usage, reply.cost, chat.cost, chat.cost_known)
+
+    def _fail(self, view: Any, stream: TurnStream, model: str, note: str) -> None:
+        view.fail(Final("".join(stream.text), "".join(stream.thinking), f"{model} · incomplete", "⚠ " + note))
+
+    def _cell_prefix(self) -> str:
+        # While a cell runs, IPython has already counted it: the running cell is one before.
+        return f"cell [{self.shell.execution_count - 1}]: " if self.shell.execution_count > 1 else ""
+
+    def _deliver(self, args: Any, reply: Reply) -> None:
+        if args.out:
+            if not args.out.isidentifier():
+                raise ClaudeError(f"-o needs a variable name, not {args.out!r}.")
+            self.shell.user_ns[args.out] = reply
+        if args.code:
+            code = runnable_code(reply.text)
+            if code:
+                self.shell.set_next_input(code, replace=False)
+            else:
+                print("note: the reply has no Python code block to put in a cell.")
+
+    def close(self) -> None:
+        self.clients.close()
+
+
+def _is_api_failure(error: Exception) -> bool:
+    """Errors of the call itself (SDK errors, a dropped stream); anything else is a bug to surface."""
+    import anthropic
+    import httpx2
+
+    return isinstance(error, (anthropic.AnthropicError, httpx2.TransportError, IncompleteStream))
+

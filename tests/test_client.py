@@ -1,0 +1,76 @@
+"""Request building and client choice, without the network."""
+
+from __future__ import annotations
+
+import pytest
+
+from claude_magic.client import (
+    FIXTURE_MODE_ENV,
+    REPLAY_ONLY_KEY,
+    ClientCache,
+    Connection,
+    TurnOptions,
+    build_request,
+    make_client,
+)
+from claude_magic.errors import ClaudeError
+
+MESSAGES = [{"role": "user", "content": [{"type": "text", "text": "hi"}]}]
+
+
+def connection(**overrides) -> Connection:
+    fields = dict(api_key=None, base_url="http://127.0.0.1:9", max_retries=0, timeout=5.0, fixture="", fixture_mode="auto")
+    return Connection(**{**fields, **overrides})
+
+
+def test_request_has_automatic_caching_and_no_empty_system():
+    request = build_request(MESSAGES, TurnOptions(model="claude-opus-4-6", max_tokens=100, system="  "))
+    assert request == {
+        "model": "claude-opus-4-6",
+        "max_tokens": 100,
+        "messages": MESSAGES,
+        "cache_control": {"type": "ephemeral"},
+    }
+
+
+def test_request_system_and_one_hour_cache():
+    request = build_request(MESSAGES, TurnOptions(model="m", max_tokens=1, system="Be brief.", cache_ttl="1h"))
+    assert request["system"] == "Be brief."
+    assert request["cache_control"] == {"type": "ephemeral", "ttl": "1h"}
+
+
+def test_environment_overrides_the_configured_fixture_mode(monkeypatch):
+    monkeypatch.setenv(FIXTURE_MODE_ENV, "replay")
+    assert connection(fixture="f.json", fixture_mode="auto").effective_mode() == "replay"
+    assert connection(fixture="").effective_mode() == "off"
+
+
+def test_no_key_and_no_fixture_is_a_one_line_error_naming_the_variable(monkeypatch):
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    monkeypatch.delenv("ANTHROPIC_AUTH_TOKEN", raising=False)
+    with pytest.raises(ClaudeError, match="ANTHROPIC_API_KEY") as caught:
+        make_client(connection())
+    assert "\n" not in str(caught.value)
+
+
+def test_replay_needs_no_key_and_never_holds_one(monkeypatch, tmp_path):
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    monkeypatch.delenv(FIXTURE_MODE_ENV, raising=False)
+    client = make_client(connection(fixture=str(tmp_path / "f.json"), fixture_mode="replay"))
+    assert client.api_key == REPLAY_ONLY_KEY
+
+
+def test_a_bad_mode_from_the_environment_is_named(monkeypatch, tmp_path):
+    monkeypatch.setenv(FIXTURE_MODE_ENV, "replya")
+    with pytest.raises(ClaudeError, match="replya"):
+        make_client(connection(api_key="k", fixture=str(tmp_path / "f.json")))
+
+
+def test_client_cache_reuses_until_settings_change():
+    cache = ClientCache()
+    first = cache.get(connection(api_key="k1"))
+    assert cache.get(connection(api_key="k1")) is first
+    second = cache.get(connection(api_key="k2"))
+    assert second is not first
+    assert cache.get(connection(api_key="k2", max_retries=3)) is not second
+    cache.close()
