@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from . import models
 from .conversation import Message
 from .errors import ClaudeError
 
@@ -26,6 +27,7 @@ FIXTURE_MODE_ENV = "CLAUDE_MAGIC_FIXTURE_MODE"
 # The SDK refuses to build a request without credentials; a replayed request never leaves the
 # machine, so it carries this placeholder instead of a key.
 REPLAY_ONLY_KEY = "replay-only-no-key"
+MIN_THINKING_BUDGET = 1024
 
 NO_KEY_MESSAGE = (
     f"No API key: set {API_KEY_ENV} in the environment that starts Jupyter, or run %claude_key "
@@ -41,7 +43,8 @@ class TurnOptions:
     max_tokens: int
     system: str | None = None
     cache_ttl: str = "5m"
-    extra: dict[str, Any] = field(default_factory=dict)
+    think: bool = False
+    effort: str | None = None
 
 
 def build_request(messages: list[Message], options: TurnOptions) -> dict[str, Any]:
@@ -58,11 +61,26 @@ def build_request(messages: list[Message], options: TurnOptions) -> dict[str, An
         "max_tokens": options.max_tokens,
         "messages": messages,
         "cache_control": cache_control,
-        **options.extra,
     }
     if options.system and options.system.strip():
         request["system"] = options.system
+    if options.think:
+        request["thinking"] = thinking_config(options.model, options.max_tokens)
+    if options.effort:
+        request["output_config"] = {"effort": options.effort}
     return request
+
+
+def thinking_config(model: str, max_tokens: int) -> dict[str, Any]:
+    """Adaptive thinking where the model has it; elsewhere a budget the API accepts
+    (at least 1,024 tokens and below max_tokens), half the output limit."""
+    if models.info(model).adaptive_thinking:
+        return {"type": "adaptive"}
+    if max_tokens <= MIN_THINKING_BUDGET:
+        raise ClaudeError(
+            f"Thinking on {model} needs room: use --max-tokens above {MIN_THINKING_BUDGET:,} (it is {max_tokens:,})."
+        )
+    return {"type": "enabled", "budget_tokens": max(MIN_THINKING_BUDGET, max_tokens // 2)}
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from .pricing import cost, footer, price_for, usage_from_api
 from .reply import Reply, runnable_code, stop_note
 
 FIXTURE_MODES = ("off", "auto", "replay", "record")
+EFFORTS = ("low", "medium", "high", "max")
 
 
 @magics_class
@@ -85,6 +86,8 @@ class ClaudeMagics(Magics):
     @argument("-s", "--system", help='System prompt of the conversation from this turn on. Example: -s "Answer in French."')
     @argument("-n", "--new", action="store_true", help="Start a fresh conversation before this turn.")
     @argument("-c", "--chat", metavar="NAME", help="Use the named conversation instead of the kernel's own. Example: -c review")
+    @argument("-t", "--think", action="store_true", help="Let Claude think first; the thinking shows in a collapsible section.")
+    @argument("-e", "--effort", choices=EFFORTS, help="How much effort Claude spends: low, medium, high, max. Example: -e low")
     @argument("--max-tokens", type=int, metavar="N", help="Output limit for this turn. Example: --max-tokens 8000")
     @argument("-o", "--out", metavar="NAME", help="Store the reply (.text, .thinking, .usage, .cost, .message) in NAME.")
     @argument("--code", action="store_true", help="Put the reply's Python code into a new cell below.")
@@ -130,7 +133,10 @@ class ClaudeMagics(Magics):
         user = user_message(self._prompt_blocks(text, raw=args.raw))
         request = build_request(
             chat.request_messages(user),
-            TurnOptions(model=model, max_tokens=max_tokens, system=chat.system, cache_ttl=self.cache_ttl),
+            TurnOptions(
+                model=model, max_tokens=max_tokens, system=chat.system, cache_ttl=self.cache_ttl,
+                think=args.think, effort=args.effort,
+            ),
         )
         client = self.clients.get(self._connection())
         view = make_view(self.display, shell=self.shell)

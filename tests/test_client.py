@@ -74,3 +74,29 @@ def test_client_cache_reuses_until_settings_change():
     assert second is not first
     assert cache.get(connection(api_key="k2", max_retries=3)) is not second
     cache.close()
+
+
+@pytest.mark.parametrize(
+    "model, max_tokens, expected",
+    [
+        ("claude-opus-4-6", 4096, {"type": "adaptive"}),
+        ("claude-sonnet-4-6", 2000, {"type": "adaptive"}),
+        ("claude-haiku-4-5", 4096, {"type": "enabled", "budget_tokens": 2048}),
+        ("claude-haiku-4-5", 1500, {"type": "enabled", "budget_tokens": 1024}),
+    ],
+)
+def test_thinking_is_adaptive_where_possible_else_a_valid_budget(model, max_tokens, expected):
+    request = build_request(MESSAGES, TurnOptions(model=model, max_tokens=max_tokens, think=True))
+    assert request["thinking"] == expected
+    if expected["type"] == "enabled":
+        assert 1024 <= expected["budget_tokens"] < max_tokens
+
+
+def test_thinking_without_room_for_a_budget_says_what_to_do():
+    with pytest.raises(ClaudeError, match="--max-tokens above 1,024"):
+        build_request(MESSAGES, TurnOptions(model="claude-haiku-4-5", max_tokens=1024, think=True))
+
+
+def test_effort_goes_in_output_config():
+    request = build_request(MESSAGES, TurnOptions(model="m", max_tokens=10, effort="low"))
+    assert request["output_config"] == {"effort": "low"} and "thinking" not in request
