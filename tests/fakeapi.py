@@ -255,6 +255,8 @@ def _check_text_blocks(blocks: list[Any], where: str) -> None:
                 raise _invalid(f"{where}.{j}.text: Field required")
             if block["text"] == "":
                 raise _invalid(f"{where}.{j}: text content blocks must be non-empty")
+            if not block["text"].strip():
+                raise _invalid(f"{where}.{j}.text: text content blocks must contain non-whitespace text")
         if block["type"] == "tool_result" and isinstance(block.get("content"), list):
             _check_text_blocks(block["content"], f"{where}.{j}.content")
 
@@ -649,7 +651,7 @@ class FakeAPI:
         self._stopping.clear()
         self._server = _Server(self)
         self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="FakeAPI", daemon=True
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, name="FakeAPI", daemon=True
         )
         self._thread.start()
         return self

@@ -1,0 +1,506 @@
+"""Tests of the fake Messages API server (tests/fakeapi.py), driven through the real SDK.
+
+Besides checking the fake, these pin down how ``anthropic`` itself reacts to the
+faults the fake can inject (dropped streams, in-stream error events, error statuses,
+``retry-after``), so the rest of the suite can rely on those behaviours.
+"""
+
+from __future__ import annotations
+
+import json
+
+import anthropic
+import httpx2
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from fakeapi import FAKE_SIGNATURE, IMAGE_TOKENS, FakeAPI, Turn, estimate_tokens
+
+MODEL = "claude-fake-1"
+USER = [{"role": "user", "content": "Hello there"}]
+
+
+def client_for(fake: FakeAPI, **kwargs) -> anthropic.Anthropic:
+    kwargs.setdefault("max_retries", 0)
+    return anthropic.Anthropic(api_key="sk-ant-test", base_url=fake.base_url, **kwargs)
+
+
+def messages_requests(fake: FakeAPI) -> list:
+    return [r for r in fake.requests if r.path == "/v1/messages"]
+
+
+# --------------------------------------------------------------------------- happy paths
+
+
+def test_stream_accumulates_text_usage_and_stop_reason(fake_api):
+    text = "The quick brown fox jumps over the lazy dog."
+    fake_api.script(Turn(text=text, chunk_chars=5))
+    client = client_for(fake_api)
+    with client.messages.stream(model=MODEL, max_tokens=256, messages=USER) as stream:
+        pieces = list(stream.text_stream)
+        final = stream.get_final_message()
+        assert stream.request_id == "req_fake_1"
+        assert stream.response.headers["content-type"].startswith("text/event-stream")
+
+    assert pieces == [text[i : i + 5] for i in range(0, len(text), 5)]
+    assert final.id == "msg_fake_1"
+    assert final.model == MODEL  # defaults to the request's model
+    assert final.stop_reason == "end_turn"
+    assert [b.type for b in final.content] == ["text"]
+    assert final.content[0].text == text
+    body = messages_requests(fake_api)[0].json
+    assert final.usage.input_tokens == estimate_tokens(body) == len("Hello there") // 4 + 1
+    assert final.usage.output_tokens == len(text) // 4 + 1
+    assert final.usage.cache_creation_input_tokens == 0
+    assert final.usage.cache_read_input_tokens == 0
+
+
+def test_stream_scripted_usage_stop_reason_and_model(fake_api):
+    usage = {
+        "input_tokens": 11,
+        "output_tokens": 22,
+        "cache_creation_input_tokens": 33,
+        "cache_read_input_tokens": 44,
+    }
+    fake_api.script(Turn(text="cut", usage=usage, stop_reason="max_tokens", model="claude-other"))
+    with client_for(fake_api).messages.stream(model=MODEL, max_tokens=256, messages=USER) as stream:
+        final = stream.get_final_message()
+    assert final.stop_reason == "max_tokens"
+    assert final.model == "claude-other"
+    assert {k: getattr(final.usage, k) for k in usage} == usage
+
+
+def test_default_reply_echoes_last_user_message_and_turns_are_fifo(fake_api):
+    fake_api.script(Turn(text="first"), Turn(text="second"))
+    client = client_for(fake_api)
+    messages = [
+        {"role": "user", "content": "one"},
+        {"role": "assistant", "content": "two"},
+        {"role": "user", "content": [{"type": "text", "text": "three"}, {"type": "text", "text": "four"}]},
+    ]
+    replies = []
+    for _ in range(3):
+        with client.messages.stream(model=MODEL, max_tokens=64, messages=messages) as stream:
+            replies.append(stream.get_final_text())
+    assert replies == ["first", "second", "Echo: three\nfour"]
+    assert fake_api.pending == 0
+
+
+def test_thinking_turn_streams_thinking_block_with_signature(fake_api):
+    fake_api.script(Turn(thinking="Let me work this out carefully.", text="42", chunk_chars=4))
+    with client_for(fake_api).messages.stream(
+        model=MODEL,
+        max_tokens=2048,
+        thinking={"type": "enabled", "budget_tokens": 1024},
+        messages=USER,
+    ) as stream:
+        events = list(stream)
+        final = stream.get_final_message()
+
+    thinking_chunks = [e.thinking for e in events if e.type == "thinking"]
+    assert "".join(thinking_chunks) == "Let me work this out carefully."
+    assert len(thinking_chunks) == 8
+    assert [e.signature for e in events if e.type == "signature"] == [FAKE_SIGNATURE]
+    assert [b.type for b in final.content] == ["thinking", "text"]
+    assert final.content[0].thinking == "Let me work this out carefully."
+    assert final.content[0].signature == FAKE_SIGNATURE
+    assert final.content[1].text == "42"
+
+
+def test_non_stream_create(fake_api):
+    fake_api.script(Turn(text="Plain reply", thinking="hmm", usage={"output_tokens": 7}))
+    message = client_for(fake_api).messages.create(model=MODEL, max_tokens=100, messages=USER)
+    assert message.id == "msg_fake_1"
+    assert message.model == MODEL
+    assert [b.type for b in message.content] == ["thinking", "text"]
+    assert message.content[0].signature == FAKE_SIGNATURE
+    assert message.content[1].text == "Plain reply"
+    assert message.stop_reason == "end_turn"
+    assert message.usage.output_tokens == 7
+    assert message.usage.input_tokens == estimate_tokens(messages_requests(fake_api)[0].json)
+    assert message._request_id == "req_fake_1"
+
+
+def test_count_tokens(fake_api):
+    client = client_for(fake_api)
+    result = client.messages.count_tokens(
+        model=MODEL,
+        system="You are terse.",  # 14 chars
+        messages=[
+            {
+                "role": "user",
+                "content": [
+                    {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="}},
+                    {"type": "text", "text": "What is this?"},  # 13 chars
+                ],
+            }
+        ],
+    )
+    assert result.input_tokens == (14 + 13) // 4 + 1 + IMAGE_TOKENS
+    assert fake_api.requests[-1].path == "/v1/messages/count_tokens"
+    assert fake_api.pending == 0  # count_tokens consumes no turn
+
+
+def test_requests_record_method_path_headers_and_body(fake_api):
+    client_for(fake_api).messages.create(
+        model=MODEL, max_tokens=50, system="sys", messages=USER, metadata={"user_id": "u1"}
+    )
+    (request,) = fake_api.requests
+    assert request.method == "POST"
+    assert request.path == "/v1/messages"
+    # anthropic 2.x sends the key as a bearer token, not x-api-key (the fake accepts either)
+    assert request.headers["authorization"] == "Bearer sk-ant-test"
+    assert "anthropic-version" in request.headers
+    assert request.json == {
+        "model": MODEL,
+        "max_tokens": 50,
+        "system": "sys",
+        "messages": USER,
+        "metadata": {"user_id": "u1"},
+    }
+    assert request["json"] is request.json
+
+
+def test_raw_wire_format(fake_api):
+    """The exact SSE event sequence, as the real API streams it."""
+    fake_api.script(Turn(text="abcdefghij", thinking="xyz", chunk_chars=8))
+    body = {
+        "model": MODEL,
+        "max_tokens": 2000,
+        "stream": True,
+        "thinking": {"type": "enabled", "budget_tokens": 1024},
+        "messages": USER,
+    }
+    with httpx2.Client() as http:
+        response = http.post(f"{fake_api.base_url}/v1/messages", json=body, headers={"x-api-key": "k"})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/event-stream")
+    assert response.headers["request-id"] == "req_fake_1"
+    frames = [f for f in response.text.split("\n\n") if f]
+    events = []
+    for frame in frames:
+        name_line, data_line = frame.split("\n")
+        name = name_line.removeprefix("event: ")
+        data = json.loads(data_line.removeprefix("data: "))
+        assert data["type"] == name
+        events.append((name, data))
+    names = [n for n, _ in events]
+    assert names == [
+        "message_start",
+        "content_block_start",
+        "ping",
+        "content_block_delta",  # thinking "xyz"
+        "content_block_delta",  # signature
+        "content_block_stop",
+        "content_block_start",
+        "content_block_delta",  # "abcdefgh"
+        "content_block_delta",  # "ij"
+        "content_block_stop",
+        "message_delta",
+        "message_stop",
+    ]
+    start = events[0][1]["message"]
+    assert start["content"] == [] and start["stop_reason"] is None and start["stop_sequence"] is None
+    assert start["usage"]["output_tokens"] == 1
+    assert set(start["usage"]) == {
+        "input_tokens",
+        "output_tokens",
+        "cache_creation_input_tokens",
+        "cache_read_input_tokens",
+    }
+    assert events[3][1]["delta"] == {"type": "thinking_delta", "thinking": "xyz"}
+    assert events[4][1]["delta"] == {"type": "signature_delta", "signature": FAKE_SIGNATURE}
+    assert events[7][1]["delta"] == {"type": "text_delta", "text": "abcdefgh"}
+    assert events[10][1] == {
+        "type": "message_delta",
+        "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+        "usage": {"output_tokens": (3 + 10) // 4 + 1},
+    }
+
+
+def test_unknown_path_is_a_real_shaped_404(fake_api):
+    with httpx2.Client() as http:
+        response = http.get(f"{fake_api.base_url}/v1/nope", headers={"x-api-key": "k"})
+    assert response.status_code == 404
+    assert response.json()["error"]["type"] == "not_found_error"
+
+
+# --------------------------------------------------------------------------- faults
+
+
+@pytest.mark.parametrize(
+    ("status", "error_class", "error_type"),
+    [
+        (429, anthropic.RateLimitError, "rate_limit_error"),
+        (529, anthropic.OverloadedError, "overloaded_error"),
+        (500, anthropic.InternalServerError, "api_error"),
+        (401, anthropic.AuthenticationError, "authentication_error"),
+        (403, anthropic.PermissionDeniedError, "permission_error"),
+        (404, anthropic.NotFoundError, "not_found_error"),
+        (400, anthropic.BadRequestError, "invalid_request_error"),
+    ],
+)
+@pytest.mark.parametrize("streamed", [False, True])
+def test_status_faults_raise_matching_sdk_errors(fake_api, status, error_class, error_type, streamed):
+    fake_api.script(Turn(status=status, retry_after=3 if status == 429 else None))
+    client = client_for(fake_api)
+    with pytest.raises(error_class) as info:
+        if streamed:
+            with client.messages.stream(model=MODEL, max_tokens=64, messages=USER) as stream:
+                stream.get_final_message()
+        else:
+            client.messages.create(model=MODEL, max_tokens=64, messages=USER)
+    err = info.value
+    assert type(err) is error_class
+    assert err.status_code == status
+    assert err.body["type"] == "error"
+    assert err.body["error"]["type"] == error_type
+    assert err.request_id == "req_fake_1"
+    if status == 429:
+        assert err.response.headers["retry-after"] == "3"
+    assert len(fake_api.requests) == 1  # max_retries=0
+
+
+def test_529_maps_to_overloaded_error_a_subclass_of_internal_server_error():
+    assert issubclass(anthropic.OverloadedError, anthropic.InternalServerError)
+
+
+def test_retry_after_is_honoured_by_sdk_retries(fake_api, monkeypatch):
+    fake_api.script(Turn(status=429, retry_after=0.01), Turn(text="after the wait"))
+    client = client_for(fake_api, max_retries=1)
+    waits = []
+    real = client._calculate_retry_timeout
+
+    def spy(*args, **kwargs):
+        waits.append(real(*args, **kwargs))
+        return waits[-1]
+
+    monkeypatch.setattr(client, "_calculate_retry_timeout", spy)
+    with client.messages.stream(model=MODEL, max_tokens=64, messages=USER) as stream:
+        assert stream.get_final_text() == "after the wait"
+    assert waits == [0.01]  # exactly what the header said, not the 0.375-0.5 s backoff
+    assert len(messages_requests(fake_api)) == 2
+
+
+def test_retry_after_zero_falls_back_to_sdk_backoff(fake_api, monkeypatch):
+    """``retry-after: 0`` is not taken literally: the SDK only honours values > 0 and
+    otherwise backs off 0.5 s * jitter.  The spy records that, then skips the wait."""
+    fake_api.script(Turn(status=429, retry_after=0), Turn(text="ok"))
+    client = client_for(fake_api, max_retries=1)
+    waits = []
+    real = client._calculate_retry_timeout
+
+    def spy(*args, **kwargs):
+        waits.append(real(*args, **kwargs))
+        return 0.0
+
+    monkeypatch.setattr(client, "_calculate_retry_timeout", spy)
+    reply = client.messages.create(model=MODEL, max_tokens=64, messages=USER)
+    assert reply.content[0].text == "ok"
+    assert len(messages_requests(fake_api)) == 2
+    assert fake_api.requests[0].headers.get("x-stainless-retry-count") == "0"
+    assert fake_api.requests[1].headers.get("x-stainless-retry-count") == "1"
+    assert len(waits) == 1 and 0.375 <= waits[0] <= 0.5
+
+
+def test_dropped_stream_raises_httpx_remote_protocol_error(fake_api):
+    """Observed SDK behaviour: a connection closed mid-stream is NOT ended quietly and
+    NOT wrapped in an ``anthropic`` error -- iteration raises the transport's own
+    ``httpx2.RemoteProtocolError`` (incomplete chunked read) after the events that did
+    arrive.  There is no ``message_stop``."""
+    fake_api.script(Turn(text="abcdefghijklmnopqrstuvwxyz", chunk_chars=4, drop_after=5))
+    seen = []
+    with pytest.raises(httpx2.RemoteProtocolError, match="incomplete chunked read") as info:
+        with client_for(fake_api).messages.stream(model=MODEL, max_tokens=64, messages=USER) as stream:
+            for event in stream:
+                seen.append(event.type)
+    assert not isinstance(info.value, anthropic.APIError)
+    # 5 wire events: message_start, content_block_start, ping (skipped), 2 text deltas
+    assert seen == ["message_start", "content_block_start", "content_block_delta", "text", "content_block_delta", "text"]
+    assert "message_stop" not in seen
+
+
+def test_dropped_stream_raw_events_also_raise(fake_api):
+    fake_api.script(Turn(text="abcdefgh", chunk_chars=2, drop_after=3))
+    client = client_for(fake_api)
+    seen = []
+    with pytest.raises(httpx2.RemoteProtocolError):
+        for event in client.messages.create(model=MODEL, max_tokens=64, messages=USER, stream=True):
+            seen.append(event.type)
+    assert seen == ["message_start", "content_block_start"]
+
+
+def test_dropped_non_streamed_request_is_a_connection_error(fake_api):
+    fake_api.script(Turn(drop_after=0))
+    with pytest.raises(anthropic.APIConnectionError):
+        client_for(fake_api).messages.create(model=MODEL, max_tokens=64, messages=USER)
+
+
+def test_error_event_raises_plain_api_status_error(fake_api):
+    """Observed SDK behaviour: an in-stream ``event: error`` raises ``APIStatusError``
+    itself (not ``OverloadedError``: the HTTP status was 200), with the event's JSON as
+    ``body`` and ``status_code == 200``."""
+    fake_api.script(Turn(text="abcdefghijklmnop", chunk_chars=4, error_event_after=4))
+    seen = []
+    with pytest.raises(anthropic.APIStatusError) as info:
+        with client_for(fake_api).messages.stream(model=MODEL, max_tokens=64, messages=USER) as stream:
+            for event in stream:
+                seen.append(event.type)
+    err = info.value
+    assert type(err) is anthropic.APIStatusError
+    assert not isinstance(err, anthropic.InternalServerError)
+    assert err.status_code == 200
+    assert err.body == {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
+    assert err.request_id == "req_fake_1"
+    assert seen == ["message_start", "content_block_start", "content_block_delta", "text"]
+
+
+def test_slow_stream_delay_between_events(fake_api):
+    fake_api.script(Turn(text="ab", chunk_chars=1, delay=0.01))
+    with client_for(fake_api).messages.stream(model=MODEL, max_tokens=64, messages=USER) as stream:
+        assert stream.get_final_text() == "ab"
+
+
+def test_stop_aborts_a_slow_stream_promptly():
+    import time
+
+    fake = FakeAPI().start()
+    fake.script(Turn(text="x" * 100, chunk_chars=1, delay=5))
+    client = client_for(fake)
+    stream = client.messages.create(model=MODEL, max_tokens=64, messages=USER, stream=True)
+    assert next(iter(stream)).type == "message_start"
+    started = time.monotonic()
+    fake.stop()
+    assert time.monotonic() - started < 1
+    with pytest.raises(httpx2.RemoteProtocolError):
+        list(stream)
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _rejected_with(fake: FakeAPI, match: str, **params) -> anthropic.BadRequestError:
+    params.setdefault("model", MODEL)
+    params.setdefault("max_tokens", 64)
+    with pytest.raises(anthropic.BadRequestError, match=match) as info:
+        client_for(fake).messages.create(**params)
+    assert info.value.body["error"]["type"] == "invalid_request_error"
+    return info.value
+
+
+def test_validation_rejects_non_alternating_roles(fake_api):
+    fake_api.script(Turn(text="never used"))
+    _rejected_with(
+        fake_api,
+        "roles must alternate",
+        messages=[{"role": "user", "content": "a"}, {"role": "user", "content": "b"}],
+    )
+    assert fake_api.rejected == 1
+    assert fake_api.pending == 1  # a rejected request consumes no turn
+
+
+def test_validation_rejects_more_than_four_cache_breakpoints(fake_api):
+    cc = {"type": "ephemeral"}
+    _rejected_with(
+        fake_api,
+        "A maximum of 4 blocks with cache_control may be provided. Found 5.",
+        system=[{"type": "text", "text": "sys", "cache_control": cc}],
+        tools=[{"name": "t", "input_schema": {"type": "object"}, "cache_control": cc}],
+        messages=[
+            {"role": "user", "content": [{"type": "text", "text": "a", "cache_control": cc}]},
+            {"role": "assistant", "content": [{"type": "text", "text": "b", "cache_control": cc}]},
+            {"role": "user", "content": [{"type": "text", "text": "c", "cache_control": cc}]},
+        ],
+    )
+    # four is fine
+    client_for(fake_api).messages.create(
+        model=MODEL,
+        max_tokens=64,
+        system=[{"type": "text", "text": "sys", "cache_control": cc}],
+        messages=[
+            {"role": "user", "content": [{"type": "text", "text": "a", "cache_control": cc}]},
+            {"role": "assistant", "content": [{"type": "text", "text": "b", "cache_control": cc}]},
+            {"role": "user", "content": [{"type": "text", "text": "c", "cache_control": cc}]},
+        ],
+    )
+    assert fake_api.rejected == 1
+
+
+@pytest.mark.parametrize(
+    ("match", "params"),
+    [
+        ("first message must use the \"user\" role", {"messages": [{"role": "assistant", "content": "hi"}]}),
+        ("text content blocks must be non-empty", {"messages": [{"role": "user", "content": [{"type": "text", "text": ""}]}]}),
+        ("non-whitespace text", {"messages": [{"role": "user", "content": [{"type": "text", "text": " \n"}]}]}),
+        ("must have non-empty content", {"messages": [{"role": "user", "content": ""}]}),
+        ("must have non-empty content", {"messages": [{"role": "user", "content": []}]}),
+        ("at least one message", {"messages": []}),
+        ("greater than or equal to 1024", {"max_tokens": 4096, "thinking": {"type": "enabled", "budget_tokens": 512}, "messages": USER}),
+        ("must be greater than `thinking.budget_tokens`", {"max_tokens": 1024, "thinking": {"type": "enabled", "budget_tokens": 1024}, "messages": USER}),
+        ("max_tokens: Input should be greater than or equal to 1", {"max_tokens": 0, "messages": USER}),
+    ],
+)
+def test_validation_rules(fake_api, match, params):
+    _rejected_with(fake_api, match, **params)
+    assert fake_api.rejected == 1
+
+
+def test_validation_allows_empty_final_assistant_prefill(fake_api):
+    reply = client_for(fake_api).messages.create(
+        model=MODEL, max_tokens=64, messages=USER + [{"role": "assistant", "content": ""}]
+    )
+    assert reply.content[0].text == "Echo: Hello there"
+    assert fake_api.rejected == 0
+
+
+def test_validation_missing_max_tokens_and_credentials(fake_api):
+    with httpx2.Client() as http:
+        url = f"{fake_api.base_url}/v1/messages"
+        no_max = http.post(url, json={"model": MODEL, "messages": USER}, headers={"x-api-key": "k"})
+        no_key = http.post(url, json={"model": MODEL, "max_tokens": 5, "messages": USER})
+    assert no_max.status_code == 400
+    assert no_max.json()["error"] == {"type": "invalid_request_error", "message": "max_tokens: Field required"}
+    assert no_max.headers["request-id"]
+    assert no_key.status_code == 401
+    assert no_key.json()["error"]["type"] == "authentication_error"
+    assert fake_api.rejected == 2
+
+
+def test_non_strict_accepts_anything_shaped_like_json():
+    with FakeAPI(strict=False) as fake:
+        reply = client_for(fake).messages.create(
+            model=MODEL, max_tokens=64, messages=[{"role": "user", "content": "a"}, {"role": "user", "content": "b"}]
+        )
+        assert reply.content[0].text == "Echo: b"
+        assert fake.rejected == 0
+
+
+_text = st.text(alphabet=st.characters(codec="utf-8"), min_size=1, max_size=20).filter(str.strip)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    texts=st.lists(_text, min_size=1, max_size=6),
+    breakpoints=st.integers(min_value=0, max_value=6),
+)
+def test_property_rejected_iff_too_many_breakpoints(fake_api, texts, breakpoints):
+    messages = [
+        {"role": "user" if i % 2 == 0 else "assistant", "content": [{"type": "text", "text": t}]}
+        for i, t in enumerate(texts)
+    ]
+    if messages[-1]["role"] == "assistant":
+        messages.append({"role": "user", "content": "end"})
+    blocks = [m["content"][0] for m in messages if isinstance(m["content"], list)]
+    placed = min(breakpoints, len(blocks))
+    for block in blocks[:placed]:
+        block["cache_control"] = {"type": "ephemeral"}
+    before = fake_api.rejected
+    client = client_for(fake_api)
+    try:
+        client.messages.create(model=MODEL, max_tokens=64, messages=messages)
+        accepted = True
+    except anthropic.BadRequestError:
+        accepted = False
+    assert accepted == (placed <= 4)
+    assert fake_api.rejected - before == (0 if accepted else 1)
