@@ -1,0 +1,519 @@
+"""Record/replay through the real SDK: a fake API records, the fixture replays into the SDK's parser."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import hashlib
+import json
+import threading
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import anthropic
+import httpx2
+import pytest
+
+from claude_magic.replay import Exchange, Fixture, RecordReplayTransport, ReplayMiss
+
+KEY = "sk-ant-test-SECRETSECRET"
+MODEL = "claude-sonnet-4-6"
+QUESTION = [{"role": "user", "content": "What is the capital of France?"}]
+
+
+# ------------------------------------------------------------------------------------ a fake API
+
+
+def sse(events: list[tuple[str, dict[str, Any]]]) -> bytes:
+    return b"".join(f"event: {name}\ndata: {json.dumps(data)}\n\n".encode() for name, data in events)
+
+
+def reply_events(text: str = "The capital of France is Paris.", *, stop: bool = True) -> list[tuple[str, dict]]:
+    """A Messages API stream as the API sends it: thinking with a signature, then text in chunks."""
+    message = {
+        "id": "msg_01AbCdEf",
+        "type": "message",
+        "role": "assistant",
+        "model": MODEL,
+        "content": [],
+        "stop_reason": None,
+        "stop_sequence": None,
+        "usage": {"input_tokens": 25, "output_tokens": 1, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0},
+    }
+    events = [
+        ("message_start", {"type": "message_start", "message": message}),
+        ("ping", {"type": "ping"}),
+        ("content_block_start", {"type": "content_block_start", "index": 0,
+                                 "content_block": {"type": "thinking", "thinking": "", "signature": ""}}),
+        ("content_block_delta", {"type": "content_block_delta", "index": 0,
+                                 "delta": {"type": "thinking_delta", "thinking": "The user asks "}}),
+        ("content_block_delta", {"type": "content_block_delta", "index": 0,
+                                 "delta": {"type": "thinking_delta", "thinking": "about geography."}}),
+        ("content_block_delta", {"type": "content_block_delta", "index": 0,
+                                 "delta": {"type": "signature_delta", "signature": "EqQBCkYIBRgCKkB=="}}),
+        ("content_block_stop", {"type": "content_block_stop", "index": 0}),
+        ("content_block_start", {"type": "content_block_start", "index": 1,
+                                 "content_block": {"type": "text", "text": ""}}),
+    ]
+    for start in range(0, len(text), 8):
+        events.append(("content_block_delta", {"type": "content_block_delta", "index": 1,
+                                               "delta": {"type": "text_delta", "text": text[start : start + 8]}}))
+    if not stop:  # the connection dropped here
+        return events
+    return events + [
+        ("content_block_stop", {"type": "content_block_stop", "index": 1}),
+        ("message_delta", {"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                           "usage": {"output_tokens": 42}}),
+        ("message_stop", {"type": "message_stop"}),
+    ]
+
+
+class Chunked(httpx2.SyncByteStream):
+    """A body that arrives in small pieces, cut anywhere, like a real connection's reads."""
+
+    def __init__(self, body: bytes, size: int = 7) -> None:
+        self.body, self.size = body, size
+        self.exhausted = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        for start in range(0, len(self.body), self.size):
+            yield self.body[start : start + self.size]
+        self.exhausted = True
+
+
+class Live(httpx2.BaseTransport):
+    """The API: answers every request with `respond`, and keeps what it was sent."""
+
+    def __init__(self, respond: Callable[[httpx2.Request], httpx2.Response]) -> None:
+        self.respond = respond
+        self.requests: list[httpx2.Request] = []
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        request.read()
+        self.requests.append(request)
+        return self.respond(request)
+
+
+def streaming(body: bytes) -> Callable[[httpx2.Request], httpx2.Response]:
+    volatile = {"request-id": "req_011CVolatile", "anthropic-ratelimit-tokens-remaining": "39000", "date": "today"}
+    return lambda request: httpx2.Response(
+        200, headers={"content-type": "text/event-stream; charset=utf-8", **volatile}, stream=Chunked(body)
+    )
+
+
+def unreachable() -> Live:
+    return Live(lambda request: pytest.fail("the live API was called"))
+
+
+class Counting(RecordReplayTransport):
+    attempts = 0
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        self.attempts += 1
+        return super().handle_request(request)
+
+
+def client_for(transport: httpx2.BaseTransport, max_retries: int = 0) -> anthropic.Anthropic:
+    return anthropic.Anthropic(
+        api_key=KEY,
+        base_url="http://127.0.0.1:9",
+        max_retries=max_retries,
+        http_client=httpx2.Client(transport=transport),
+    )
+
+
+def ask(client: anthropic.Anthropic, messages: list[dict] = QUESTION, **params: Any) -> anthropic.types.Message:
+    with client.messages.stream(model=MODEL, max_tokens=1024, messages=messages, **params) as stream:
+        return stream.get_final_message()
+
+
+def record(path: Path, live: Live, messages: list[dict] = QUESTION, **params: Any) -> anthropic.types.Message:
+    return ask(client_for(RecordReplayTransport(Fixture.load(path), "record", live)), messages, **params)
+
+
+def replay(path: Path, mode: str = "replay", live: Live | None = None, **client: Any) -> anthropic.Anthropic:
+    return client_for(RecordReplayTransport(Fixture.load(path), mode, live), **client)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    return tmp_path / "quickstart.json"
+
+
+# ------------------------------------------------------------------------------- record and replay
+
+
+def test_a_recorded_stream_replays_into_the_same_message_without_the_network(path: Path) -> None:
+    recorded = record(path, Live(streaming(sse(reply_events()))))
+    live = unreachable()
+
+    replayed = ask(replay(path, live=live))
+
+    assert replayed.model_dump() == recorded.model_dump()
+    assert [block.type for block in replayed.content] == ["thinking", "text"]
+    assert replayed.content[0].thinking == "The user asks about geography."
+    assert replayed.content[0].signature == "EqQBCkYIBRgCKkB=="
+    assert replayed.content[1].text == "The capital of France is Paris."
+    assert (replayed.usage.input_tokens, replayed.usage.output_tokens) == (25, 42)
+    assert replayed.stop_reason == "end_turn"
+    assert live.requests == []
+
+
+def test_the_file_holds_readable_events_and_no_pings(path: Path) -> None:
+    record(path, Live(streaming(sse(reply_events()))))
+
+    document = json.loads(path.read_text(encoding="utf-8"))
+    (exchange,) = document["exchanges"]
+    assert (document["format"], document["version"]) == ("claude_magic-fixture", 1)
+    assert exchange["request"]["method"] == "POST"
+    assert exchange["request"]["path"] == "/v1/messages"
+    assert exchange["request"]["body"]["messages"] == QUESTION
+    response = exchange["response"]
+    assert response["status"] == 200
+    assert response["content_type"] == "text/event-stream"
+    names = [event["event"] for event in response["events"]]
+    assert "ping" not in names
+    assert names[0] == "message_start" and names[-1] == "message_stop"
+    assert response["events"][0]["data"]["message"]["usage"]["input_tokens"] == 25
+
+
+def test_recording_passes_bytes_on_as_they_arrive_and_writes_when_the_stream_ends(path: Path) -> None:
+    body = Chunked(sse(reply_events()))
+    live = Live(lambda request: httpx2.Response(200, headers={"content-type": "text/event-stream"}, stream=body))
+    client = client_for(RecordReplayTransport(Fixture.load(path), "record", live))
+
+    with client.messages.stream(model=MODEL, max_tokens=1024, messages=QUESTION) as stream:
+        first = next(iter(stream))
+        assert first.type == "message_start"
+        assert not body.exhausted and not path.exists()
+        stream.get_final_message()
+
+    assert body.exhausted and len(Fixture.load(path)) == 1
+
+
+class ChunkedSSE(BaseHTTPRequestHandler):
+    """A real HTTP/1.1 server sending the stream in chunked encoding, 50 bytes at a time."""
+
+    protocol_version = "HTTP/1.1"
+    body = sse(reply_events())
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["content-length"]))
+        self.send_response(200)
+        self.send_header("content-type", "text/event-stream")
+        self.send_header("transfer-encoding", "chunked")
+        self.end_headers()
+        for start in range(0, len(self.body), 50):
+            chunk = self.body[start : start + 50]
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+        self.wfile.write(b"0\r\n\r\n")
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_recording_through_a_real_http_transport(path: Path) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), ChunkedSSE)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        transport = RecordReplayTransport(Fixture.load(path), "record", httpx2.HTTPTransport())
+        client = anthropic.Anthropic(
+            api_key=KEY, base_url=f"http://127.0.0.1:{server.server_port}", max_retries=0,
+            http_client=httpx2.Client(transport=transport),
+        )
+        answers = [ask(client).content[1].text for _ in range(2)]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    assert answers == ["The capital of France is Paris."] * 2
+    assert ask(replay(path)).content[1].text == "The capital of France is Paris."
+
+
+def test_a_stream_abandoned_midway_is_not_recorded(path: Path) -> None:
+    client = client_for(RecordReplayTransport(Fixture.load(path), "record", Live(streaming(sse(reply_events())))))
+
+    with client.messages.stream(model=MODEL, max_tokens=1024, messages=QUESTION) as stream:
+        next(iter(stream))
+
+    assert not path.exists()
+
+
+def test_a_truncated_recording_replays_truncated(path: Path) -> None:
+    record(path, Live(streaming(sse(reply_events("The capital of France", stop=False)))))
+
+    events = json.loads(path.read_text(encoding="utf-8"))["exchanges"][0]["response"]["events"]
+    assert events[-1]["event"] == "content_block_delta"
+
+    replayed = ask(replay(path))
+    assert replayed.content[1].text == "The capital of France"
+    assert replayed.stop_reason is None
+
+
+def test_an_error_event_mid_stream_is_recorded_and_replayed(path: Path) -> None:
+    overloaded = {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
+    body = sse([*reply_events()[:3], ("error", overloaded)])
+
+    with pytest.raises(anthropic.APIStatusError, match="overloaded_error"):
+        record(path, Live(streaming(body)))
+    assert json.loads(path.read_text(encoding="utf-8"))["exchanges"][0]["response"]["events"][-1] == {
+        "event": "error",
+        "data": overloaded,
+    }
+
+    with pytest.raises(anthropic.APIStatusError, match="overloaded_error"):
+        ask(replay(path, live=unreachable()))
+
+
+def test_re_recording_a_request_replaces_it_in_place(path: Path) -> None:
+    other = [{"role": "user", "content": "And of Spain?"}]
+    record(path, Live(streaming(sse(reply_events("Paris.")))))
+    record(path, Live(streaming(sse(reply_events("Madrid.")))), other)
+    record(path, Live(streaming(sse(reply_events("Paris, France.")))))
+
+    fixture = Fixture.load(path)
+    assert len(fixture) == 2
+    assert ask(replay(path)).content[1].text == "Paris, France."
+    assert ask(replay(path), other).content[1].text == "Madrid."
+    bodies = [e["request"]["body"]["messages"] for e in json.loads(path.read_text("utf-8"))["exchanges"]]
+    assert bodies == [QUESTION, other]
+
+
+# ------------------------------------------------------------------------------------------ misses
+
+
+CONVERSATION = [
+    {"role": "user", "content": [{"type": "text", "text": "Hello"}]},
+    {"role": "assistant", "content": [{"type": "text", "text": "Hi! How can I help?"}]},
+    {"role": "user", "content": [{"type": "text", "text": "What is the capital of France?"}]},
+]
+
+
+def changed_question(text: str) -> list[dict]:
+    return [*CONVERSATION[:2], {"role": "user", "content": [{"type": "text", "text": text}]}]
+
+
+def test_a_strict_miss_fails_at_once_naming_what_differs(path: Path) -> None:
+    record(path, Live(streaming(sse(reply_events()))), CONVERSATION)
+    live = unreachable()
+    transport = Counting(Fixture.load(path), "replay", live)
+
+    with pytest.raises(ReplayMiss) as caught:
+        ask(client_for(transport, max_retries=2), changed_question("What is the capital of Spain?"))
+
+    assert isinstance(caught.value, anthropic.AnthropicError)
+    assert transport.attempts == 1 and live.requests == []
+    assert caught.value.difference == (
+        "messages[2].content[0].text: recorded 'What is the capital of France?' but sent 'What is the capital of Spain?'"
+    )
+    message = str(caught.value)
+    assert message == (
+        "no recorded response for this request in quickstart.json (1 recording); nearest differs at "
+        + caught.value.difference
+    )
+    assert "\n" not in message
+
+
+def test_auto_mode_passes_a_miss_to_the_api_and_records_nothing(path: Path) -> None:
+    record(path, Live(streaming(sse(reply_events()))))
+    before = path.read_bytes()
+    live = Live(streaming(sse(reply_events("Madrid."))))
+    client = replay(path, "auto", live)
+
+    assert ask(client).content[1].text == "The capital of France is Paris."
+    assert live.requests == []
+    assert ask(client, [{"role": "user", "content": "And of Spain?"}]).content[1].text == "Madrid."
+
+    assert len(live.requests) == 1
+    assert live.requests[0].headers["authorization"] == f"Bearer {KEY}"  # passed on unchanged
+    assert path.read_bytes() == before
+
+
+def test_auto_mode_without_a_key_says_so(path: Path) -> None:
+    record(path, Live(streaming(sse(reply_events()))))
+
+    with pytest.raises(ReplayMiss, match="no ANTHROPIC_API_KEY is set") as caught:
+        ask(replay(path, "auto"), [{"role": "user", "content": "And of Spain?"}])
+    assert caught.value.difference.startswith("messages[0].content: recorded 'What is the capital of France?'")
+
+
+def test_a_miss_on_an_empty_fixture_has_no_difference(path: Path) -> None:
+    with pytest.raises(ReplayMiss) as caught:
+        ask(replay(path))
+    assert caught.value.difference == ""
+    assert str(caught.value) == "no recorded response for this request in quickstart.json (0 recordings)"
+
+
+def exchange(messages: list[dict], **params: Any) -> Exchange:
+    body = {"model": MODEL, "max_tokens": 1024, "messages": messages, **params}
+    return Exchange("POST", "/v1/messages", body, json_body={"type": "message"})
+
+
+@pytest.mark.parametrize(
+    ("sent", "difference"),
+    [
+        (
+            [*CONVERSATION, {"role": "assistant", "content": "Paris."}],
+            'messages[3]: recorded nothing but sent {"content":"Paris.","role":"assistant"}',
+        ),
+        (CONVERSATION[:2], 'messages[2]: recorded {"content":[{"text":"What is the capital… but sent nothing'),
+        (
+            changed_question("What is the capital of France?\nAnd of Spain?"),
+            "messages[2].content[0].text: recorded 'What is the capital of France?' "
+            "but sent '…of France?\\nAnd of Spain?'",
+        ),
+        (  # a long value is shown around the place where the two part
+            changed_question("What is the capital of France? Answer in one word, then give its population."),
+            "messages[2].content[0].text: recorded 'What is the capital of France?' "
+            "but sent '…of France? Answer in one word, then give…'",
+        ),
+    ],
+)
+def test_the_nearest_recording_and_its_first_difference(sent: list[dict], difference: str) -> None:
+    fixture = Fixture("f.json", [exchange([QUESTION[0]]), exchange(CONVERSATION), exchange(CONVERSATION[:1])])
+    body = {"model": MODEL, "max_tokens": 1024, "messages": sent}
+
+    assert fixture.find("POST", "/v1/messages", body) is None
+    assert fixture.nearest_difference("POST", "/v1/messages", body) == difference
+
+
+def test_a_difference_outside_the_messages() -> None:
+    fixture = Fixture("f.json", [exchange(QUESTION)])
+    body = {"model": "claude-opus-4-6", "max_tokens": 1024, "messages": QUESTION}
+
+    assert fixture.nearest_difference("POST", "/v1/messages", body) == (
+        "model: recorded 'claude-sonnet-4-6' but sent 'claude-opus-4-6'"
+    )
+    assert fixture.nearest_difference("POST", "/v1/messages/count_tokens", body) == (
+        "path: recorded /v1/messages but sent /v1/messages/count_tokens"
+    )
+
+
+# ----------------------------------------------------------------------------- JSON and errors
+
+
+def test_a_json_response_replays_gzip_undone(path: Path) -> None:
+    body = gzip.compress(json.dumps({"input_tokens": 1234}).encode())
+    live = Live(lambda request: httpx2.Response(
+        200, headers={"content-type": "application/json", "content-encoding": "gzip"}, stream=Chunked(body)
+    ))
+    recording = client_for(RecordReplayTransport(Fixture.load(path), "record", live))
+    assert recording.messages.count_tokens(model=MODEL, messages=QUESTION).input_tokens == 1234
+
+    (saved,) = json.loads(path.read_text(encoding="utf-8"))["exchanges"]
+    assert saved["request"]["path"] == "/v1/messages/count_tokens"
+    assert saved["response"] == {"status": 200, "content_type": "application/json", "json": {"input_tokens": 1234}}
+    assert replay(path).messages.count_tokens(model=MODEL, messages=QUESTION).input_tokens == 1234
+
+
+def test_an_overloaded_response_replays_as_the_sdk_error_with_its_retry_after(path: Path) -> None:
+    error = {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
+    live = httpx2.MockTransport(  # a body already read, as MockTransport hands it back
+        lambda request: httpx2.Response(529, headers={"retry-after": "7", "request-id": "req_011C"}, json=error)
+    )
+    with pytest.raises(anthropic.InternalServerError):
+        ask(client_for(RecordReplayTransport(Fixture.load(path), "record", live)))
+
+    (saved,) = json.loads(path.read_text(encoding="utf-8"))["exchanges"]
+    assert saved["response"] == {"status": 529, "content_type": "application/json", "json": error, "retry_after": "7"}
+
+    with pytest.raises(anthropic.APIStatusError) as caught:
+        ask(replay(path))
+    assert isinstance(caught.value, anthropic.InternalServerError)
+    assert caught.value.status_code == 529
+    assert caught.value.body == error
+    assert caught.value.response.headers["retry-after"] == "7"
+    assert "request-id" not in caught.value.response.headers
+
+
+# ------------------------------------------------------------------------------------ the file
+
+
+def image_question(data: bytes) -> list[dict]:
+    source = {"type": "base64", "media_type": "image/png", "data": base64.b64encode(data).decode()}
+    return [{"role": "user", "content": [{"type": "image", "source": source}, {"type": "text", "text": "What is it?"}]}]
+
+
+def test_image_data_is_stored_as_a_digest_and_still_matches(path: Path) -> None:
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40
+    encoded = base64.b64encode(png).decode()
+    record(path, Live(streaming(sse(reply_events("A gradient.")))), image_question(png))
+
+    text = path.read_text(encoding="utf-8")
+    assert encoded not in text
+    assert f"sha256:{hashlib.sha256(encoded.encode()).hexdigest()}" in text
+    assert ask(replay(path), image_question(png)).content[1].text == "A gradient."
+    with pytest.raises(ReplayMiss, match=r"messages\[0\]\.content\[0\]\.source\.data: recorded 'sha256:"):
+        ask(replay(path), image_question(png + b"!"))
+
+
+def test_recording_the_same_exchanges_twice_gives_the_same_bytes(tmp_path: Path) -> None:
+    first, second = tmp_path / "first.json", tmp_path / "second.json"
+    for target in (first, second):
+        record(target, Live(streaming(sse(reply_events()))))
+        record(target, Live(streaming(sse(reply_events("Madrid.")))), [{"role": "user", "content": "And Spain?"}])
+        record(target, Live(streaming(sse(reply_events()))))
+
+    text = first.read_text(encoding="utf-8")
+    assert first.read_bytes() == second.read_bytes()
+    assert text == json.dumps(json.loads(text), indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_the_file_holds_no_key_and_no_auth_header(path: Path) -> None:
+    pasted = [{"role": "user", "content": "Why does sk-ant-api03-AbCdEfGhIjKlMnOp_qr-st fail?"}]
+    live = Live(streaming(sse(reply_events())))
+    record(path, live, pasted)
+
+    assert live.requests[0].headers["authorization"] == f"Bearer {KEY}"  # the key was sent, so leaving it out is real
+    text = path.read_text(encoding="utf-8")
+    assert "SECRETSECRET" not in text and "AbCdEfGh" not in text
+    assert "authorization" not in text.lower() and "x-api-key" not in text.lower()
+    assert "req_011CVolatile" not in text and "ratelimit" not in text
+    assert "sk-ant-…redacted" in text
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "{not json",
+        '{"format": "something-else", "version": 1, "exchanges": []}',
+        '{"format": "claude_magic-fixture", "version": 2, "exchanges": []}',
+        '{"format": "claude_magic-fixture", "version": 1, "exchanges": [{"request": {}}]}',
+        '{"format": "claude_magic-fixture", "version": 1, "exchanges": [{"request": '
+        '{"method": "POST", "path": "/v1/messages"}, "response": {"status": 200, '
+        '"content_type": "text/event-stream", "events": [{"data": {}}]}}]}',
+    ],
+)
+def test_a_malformed_file_is_a_one_line_value_error_naming_it(path: Path, content: str) -> None:
+    path.write_text(content, encoding="utf-8")
+
+    with pytest.raises(ValueError, match="quickstart.json is not a readable claude_magic fixture") as caught:
+        Fixture.load(path)
+    assert "\n" not in str(caught.value)
+
+
+def test_a_missing_file_is_an_empty_fixture(path: Path) -> None:
+    fixture = Fixture.load(path)
+    assert len(fixture) == 0 and fixture.path == path and not path.exists()
+
+
+@pytest.mark.parametrize("mode", ["record", "off"])
+def test_modes_that_go_live_need_a_live_transport(path: Path, mode: str) -> None:
+    with pytest.raises(ValueError, match=mode):
+        RecordReplayTransport(Fixture.load(path), mode)  # type: ignore[arg-type]
+
+
+def test_an_unknown_mode_is_refused(path: Path) -> None:
+    with pytest.raises(ValueError, match="strict"):
+        RecordReplayTransport(Fixture.load(path), "strict", unreachable())  # type: ignore[arg-type]
+
+
+def test_off_goes_straight_to_the_api(path: Path) -> None:
+    record(path, Live(streaming(sse(reply_events()))))
+    live = Live(streaming(sse(reply_events("Live answer."))))
+
+    assert ask(replay(path, "off", live)).content[1].text == "Live answer."
+    assert len(live.requests) == 1
