@@ -18,9 +18,8 @@ def load_ipython_extension(shell: Any) -> None:
 
     if "ClaudeMagics" in shell.magics_manager.registry:
         return
-    magics = ClaudeMagics(shell=shell)
-    shell.register_magics(magics)
-    shell.configurables.append(magics)
+    # Magics.__init__ adds the instance to shell.configurables, which is what makes %config see it.
+    shell.register_magics(ClaudeMagics(shell=shell))
 
 
 def unload_ipython_extension(shell: Any) -> None:

@@ -11,7 +11,7 @@ import getpass
 from typing import Any
 
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
-from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.core.magic_arguments import argument, magic_arguments
 from traitlets import Dict, Enum, Float, Int, TraitError, Unicode, validate
 
 from . import models
@@ -29,7 +29,7 @@ from .context import Limits, expand_prompt
 from .conversation import DEFAULT_CHAT, Conversation, Conversations, assistant_message, user_message
 from .display import DISPLAY_MODES, Final, make_view
 from .errors import ClaudeError, api_error_message
-from .options import split_line
+from .options import parse_options, split_line
 from .pricing import cost, footer, price_for, usage_from_api
 from .reply import Reply, runnable_code, stop_note
 
@@ -110,7 +110,7 @@ class ClaudeMagics(Magics):
         Configuration: %config ClaudeMagics (model, max_tokens, system, display, fixture, ...).
         """
         options, prompt = split_line(line, self.claude.parser, self._is_variable)
-        args = parse_argstring(self.claude, options)
+        args = parse_options(self.claude.parser, options)
         text = "\n".join(part for part in (prompt, cell) if part and part.strip())
         self._run_turn(args, text)
 

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import argparse
 import re
-from typing import Callable
+import shlex
+from typing import Any, Callable
+
+from IPython.core.error import UsageError
 
 # A token is a run of quoted strings and other non-space characters; a lone quote that never closes
 # is taken as an ordinary character, since it can only belong to the prompt.
@@ -49,3 +52,12 @@ def _values_taken(action: argparse.Action | None, rest: list[str], is_name: Call
     if action.nargs in (None, "?"):
         return 1 if rest and not rest[0].startswith("-") else 0
     return int(action.nargs)
+
+
+def parse_options(parser: argparse.ArgumentParser, options: str) -> Any:
+    """Parse the option part with shell quoting (`-s "Be brief."` gives `Be brief.`); IPython's
+    own parser keeps the quotes. A bad option is a UsageError, from the magic's parser."""
+    try:
+        return parser.parse_args(shlex.split(options))
+    except ValueError as error:
+        raise UsageError(f"Cannot read the options {options.strip()!r}: {error}.") from None

@@ -1,8 +1,20 @@
-"""Shared pytest fixtures for the claude_magic test suite."""
+"""Shared pytest fixtures for the claude_magic test suite.
+
+No test may reach the real API: the key is removed from the environment and fixtures are forced into
+strict replay, for this process and for the notebook kernels nbval starts from it.
+"""
 
 from __future__ import annotations
 
+import os
+
 import pytest
+
+os.environ.pop("ANTHROPIC_API_KEY", None)
+os.environ.pop("ANTHROPIC_AUTH_TOKEN", None)
+os.environ["CLAUDE_MAGIC_FIXTURE_MODE"] = "replay"
+
+TEST_KEY = "sk-ant-test-key-0123456789abcdef"
 
 
 @pytest.fixture
@@ -27,3 +39,23 @@ def fake_api():
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def ip(fake_api, monkeypatch):
+    """The real InteractiveShell with the extension loaded, talking to the fake API, text display."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    monkeypatch.setenv("ANTHROPIC_API_KEY", TEST_KEY)
+    shell = InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "claude_magic")
+    magics = shell.magics_manager.registry["ClaudeMagics"]
+    magics.base_url = fake_api.base_url
+    magics.display = "text"
+    magics.max_retries = 0
+    try:
+        yield shell
+    finally:
+        shell.run_line_magic("unload_ext", "claude_magic")
+        shell.config.pop("ClaudeMagics", None)  # %config writes here; the next test starts clean
+        shell.user_ns.pop("reply", None)

@@ -39,3 +39,19 @@ def bound(token: str) -> bool:
 )
 def test_split_line(parser, line, options, prompt):
     assert split_line(line, parser, bound) == (options, prompt)
+
+
+def test_parse_options_unquotes_like_a_shell(parser):
+    from claude_magic.options import parse_options
+
+    parser.add_argument("-s", "--system")
+    assert parse_options(parser, '-s "Be brief." -m haiku').system == "Be brief."
+
+
+def test_parse_options_unclosed_quote_is_a_usage_error(parser):
+    from IPython.core.error import UsageError
+
+    from claude_magic.options import parse_options
+
+    with pytest.raises(UsageError, match="Cannot read the options"):
+        parse_options(parser, '-m "haiku')

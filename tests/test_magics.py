@@ -1,0 +1,270 @@
+"""%%claude and %claude through a real InteractiveShell, against the fake API on 127.0.0.1."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from fakeapi import Turn
+from IPython.core.error import UsageError
+
+from claude_magic.errors import ClaudeError
+
+
+def magics(ip):
+    return ip.magics_manager.registry["ClaudeMagics"]
+
+
+def sent(fake_api, index=-1):
+    return fake_api.requests[index].json
+
+
+def texts(message):
+    return [block["text"] for block in message["content"] if block["type"] == "text"]
+
+
+# -- loading ---------------------------------------------------------------------------------------
+
+
+def test_load_registers_both_forms_and_unload_removes_them(ip):
+    assert "claude" in ip.magics_manager.magics["cell"]
+    assert "claude" in ip.magics_manager.magics["line"]
+    ip.run_line_magic("unload_ext", "claude_magic")
+    assert "claude" not in ip.magics_manager.magics["cell"]
+    assert "claude" not in ip.magics_manager.magics["line"]
+    assert not any(type(c).__name__ == "ClaudeMagics" for c in ip.configurables)
+    ip.run_line_magic("load_ext", "claude_magic")
+    magics(ip).base_url = "http://127.0.0.1:9"
+
+
+def test_loading_twice_keeps_one_instance_and_its_conversation(ip, fake_api):
+    ip.run_cell_magic("claude", "", "hello")
+    first = magics(ip)
+    from claude_magic import load_ipython_extension
+
+    load_ipython_extension(ip)
+    assert magics(ip) is first and first.conversations.get().turns == 1
+    assert sum(type(c).__name__ == "ClaudeMagics" for c in ip.configurables) == 1
+
+
+def test_load_ext_imports_nothing_heavy():
+    code = (
+        "import sys\n"
+        "from IPython.core.interactiveshell import InteractiveShell\n"
+        "ip = InteractiveShell.instance()\n"
+        "ip.run_line_magic('load_ext', 'claude_magic')\n"
+        "assert 'claude' in ip.magics_manager.magics['cell']\n"
+        "print(sorted(m for m in ('anthropic', 'httpx2', 'pandas', 'matplotlib', 'PIL', 'numpy', 'ipywidgets') if m in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+# -- one turn and the conversation ---------------------------------------------------------------
+
+
+def test_a_cell_streams_its_answer_and_footer(ip, fake_api, capsys):
+    fake_api.script(Turn(text="Paris is the capital.", usage={"input_tokens": 1000, "output_tokens": 200}))
+    ip.run_cell_magic("claude", "", "What is the capital of France?")
+    out = capsys.readouterr().out
+    assert "Paris is the capital." in out
+    assert "claude-opus-4-6 · 1,000 in · 200 out" in out and "$0.0100" in out
+    body = sent(fake_api)
+    assert body["model"] == "claude-opus-4-6" and body["stream"] is True
+    assert body["messages"] == [{"role": "user", "content": [{"type": "text", "text": "What is the capital of France?"}]}]
+    assert body["cache_control"] == {"type": "ephemeral"}
+
+
+def test_follow_ups_carry_the_history_and_new_starts_afresh(ip, fake_api):
+    ip.run_cell_magic("claude", "", "My name is Ada.")
+    ip.run_cell_magic("claude", "", "What is my name?")
+    history = sent(fake_api)["messages"]
+    assert [m["role"] for m in history] == ["user", "assistant", "user"]
+    assert texts(history[1]) == ["Echo: My name is Ada."]
+    ip.run_cell_magic("claude", "-n", "Fresh start.")
+    assert len(sent(fake_api)["messages"]) == 1
+    assert magics(ip).conversations.get().turns == 1
+
+
+def test_named_chats_are_separate(ip, fake_api):
+    ip.run_cell_magic("claude", "", "main one")
+    ip.run_cell_magic("claude", "-c side", "side one")
+    assert len(sent(fake_api)["messages"]) == 1
+    ip.run_cell_magic("claude", "", "main two")
+    assert texts(sent(fake_api)["messages"][0]) == ["main one"]
+
+
+def test_system_prompt_stays_for_the_conversation(ip, fake_api):
+    ip.run_cell_magic("claude", '-s "Answer in French."', "hello")
+    ip.run_cell_magic("claude", "", "again")
+    assert sent(fake_api)["system"] == "Answer in French."
+    ip.run_cell_magic("claude", "-n", "fresh")
+    assert "system" not in sent(fake_api)
+
+
+def test_configured_system_model_and_max_tokens(ip, fake_api):
+    ip.run_line_magic("config", 'ClaudeMagics.system = "Be terse."')
+    ip.run_line_magic("config", 'ClaudeMagics.model = "sonnet"')
+    ip.run_line_magic("config", "ClaudeMagics.max_tokens = 321")
+    ip.run_cell_magic("claude", "", "hi")
+    body = sent(fake_api)
+    assert (body["system"], body["model"], body["max_tokens"]) == ("Be terse.", "claude-sonnet-4-6", 321)
+
+
+def test_flags_model_alias_max_tokens_think_effort(ip, fake_api):
+    ip.run_cell_magic("claude", "-m haiku --max-tokens 2000 -t -e low", "hi")
+    body = sent(fake_api)
+    assert body["model"] == "claude-haiku-4-5" and body["max_tokens"] == 2000
+    assert body["thinking"] == {"type": "enabled", "budget_tokens": 1024}
+    assert body["output_config"] == {"effort": "low"}
+
+
+def test_line_magic_keeps_the_prompt_as_typed(ip, fake_api):
+    ip.run_line_magic("claude", "-m haiku what's  {'a': 1} -- here?")
+    body = sent(fake_api)
+    assert body["model"] == "claude-haiku-4-5"
+    assert texts(body["messages"][0]) == ["what's  {'a': 1} -- here?"]
+
+
+def test_raw_sends_braces_as_typed(ip, fake_api):
+    ip.user_ns["x"] = 42
+    ip.run_cell_magic("claude", "--raw", "{x} and {{y}}")
+    assert texts(sent(fake_api)["messages"][0]) == ["{x} and {{y}}"]
+
+
+def test_out_stores_the_reply_object(ip, fake_api):
+    fake_api.script(Turn(text="Deep.", thinking="Hmm, let me think.", usage={"input_tokens": 10, "output_tokens": 20}))
+    ip.run_cell_magic("claude", "-t -o reply", "think")
+    reply = ip.user_ns["reply"]
+    assert reply.text == "Deep." and reply.thinking == "Hmm, let me think."
+    assert (reply.usage.input_tokens, reply.usage.output_tokens) == (10, 20)
+    assert reply.cost == pytest.approx(10 * 5e-6 + 20 * 25e-6)
+    assert reply.stop_reason == "end_turn" and reply.message.content[0].type == "thinking"
+
+
+def test_thinking_blocks_go_back_exactly_as_received(ip, fake_api):
+    fake_api.script(Turn(text="Yes.", thinking="Considering."))
+    ip.run_cell_magic("claude", "-t", "first")
+    ip.run_cell_magic("claude", "-t", "second")
+    thinking = sent(fake_api)["messages"][1]["content"][0]
+    assert thinking["type"] == "thinking" and thinking["thinking"] == "Considering."
+    assert thinking["signature"]
+
+
+def test_code_goes_into_the_next_cell(ip, fake_api):
+    fake_api.script(Turn(text="Try:\n\n```python\nprint(1)\n```\n\n```bash\nls\n```\n"))
+    ip.run_cell_magic("claude", "--code", "code please")
+    assert ip.rl_next_input == "print(1)"
+
+
+def test_max_tokens_stop_is_explained(ip, fake_api, capsys):
+    fake_api.script(Turn(text="Once upon a", stop_reason="max_tokens"))
+    ip.run_cell_magic("claude", "--max-tokens 5", "story")
+    assert "--max-tokens 20" in capsys.readouterr().out
+    assert magics(ip).conversations.get().turns == 1
+
+
+def test_unknown_model_shows_tokens_and_cost_na(ip, fake_api, capsys):
+    ip.run_cell_magic("claude", "-m mystery-model", "hi")
+    assert "cost n/a" in capsys.readouterr().out
+
+
+# -- bad input and failures -------------------------------------------------------------------------
+
+
+def test_unknown_flag_is_a_usage_error(ip):
+    with pytest.raises(UsageError):
+        ip.run_cell_magic("claude", "--frobnicate", "hi")
+
+
+def test_empty_cell_is_one_line_and_sends_nothing(ip, fake_api):
+    with pytest.raises(ClaudeError, match="empty"):
+        ip.run_cell_magic("claude", "", "   \n")
+    assert fake_api.requests == []
+
+
+def test_bad_max_tokens(ip, fake_api):
+    with pytest.raises(ClaudeError, match="positive"):
+        ip.run_cell_magic("claude", "--max-tokens 0", "hi")
+    with pytest.raises(UsageError):
+        ip.run_cell_magic("claude", "--max-tokens lots", "hi")
+    assert fake_api.requests == []
+
+
+def test_help_documents_every_option_with_examples(ip):
+    doc = magics(ip).claude.__doc__
+    for flag in ("--model", "--system", "--new", "--chat", "--max-tokens", "--out", "--code", "--raw", "--think", "--effort"):
+        assert flag in doc
+    assert "Examples" in doc and "%%claude -m haiku" in doc
+
+
+def test_config_lists_settings_with_help(ip, capsys):
+    ip.run_line_magic("config", "ClaudeMagics")
+    out = capsys.readouterr().out
+    for name in ("model", "max_tokens", "system", "display", "fixture", "fixture_mode", "prices"):
+        assert f"ClaudeMagics.{name}" in out
+
+
+def test_invalid_config_value_says_what_is_allowed(ip):
+    with pytest.raises(Exception, match="display"):
+        magics(ip).display = "hologram"
+    with pytest.raises(Exception, match="positive"):
+        magics(ip).max_tokens = -1
+
+
+@pytest.mark.parametrize(
+    "turn, words",
+    [
+        (Turn(status=401), "ANTHROPIC_API_KEY"),
+        (Turn(status=403), "403"),
+        (Turn(status=404), "model id"),
+        (Turn(status=429, retry_after=7), "429"),
+        (Turn(status=529), "overloaded"),
+        (Turn(status=500), "500"),
+        (Turn(status=400, error_message="bad thing"), "bad thing"),
+        (Turn(text="partial answer here", drop_after=6), "connection dropped"),
+        (Turn(text="partial answer here", error_event_after=6), "overloaded"),
+    ],
+)
+def test_failures_are_one_line_and_leave_the_conversation_as_it_was(ip, fake_api, turn, words, capsys):
+    ip.run_cell_magic("claude", "", "first")
+    before = magics(ip).conversations.get().messages
+    fake_api.script(turn)
+    result = ip.run_cell("%%claude\nsecond")
+    assert isinstance(result.error_in_exec, ClaudeError)
+    message = str(result.error_in_exec)
+    assert words in message and "\n" not in message
+    shown = capsys.readouterr()
+    assert "Traceback" not in shown.out + shown.err
+    assert magics(ip).conversations.get().messages == before
+    ip.run_cell_magic("claude", "", "third")
+    assert texts(sent(fake_api)["messages"][2]) == ["third"]
+
+
+def test_no_key_names_the_variable_and_sends_nothing(ip, fake_api, monkeypatch):
+    monkeypatch.delenv("ANTHROPIC_API_KEY")
+    with pytest.raises(ClaudeError, match="ANTHROPIC_API_KEY"):
+        ip.run_cell_magic("claude", "", "hi")
+    assert fake_api.requests == []
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-later-key-000000")
+    ip.run_cell_magic("claude", "", "hi")
+    assert fake_api.requests[-1].headers["authorization"].endswith("sk-ant-later-key-000000")
+
+
+def test_interrupt_commits_nothing_and_the_next_turn_works(ip, fake_api, monkeypatch):
+    ip.run_cell_magic("claude", "", "first")
+    before = magics(ip).conversations.get().messages
+    from claude_magic.client import TurnStream
+
+    def interrupted(self, client, request):
+        self.text.append("half an ans")
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(TurnStream, "run", interrupted)
+        with pytest.raises(ClaudeError, match="Interrupted"):
+            ip.run_cell_magic("claude", "", "second")
+    assert magics(ip).conversations.get().messages == before
+    ip.run_cell_magic("claude", "", "third")
+    assert len(sent(fake_api)["messages"]) == 3
