@@ -22,6 +22,31 @@ class ContextError(ClaudeError):
     """An object, file or URL named in a prompt that cannot be sent."""
 
 
+def turn_failure(error: BaseException, *, model: str, prompt: str) -> ClaudeError | None:
+    """The one-line error for a turn that did not complete; None for anything that is a bug,
+    which should surface with its traceback."""
+    if isinstance(error, ClaudeError):
+        return error
+    if isinstance(error, KeyboardInterrupt):
+        return ClaudeError("Interrupted; the conversation is as it was before this cell.")
+    if not is_api_failure(error):
+        return None
+    message = api_error_message(error, model=model)
+    if type(error).__name__ == "ReplayMiss":
+        message = f"cell {one_line(prompt, 40)!r}: {message}"
+    return ClaudeError(message)
+
+
+def is_api_failure(error: BaseException) -> bool:
+    """Errors of the call itself: SDK errors, a dropped or truncated stream."""
+    import anthropic
+    import httpx2
+
+    from .client import IncompleteStream
+
+    return isinstance(error, (anthropic.AnthropicError, httpx2.TransportError, IncompleteStream))
+
+
 def api_error_message(error: BaseException, *, model: str = "", key_env: str = "ANTHROPIC_API_KEY") -> str:
     """One line saying what went wrong with a call and what to do about it."""
     import anthropic

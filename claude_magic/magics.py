@@ -19,7 +19,6 @@ from .client import (
     API_KEY_ENV,
     ClientCache,
     Connection,
-    IncompleteStream,
     TurnOptions,
     TurnStream,
     build_request,
@@ -28,7 +27,7 @@ from .client import (
 from .context import Limits, expand_prompt
 from .conversation import DEFAULT_CHAT, Conversation, Conversations, assistant_message, user_message
 from .display import DISPLAY_MODES, Final, make_view
-from .errors import ClaudeError, api_error_message
+from .errors import ClaudeError, turn_failure
 from .options import parse_options, split_line
 from .pricing import cost, footer, price_for, usage_from_api
 from .reply import Reply, runnable_code, stop_note
@@ -111,7 +110,7 @@ class ClaudeMagics(Magics):
         """
         options, prompt = split_line(line, self.claude.parser, self._is_variable)
         args = parse_options(self.claude.parser, options)
-        text = "\n".join(part for part in (prompt, cell) if part and part.strip())
+        text = "\n".join(part for part in (prompt, cell) if part and part.strip()).strip()
         self._run_turn(args, text)
 
     @line_magic
@@ -143,16 +142,13 @@ class ClaudeMagics(Magics):
         view.start(model)
         stream = TurnStream(view)
         try:
-            message = stream.run(client, request)
-        except KeyboardInterrupt:
-            self._fail(view, stream, model, "Interrupted: nothing was added to the conversation.")
-            raise ClaudeError("Interrupted; the conversation is as it was before this cell.") from None
-        except Exception as error:
-            if not _is_api_failure(error):
+            reply = self._commit(chat, user, stream.run(client, request), max_tokens)
+        except BaseException as error:
+            failure = turn_failure(error, model=model, prompt=text)
+            view.fail(self._partial(stream, model, failure or error))
+            if failure is None:
                 raise
-            self._fail(view, stream, model, "Incomplete: " + api_error_message(error, model=model))
-            raise ClaudeError(self._cell_prefix() + api_error_message(error, model=model)) from None
-        reply = self._commit(chat, user, message, max_tokens)
+            raise failure from None
         view.finish(Final(reply.text, reply.thinking, self._footer(reply, chat), stop_note(reply.stop_reason, max_tokens)))
         self._deliver(args, reply)
 
@@ -211,12 +207,8 @@ class ClaudeMagics(Magics):
     def _footer(self, reply: Reply, chat: Conversation) -> str:
         return footer(reply.model, reply.usage, reply.cost, chat.cost, chat.cost_known)
 
-    def _fail(self, view: Any, stream: TurnStream, model: str, note: str) -> None:
-        view.fail(Final("".join(stream.text), "".join(stream.thinking), f"{model} · incomplete", "⚠ " + note))
-
-    def _cell_prefix(self) -> str:
-        # While a cell runs, IPython has already counted it: the running cell is one before.
-        return f"cell [{self.shell.execution_count - 1}]: " if self.shell.execution_count > 1 else ""
+    def _partial(self, stream: TurnStream, model: str, error: BaseException) -> Final:
+        return Final("".join(stream.text), "".join(stream.thinking), f"{model} · incomplete", f"⚠ {error}")
 
     def _deliver(self, args: Any, reply: Reply) -> None:
         if args.out:
@@ -232,12 +224,3 @@ class ClaudeMagics(Magics):
 
     def close(self) -> None:
         self.clients.close()
-
-
-def _is_api_failure(error: Exception) -> bool:
-    """Errors of the call itself (SDK errors, a dropped stream); anything else is a bug to surface."""
-    import anthropic
-    import httpx2
-
-    return isinstance(error, (anthropic.AnthropicError, httpx2.TransportError, IncompleteStream))
-

@@ -268,3 +268,40 @@ def test_interrupt_commits_nothing_and_the_next_turn_works(ip, fake_api, monkeyp
     assert magics(ip).conversations.get().messages == before
     ip.run_cell_magic("claude", "", "third")
     assert len(sent(fake_api)["messages"]) == 3
+
+
+# -- recorded responses ------------------------------------------------------------------------------
+
+
+def test_record_then_replay_with_no_key_and_no_server(ip, fake_api, tmp_path, monkeypatch, capsys):
+    fixture = tmp_path / "demo.json"
+    magics(ip).fixture = str(fixture)
+    monkeypatch.setenv("CLAUDE_MAGIC_FIXTURE_MODE", "record")
+    fake_api.script(Turn(text="Recorded answer."))
+    ip.run_cell_magic("claude", "", "remember this")
+    recorded = fixture.read_text()
+    assert "Recorded" in recorded and "test-key" not in recorded
+    capsys.readouterr()
+
+    monkeypatch.setenv("CLAUDE_MAGIC_FIXTURE_MODE", "replay")
+    monkeypatch.delenv("ANTHROPIC_API_KEY")
+    magics(ip).conversations.new()
+    fake_api.stop()
+    ip.run_cell_magic("claude", "", "remember this")
+    assert "Recorded answer." in capsys.readouterr().out
+    assert fixture.read_text() == recorded
+
+
+def test_a_replay_miss_names_the_cell_and_the_difference(ip, fake_api, tmp_path, monkeypatch):
+    fixture = tmp_path / "demo.json"
+    magics(ip).fixture = str(fixture)
+    monkeypatch.setenv("CLAUDE_MAGIC_FIXTURE_MODE", "record")
+    ip.run_cell_magic("claude", "", "What is the capital of France?")
+    monkeypatch.setenv("CLAUDE_MAGIC_FIXTURE_MODE", "replay")
+    magics(ip).conversations.new()
+    sent_before = len(fake_api.requests)
+    result = ip.run_cell("%%claude\nWhat is the capital of Spain?")
+    message = str(result.error_in_exec)
+    assert message.startswith("cell 'What is the capital of Spain?'") and "messages[0].content[0].text" in message and "Spain" in message
+    assert len(fake_api.requests) == sent_before
+    assert magics(ip).conversations.get().turns == 0

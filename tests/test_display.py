@@ -1,0 +1,530 @@
+"""Tests of claude_magic.display: the chunker, the static output, the three live views, and a
+notebook executed by nbclient and checked by nbval (no browser)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import comm
+import nbformat
+import pytest
+from comm.base_comm import BaseComm
+from IPython.core.displaypub import DisplayPublisher
+from IPython.core.interactiveshell import InteractiveShell
+
+from claude_magic import display as d
+from claude_magic.display import PLACEHOLDER, WIDGET_MIMETYPE, Final, MarkdownChunker, make_view, to_markdown, to_plain
+
+REPO = Path(__file__).resolve().parents[1]
+MODEL = "claude-opus-4-6"
+FOOTER = "claude-opus-4-6 · 1,204 in · 312 out · cache 0 read / 0 written · $0.0138 · chat $0.0291"
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers: a clock the test moves, the comm messages widgets send, the displays published
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@dataclass
+class CommLog:
+    messages: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+
+    def of(self, kind: str) -> list[dict[str, Any]]:
+        return [data for msg_type, _, data in self.messages if msg_type == kind]
+
+    def updates(self, key: str | None = None) -> list[dict[str, Any]]:
+        return [data for data in self.of("comm_msg") if key is None or key in data["state"]]
+
+    def opened(self) -> set[str]:
+        return {comm_id for msg_type, comm_id, _ in self.messages if msg_type == "comm_open"}
+
+    def closed(self) -> set[str]:
+        return {comm_id for msg_type, comm_id, _ in self.messages if msg_type == "comm_close"}
+
+    def bytes_sent(self) -> int:
+        # Measured as jupyter_client packs a message: UTF-8 JSON.
+        return sum(len(json.dumps(data, ensure_ascii=False).encode()) for _, _, data in self.messages if data)
+
+
+@pytest.fixture
+def comms(monkeypatch: pytest.MonkeyPatch) -> CommLog:
+    """Every comm message the widgets send, as a frontend would receive them."""
+    log = CommLog()
+
+    class RecordingComm(BaseComm):
+        def publish_msg(self, msg_type: str, data: Any = None, *args: Any, **kwargs: Any) -> None:
+            # Through JSON, as on the wire.
+            log.messages.append((msg_type, self.comm_id, json.loads(json.dumps(data or {}))))
+
+    monkeypatch.setattr(comm, "create_comm", lambda *args, **kwargs: RecordingComm(*args, **kwargs))
+    return log
+
+
+@dataclass
+class Published:
+    data: dict[str, Any]
+    display_id: str | None
+    update: bool
+
+
+class RecordingPublisher(DisplayPublisher):
+    def __init__(self) -> None:
+        super().__init__()
+        self.published: list[Published] = []
+
+    def publish(self, data: Any, *args: Any, transient: Any = None, update: bool = False, **kwargs: Any) -> None:
+        self.published.append(Published(data, (transient or {}).get("display_id"), update))
+
+
+@pytest.fixture
+def published(monkeypatch: pytest.MonkeyPatch) -> list[Published]:
+    publisher = RecordingPublisher()
+    monkeypatch.setattr(InteractiveShell.instance(), "display_pub", publisher)
+    return publisher.published
+
+
+def long_answer(paragraphs: int) -> str:
+    """A multi-paragraph answer shaped like a real one: headings, prose, lists and code."""
+    parts = []
+    for i in range(paragraphs):
+        if i % 6 == 0:
+            parts.append(f"## Step {i // 6 + 1}")
+        if i % 5 == 4:
+            parts.append("```python\n" + "\n".join(f"total_{j} = frame[{j}].sum() * {i}" for j in range(15)) + "\n```")
+        elif i % 5 == 2:
+            parts.append("\n".join(f"- item {j}: the column `c{j}` holds **{j * i}** rows" for j in range(5)))
+        else:
+            parts.append(" ".join(f"word{j}" for j in range(60)) + ".")
+    return "\n\n".join(parts) + "\n"
+
+
+def deltas_of(text: str, count: int) -> list[str]:
+    bounds = [len(text) * i // count for i in range(count + 1)]
+    return [text[start:end] for start, end in zip(bounds, bounds[1:])]
+
+
+def stream(view: Any, clock: FakeClock, deltas: list[str], step: float, *, kind: str = "text") -> None:
+    feed = getattr(view, kind)
+    for delta in deltas:
+        clock.now += step
+        feed(delta)
+
+
+# ---------------------------------------------------------------------------------------------
+# MarkdownChunker
+
+
+def chunk(text: str, **options: int) -> tuple[list[str], str]:
+    chunker = MarkdownChunker(**options)
+    blocks = [block for char in text for block in chunker.feed(char)]
+    return blocks, chunker.tail
+
+
+def test_paragraphs_are_cut_at_blank_lines() -> None:
+    blocks, tail = chunk("First paragraph,\nstill first.\n\n\nSecond.\n\nThird, unfinished", min_block_chars=0)
+    assert blocks == ["First paragraph,\nstill first.", "Second."]
+    assert tail == "Third, unfinished"
+
+
+def test_blocks_and_tail_are_the_text_however_it_was_split() -> None:
+    text = long_answer(12)
+    whole = MarkdownChunker()
+    blocks, tail = chunk(text)
+    assert whole.feed(text) == blocks
+    assert whole.tail == tail
+    assert "\n\n".join([*blocks, tail]) == text.rstrip("\n")
+
+
+def test_blank_lines_inside_a_fence_do_not_cut() -> None:
+    blocks, tail = chunk("```python\nx = 1\n\n\ny = 2\n```\n\nAfter.\n\nNext", min_block_chars=0)
+    assert blocks == ["```python\nx = 1\n\n\ny = 2\n```", "After."]
+    assert tail == "Next"
+
+
+def test_a_longer_fence_is_closed_only_by_as_many_marks() -> None:
+    blocks, tail = chunk("````markdown\n```python\n\nx\n```\n\n````\n\nNext", min_block_chars=0)
+    assert blocks == ["````markdown\n```python\n\nx\n```\n\n````"]
+
+
+def test_an_indented_line_after_a_blank_line_continues_the_block() -> None:
+    text = "1. Install:\n\n   ```bash\n   pip install x\n   ```\n\n2. Run it:\n\n       indented code\n\nDone"
+    blocks, tail = chunk(text, min_block_chars=0)
+    assert blocks == ["1. Install:\n\n   ```bash\n   pip install x\n   ```", "2. Run it:\n\n       indented code"]
+    assert tail == "Done"
+
+
+def test_a_block_is_finished_as_soon_as_the_next_one_starts() -> None:
+    chunker = MarkdownChunker(min_block_chars=0)
+    assert chunker.feed("First.\n\n") == []
+    assert chunker.feed("S") == ["First."]
+    assert chunker.tail == "S"
+
+
+def test_a_long_fence_is_cut_and_reopened_with_the_same_info_string() -> None:
+    code = "".join(f"line {i}\n" for i in range(7))
+    blocks, tail = chunk("Intro:\n~~~ python title=x\n" + code, min_block_chars=0, max_fence_lines=3)
+    assert blocks == [
+        "Intro:\n~~~ python title=x\nline 0\nline 1\nline 2\n~~~",
+        "~~~ python title=x\nline 3\nline 4\nline 5\n~~~",
+    ]
+    assert tail == "~~~ python title=x\nline 6\n~~~"
+
+
+def test_the_tail_closes_an_open_fence() -> None:
+    chunker = MarkdownChunker()
+    chunker.feed("Look:\n```python\nx = 1\n")
+    assert chunker.tail == "Look:\n```python\nx = 1\n```"
+    chunker.feed("``")
+    assert chunker.tail == "Look:\n```python\nx = 1\n``\n```"
+    chunker.feed("`")
+    assert chunker.tail == "Look:\n```python\nx = 1\n```"
+
+
+def test_the_tail_closes_a_fence_whose_opening_line_is_still_arriving() -> None:
+    chunker = MarkdownChunker()
+    chunker.feed("Look:\n```pyt")
+    assert chunker.tail == "Look:\n```pyt\n```"
+
+
+@pytest.mark.parametrize(
+    ("partial", "shown"),
+    [
+        ("Use `df.gro", "Use `df.gro`"),
+        ("Use `", "Use "),
+        ("This is **impor", "This is **impor**"),
+        ("**bold `co", "**bold `co`**"),
+        ("2 * 3 and `a` b", "2 * 3 and `a` b"),
+        ("-", ""),
+        ("---", ""),
+    ],
+)
+def test_the_tail_never_shows_a_bare_mark(partial: str, shown: str) -> None:
+    chunker = MarkdownChunker()
+    chunker.feed("A paragraph\n" + partial)
+    assert chunker.tail == ("A paragraph\n" + shown).rstrip("\n")
+
+
+def test_short_blocks_join_the_next_one() -> None:
+    blocks, tail = chunk("## Heading\n\n" + "x" * 30 + "\n\nnext", min_block_chars=20)
+    assert blocks == ["## Heading\n\n" + "x" * 30]
+    assert tail == "next"
+
+
+# ---------------------------------------------------------------------------------------------
+# The static output
+
+FINAL = Final(
+    text="Use **groupby**:\n\n```python\ndf.groupby('a').sum()\n```\n",
+    thinking="The user wants totals per group.",
+    footer=FOOTER,
+    note="Stopped at the 1,024-token limit: re-run with --max-tokens 4,096 for a longer answer.",
+)
+
+
+def test_to_markdown_puts_thinking_collapsed_first_then_answer_note_and_footer() -> None:
+    assert to_markdown(FINAL) == (
+        "<details><summary>Thinking</summary>\n\n"
+        "The user wants totals per group.\n\n"
+        "</details>\n\n"
+        "Use **groupby**:\n\n```python\ndf.groupby('a').sum()\n```\n\n"
+        "Stopped at the 1,024-token limit: re-run with --max-tokens 4,096 for a longer answer.\n\n"
+        "<sub>claude-opus-4-6 · 1,204 in · 312 out · cache 0 read / 0 written · `$0.0138` · chat `$0.0291`</sub>"
+    )
+
+
+def test_to_plain_has_the_answer_note_and_footer_without_thinking() -> None:
+    assert to_plain(FINAL) == (
+        "Use **groupby**:\n\n```python\ndf.groupby('a').sum()\n```\n\n"
+        "Stopped at the 1,024-token limit: re-run with --max-tokens 4,096 for a longer answer.\n"
+        + FOOTER
+    )
+
+
+def test_to_markdown_without_thinking_or_note() -> None:
+    assert to_markdown(Final("Hi.", footer="m · cost n/a")) == "Hi.\n\n<sub>m · cost n/a</sub>"
+
+
+def test_plain_text_in_note_and_footer_is_escaped() -> None:
+    markdown = to_markdown(Final("", note="⚠ *not* [a link] in max_tokens", footer="x"))
+    assert markdown.startswith("⚠ \\*not\\* \\[a link\\] in max_tokens\n\n")
+
+
+# ---------------------------------------------------------------------------------------------
+# WidgetView
+
+
+def test_widget_view_pushes_about_twenty_times_a_second_not_per_delta(
+    comms: CommLog, published: list[Published]
+) -> None:
+    clock = FakeClock()
+    view = make_view("widget", clock=clock)
+    view.start(MODEL)
+    text = long_answer(24)
+    deltas = deltas_of(text, 2000)
+    stream(view, clock, deltas, step=0.01)
+    elapsed = 0.01 * len(deltas)
+
+    tail_updates = len(comms.updates("outputs"))
+    all_updates = len(comms.updates())
+    print(f"\n{len(deltas)} deltas over {elapsed:.1f} s: {tail_updates} tail updates, {all_updates} updates in all")
+    assert elapsed * 20 * 0.75 <= tail_updates <= elapsed * 20 + 1  # float steps of 10 ms jitter at 50 ms
+    assert all_updates < elapsed * 20 * 1.5
+    view.finish(Final(text))
+
+
+def test_widget_view_sends_bytes_in_proportion_to_the_answer(comms: CommLog, published: list[Published]) -> None:
+    def bytes_for(paragraphs: int, step: float) -> tuple[int, int]:
+        comms.messages.clear()
+        clock = FakeClock()
+        view = make_view("widget", clock=clock)
+        view.start(MODEL)
+        text = long_answer(paragraphs)
+        stream(view, clock, deltas_of(text, 2000), step)
+        view.finish(Final(text))
+        return comms.bytes_sent(), len(text)
+
+    sent, length = bytes_for(120, step=0.002)
+    print(f"\n{length:,} chars in 2,000 deltas at fixture speed: {sent:,} bytes of widget state ({sent / length:.1f}x)")
+    assert sent < 5 * length
+
+    # At API speed (about 100 small deltas a second) the tail is resent twenty times a second, so
+    # the multiple is larger, but doubling the answer doubles the bytes: never its square.
+    short_sent, short_length = bytes_for(30, step=0.01)
+    long_sent, long_length = bytes_for(60, step=0.01 * 2)  # same delta count, twice the time
+    print(f"{short_length:,} chars: {short_sent:,} bytes; {long_length:,} chars: {long_sent:,} bytes")
+    assert (long_sent / long_length) / (short_sent / short_length) < 1.15
+
+
+def test_widget_view_ends_in_a_static_markdown_output_and_closes_its_widgets(
+    comms: CommLog, published: list[Published]
+) -> None:
+    clock = FakeClock()
+    view = make_view("widget", clock=clock)
+    view.start(MODEL)
+    stream(view, clock, ["Let me ", "think."], 0.1, kind="thinking")
+    stream(view, clock, ["Hello ", "**world**.\n\n", "More."], 0.1)
+    final = Final("Hello **world**.\n\nMore.", "Let me think.", FOOTER)
+    view.finish(final)
+
+    live, answer, restore = published
+    root_id = live.data[WIDGET_MIMETYPE]["model_id"]
+    assert live.data == {
+        WIDGET_MIMETYPE: {"model_id": root_id, "version_major": 2, "version_minor": 0},
+        "text/plain": PLACEHOLDER,
+    }
+    assert live.display_id and not live.update
+    assert answer == Published({"text/markdown": to_markdown(final), "text/plain": to_plain(final)}, None, False)
+    assert restore == Published({"text/plain": PLACEHOLDER}, live.display_id, True)
+    assert root_id in comms.opened()
+    assert comms.opened() == comms.closed()
+
+
+def test_widget_view_fail_leaves_the_partial_answer_and_the_note(comms: CommLog, published: list[Published]) -> None:
+    view = make_view("widget", clock=FakeClock())
+    view.start(MODEL)
+    view.text("Half an ans")
+    final = Final("Half an ans", footer=f"{MODEL} · incomplete", note="⚠ Incomplete: the connection dropped.")
+    view.fail(final)
+    assert [p.data for p in published[1:]] == [
+        {
+            "text/markdown": "Half an ans\n\n⚠ Incomplete: the connection dropped.\n\n"
+            "<sub>claude-opus-4-6 · incomplete</sub>",
+            "text/plain": "Half an ans\n\n⚠ Incomplete: the connection dropped.\nclaude-opus-4-6 · incomplete",
+        },
+        {"text/plain": PLACEHOLDER},
+    ]
+    assert comms.opened() == comms.closed()
+
+
+def test_widget_view_renders_markdown_while_it_streams(comms: CommLog, published: list[Published]) -> None:
+    clock = FakeClock()
+    view = make_view("widget", clock=clock)
+    view.start(MODEL)
+    intro = "Intro paragraph that is long enough to be a block of its own. " * 4
+    stream(view, clock, [intro + "\n\n", "```python\nx = 1\n"], 0.1)
+
+    tail = comms.updates("outputs")[-1]["state"]["outputs"]
+    assert tail == [{"output_type": "display_data", "data": {"text/markdown": "```python\nx = 1\n```"}, "metadata": {}}]
+    block = next(data for data in comms.of("comm_open") if data["state"].get("outputs"))
+    assert block["state"]["outputs"][0]["data"]["text/markdown"].startswith("Intro paragraph")
+    view.finish(Final("done"))
+
+
+def test_widget_view_shows_thinking_in_a_collapsed_accordion_only_when_there_is_some(
+    comms: CommLog, published: list[Published]
+) -> None:
+    def accordions() -> list[dict[str, Any]]:
+        return [data["state"] for data in comms.of("comm_open") if data["state"]["_model_name"] == "AccordionModel"]
+
+    clock = FakeClock()
+    view = make_view("widget", clock=clock)
+    view.start(MODEL)
+    stream(view, clock, ["No thinking here."], 0.1)
+    assert accordions() == []
+    stream(view, clock, ["A thought."], 0.1, kind="thinking")
+    (accordion,) = accordions()
+    assert accordion["titles"] == ["Thinking"] and accordion["selected_index"] is None
+    view.finish(Final("done"))
+
+
+def test_status_notices_show_at_once_in_the_status_line(comms: CommLog, published: list[Published]) -> None:
+    clock = FakeClock()
+    view = make_view("widget", clock=clock)
+    view.start(MODEL)
+    clock.now += 3.2
+    view.status("rate limited, retrying in 4 s")
+    status = comms.updates("value")[-1]["state"]["value"]
+    assert f"{MODEL} · rate limited, retrying in 4 s · 3 s" in status
+    clock.now += 4
+    view.text("Hi")
+    assert f"{MODEL} · streaming… · 7 s" in comms.updates("value")[-1]["state"]["value"]
+    view.finish(Final("Hi"))
+
+
+# ---------------------------------------------------------------------------------------------
+# MarkdownView and TextView
+
+
+def test_markdown_view_updates_one_display_and_ends_with_a_new_one(published: list[Published]) -> None:
+    clock = FakeClock()
+    view = make_view("markdown", clock=clock)
+    view.start(MODEL)
+    text = long_answer(30)
+    deltas = deltas_of(text, 2000)
+    first_long = next(i for i in range(len(deltas)) if len("".join(deltas[: i + 1])) > d.LONG_TEXT)
+    stream(view, clock, deltas[:first_long], step=0.01)
+    short_pushes = len(published) - 1
+    stream(view, clock, deltas[first_long:], step=0.01)
+    long_pushes = len(published) - 1 - short_pushes
+    final = Final(text, footer=FOOTER)
+    view.finish(final)
+
+    first, *updates, answer, restore = published
+    assert first == Published({"text/plain": PLACEHOLDER}, first.display_id, False)
+    assert first.display_id and all(p.display_id == first.display_id and p.update for p in updates)
+    assert all(p.data["text/plain"] == PLACEHOLDER for p in updates)
+    assert updates[-1].data["text/markdown"].startswith(text[:200])
+    assert answer == Published({"text/markdown": to_markdown(final), "text/plain": to_plain(final)}, None, False)
+    assert restore == Published({"text/plain": PLACEHOLDER}, first.display_id, True)
+
+    # Twenty pushes a second while the text is short, four once it is past 4,000 characters.
+    short_time, long_time = 0.01 * first_long, 0.01 * (len(deltas) - first_long)
+    print(f"\nmarkdown view: {short_pushes} pushes in {short_time:.1f} s, then {long_pushes} in {long_time:.1f} s")
+    assert short_pushes <= short_time * 20 + 2
+    assert long_time * 4 - 1 <= long_pushes <= long_time * 4 + 1
+
+
+def test_text_view_prints_thinking_then_answer_then_note_and_footer(capsys: pytest.CaptureFixture[str]) -> None:
+    view = make_view("text")
+    view.start(MODEL)
+    view.thinking("Hmm, ")
+    view.thinking("totals.")
+    view.text("Use ")
+    view.text("groupby.")
+    view.finish(Final("Use groupby.", "Hmm, totals.", FOOTER, "Stopped at the limit."))
+    assert capsys.readouterr().out == f"[thinking]\nHmm, totals.\n\nUse groupby.\nStopped at the limit.\n{FOOTER}\n"
+
+
+def test_text_view_prints_status_notices_on_their_own_line(capsys: pytest.CaptureFixture[str]) -> None:
+    view = make_view("text")
+    view.start(MODEL)
+    view.text("Par")
+    view.status("connection dropped, retrying")
+    view.fail(Final("Par", footer=f"{MODEL} · incomplete", note="⚠ Incomplete."))
+    assert capsys.readouterr().out == f"Par\n[connection dropped, retrying]\n⚠ Incomplete.\n{MODEL} · incomplete\n"
+
+
+# ---------------------------------------------------------------------------------------------
+# Choosing a view
+
+
+def test_auto_is_text_outside_a_kernel_and_widget_inside() -> None:
+    from ipykernel.zmqshell import ZMQInteractiveShell
+
+    assert d.resolve_mode("auto", None) == "text"
+    assert d.resolve_mode("auto", InteractiveShell.instance()) == "text"
+    assert d.resolve_mode("auto", ZMQInteractiveShell.__new__(ZMQInteractiveShell)) == "widget"
+    assert d.resolve_mode("markdown", None) == "markdown"
+    with pytest.raises(ValueError, match="display mode"):
+        d.resolve_mode("html", None)
+
+
+def test_importing_the_module_does_not_import_ipywidgets() -> None:
+    code = "import sys, claude_magic.display; assert 'ipywidgets' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# End to end: a notebook executed headless keeps no widget and passes nbval
+
+CELL = """\
+from claude_magic.display import Final, make_view
+view = make_view("widget")
+view.start("claude-opus-4-6")
+view.thinking("The user wants a sum.")
+for delta in ["Use ", "**sum**", ":\\n\\n", "```python\\n", "total = df.x.sum()\\n", "```\\n"]:
+    view.text(delta)
+view.finish(Final(
+    "Use **sum**:\\n\\n```python\\ntotal = df.x.sum()\\n```\\n",
+    "The user wants a sum.",
+    "claude-opus-4-6 · 10 in · 20 out · cache 0 read / 0 written · $0.0005 · chat $0.0005",
+))
+"""
+
+
+def execute(path: Path) -> nbformat.NotebookNode:
+    from nbclient import NotebookClient
+
+    notebook = nbformat.read(path, as_version=4)
+    client = NotebookClient(
+        notebook, kernel_name="python3", timeout=120, store_widget_state=False, record_timing=False,
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    client.execute()
+    nbformat.write(notebook, path)
+    return notebook
+
+
+def test_an_executed_notebook_holds_only_the_placeholder_and_the_markdown_and_passes_nbval(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PYTHONPATH", str(REPO))
+    path = tmp_path / "turn.ipynb"
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(CELL)])
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(notebook, path)
+
+    outputs = execute(path).cells[0].outputs
+    saved = path.read_text()
+    assert WIDGET_MIMETYPE not in saved and "model_id" not in saved
+    assert [(o.output_type, dict(o.data)) for o in outputs] == [
+        ("display_data", {"text/plain": PLACEHOLDER}),
+        ("display_data", {
+            "text/markdown": "<details><summary>Thinking</summary>\n\nThe user wants a sum.\n\n</details>\n\n"
+            "Use **sum**:\n\n```python\ntotal = df.x.sum()\n```\n\n"
+            "<sub>claude-opus-4-6 · 10 in · 20 out · cache 0 read / 0 written · `$0.0005` · chat `$0.0005`</sub>",
+            "text/plain": "Use **sum**:\n\n```python\ntotal = df.x.sum()\n```\n\n"
+            "claude-opus-4-6 · 10 in · 20 out · cache 0 read / 0 written · $0.0005 · chat $0.0005",
+        }),
+    ]
+    assert execute(tmp_path / "turn.ipynb").cells[0].outputs == outputs  # a re-run stores the same
+
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "--nbval", "-p", "no:cacheprovider", "-q", path.name],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 passed" in result.stdout
