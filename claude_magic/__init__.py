@@ -15,11 +15,13 @@ _MAGIC_NAMES = {"line": ("claude", "claude_key"), "cell": ("claude",)}
 
 def load_ipython_extension(shell: Any) -> None:
     from .magics import ClaudeMagics
+    from .options import protect_line_magics
 
     if "ClaudeMagics" in shell.magics_manager.registry:
         return
     # Magics.__init__ adds the instance to shell.configurables, which is what makes %config see it.
     shell.register_magics(ClaudeMagics(shell=shell))
+    shell.input_transformers_cleanup.append(protect_line_magics)
 
 
 def unload_ipython_extension(shell: Any) -> None:
@@ -30,4 +32,8 @@ def unload_ipython_extension(shell: Any) -> None:
         for name in names:
             shell.magics_manager.magics[kind].pop(name, None)
     shell.configurables.remove(magics)
+    from .options import protect_line_magics
+
+    if protect_line_magics in shell.input_transformers_cleanup:
+        shell.input_transformers_cleanup.remove(protect_line_magics)
     magics.close()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import getpass
 from typing import Any
 
-from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
+from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class, no_var_expand
 from IPython.core.magic_arguments import argument, magic_arguments
 from traitlets import Dict, Enum, Float, Int, TraitError, Unicode, validate
 
@@ -92,6 +92,7 @@ class ClaudeMagics(Magics):
     @argument("--code", action="store_true", help="Put the reply's Python code into a new cell below.")
     @argument("--raw", action="store_true", help="Send the text exactly as written: no {name} expansion.")
     @argument("prompt", nargs="*", help="The prompt (line magic), or the cell below %%claude.")
+    @no_var_expand  # {name} is ours to expand, and $ in a prompt is just a dollar
     @line_cell_magic
     def claude(self, line: str, cell: str | None = None) -> None:
         """Ask Claude. The cell (or the rest of the line) is the prompt; {name} brings in a variable.

@@ -1,8 +1,9 @@
-"""Splitting a `%claude` line into its options and the prompt that follows them.
+"""Reading a `%claude` line: its options, and the prompt that follows them as typed.
 
-The prompt of a line magic is free text: it may hold quotes, dashes and braces that a shell-style
-parser would mangle. So the options are read from the front of the line only, as far as they go,
-and the prompt is the rest of the line exactly as typed.
+The prompt of a line magic is free text: it may hold quotes, dashes, braces and a final question
+mark that IPython's own input handling would mangle. So the line reaches the magic untouched
+(`protect_line_magics`), the options are read from its front only, as far as they go, and the
+prompt is the rest of the line exactly as typed.
 """
 
 from __future__ import annotations
@@ -61,3 +62,26 @@ def parse_options(parser: argparse.ArgumentParser, options: str) -> Any:
         return parser.parse_args(shlex.split(options))
     except ValueError as error:
         raise UsageError(f"Cannot read the options {options.strip()!r}: {error}.") from None
+
+
+_LINE_MAGIC = re.compile(r"^%claude[ \t]+(?P<rest>\S.*?)[ \t]*$")
+
+
+def protect_line_magics(lines: list[str]) -> list[str]:
+    """An IPython input transformer: turn `%claude <prompt>` lines into the magic's call.
+
+    IPython reads a line ending in `?` as a help request, so `%claude what is 2**10?` would search
+    for `**10` instead of asking. Rewritten first, the line reaches the magic as typed.
+    `%claude?` (help itself) and cell magics are left alone.
+    """
+    if lines and lines[0].startswith("%%"):
+        return lines
+    return [_call(line) for line in lines]
+
+
+def _call(line: str) -> str:
+    match = _LINE_MAGIC.match(line.rstrip("\n"))
+    if match is None:
+        return line
+    newline = "\n" if line.endswith("\n") else ""
+    return f"get_ipython().run_line_magic('claude', {match['rest']!r}){newline}"

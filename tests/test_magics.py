@@ -305,3 +305,18 @@ def test_a_replay_miss_names_the_cell_and_the_difference(ip, fake_api, tmp_path,
     assert message.startswith("cell 'What is the capital of Spain?'") and "messages[0].content[0].text" in message and "Spain" in message
     assert len(fake_api.requests) == sent_before
     assert magics(ip).conversations.get().turns == 0
+
+
+def test_a_line_question_is_asked_not_taken_for_help(ip, fake_api):
+    result = ip.run_cell("%claude -m haiku What is 2**10 in $ terms?")
+    assert result.error_in_exec is None
+    assert texts(sent(fake_api)["messages"][0]) == ["What is 2**10 in $ terms?"]
+
+
+def test_unload_removes_the_input_transformer(ip):
+    from claude_magic.options import protect_line_magics
+
+    assert protect_line_magics in ip.input_transformers_cleanup
+    ip.run_line_magic("unload_ext", "claude_magic")
+    assert protect_line_magics not in ip.input_transformers_cleanup
+    ip.run_line_magic("load_ext", "claude_magic")

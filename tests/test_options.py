@@ -55,3 +55,20 @@ def test_parse_options_unclosed_quote_is_a_usage_error(parser):
 
     with pytest.raises(UsageError, match="Cannot read the options"):
         parse_options(parser, '-m "haiku')
+
+
+@pytest.mark.parametrize(
+    "lines, expected",
+    [
+        (["%claude what is 2**10?\n"], ["get_ipython().run_line_magic('claude', 'what is 2**10?')\n"]),
+        (["%claude -m haiku it's {x}?"], ["get_ipython().run_line_magic('claude', \"-m haiku it's {x}?\")"]),
+        (["%claude?\n"], ["%claude?\n"]),
+        (["%claude\n"], ["%claude\n"]),
+        (["%%claude\n", "%claude inside a cell body\n"], ["%%claude\n", "%claude inside a cell body\n"]),
+        (["x = 1\n", "%claude why?\n"], ["x = 1\n", "get_ipython().run_line_magic('claude', 'why?')\n"]),
+    ],
+)
+def test_protect_line_magics(lines, expected):
+    from claude_magic.options import protect_line_magics
+
+    assert protect_line_magics(lines) == expected
