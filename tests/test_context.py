@@ -1,0 +1,380 @@
+"""`{name}` expansion and what objects become: literal text kept, references resolved, bounded summaries."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from claude_magic.context import Expansion, Limits, describe, expand_prompt, object_blocks
+from claude_magic.errors import ContextError
+
+NS = {"x": 5, "name": "Ada", "items": [10, 20, 30], "config": {"key": "value", "n": 3}}
+
+
+def text_of(expansion: Expansion) -> str:
+    assert all(block["type"] == "text" for block in expansion.blocks)
+    return "".join(block["text"] for block in expansion.blocks)
+
+
+def one_text(text: str, namespace=NS, **options) -> str:
+    expansion = expand_prompt(text, namespace, **options)
+    assert len(expansion.blocks) == 1, expansion.blocks
+    return expansion.blocks[0]["text"]
+
+
+@pytest.fixture
+def image():
+    from PIL import Image
+
+    return Image.new("RGB", (40, 30), "red")
+
+
+# --- what stays exactly as typed -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "literal",
+    [
+        '{"a": 1}',
+        '{"a": {"b": 1}}',
+        '{"x": [1, 2], "config": {"items": null}}',
+        "{x: 1, name: 2}",
+        "{x:>10}",
+        "{x!r}",
+        "{0} and {}",
+        "{ x }",
+        "{x + 1}",
+        r"\frac{x}{name}",
+        r"$\sum_{x}^{name} a_{x}$",
+        r"\mathbf{x}{items}",
+        r"\{ x \}",
+        "{1, 2, 3}",
+    ],
+)
+def test_literals_stay_exactly_as_typed_even_when_names_are_bound(literal):
+    expansion = expand_prompt(f"before {literal} after", NS)
+    assert text_of(expansion) == f"before {literal} after"
+    assert expansion.notes == []
+
+
+def test_multiline_json_is_kept_byte_for_byte():
+    payload = '{\n  "model": "opus",\n  "options": {"x": {"name": 1}}\n}'
+    assert one_text(f"Validate this:\n{payload}\nthanks") == f"Validate this:\n{payload}\nthanks"
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "`{x}`",
+        "``a `{x}` b``",
+        "```python\nprint(f'{x} {{y}}')\n```\n",
+        "~~~\n{x} {{x}}\n~~~\n",
+        "````\n```\n{x}\n```\n````\n",
+    ],
+)
+def test_code_spans_and_fences_are_verbatim(code):
+    assert one_text(f"see\n{code}then {{x}}") == f"see\n{code}then 5"
+
+
+def test_an_unclosed_fence_runs_to_the_end():
+    assert one_text("{x}\n```\n{x}\n{{x}}") == "5\n```\n{x}\n{{x}}"
+
+
+def test_an_unmatched_backtick_is_plain_text():
+    assert one_text("a ` b {x}") == "a ` b 5"
+
+
+def test_doubled_braces_give_literal_braces():
+    assert one_text("{{x}} and {{name}} and {{ and }}") == "{x} and {name} and { and }"
+    assert one_text("{{{x}}}") == "{5}"
+
+
+def test_unbound_identifier_is_kept_with_one_note_per_name():
+    expansion = expand_prompt("Use {nme} and {nme} and {df.head}", NS)
+    assert text_of(expansion) == "Use {nme} and {nme} and {df.head}"
+    assert expansion.notes == [
+        "{nme} is not a variable here; sent as typed",
+        "{df.head} is not a variable here; sent as typed",
+    ]
+
+
+def test_keywords_are_not_references():
+    expansion = expand_prompt("{None} {True} {for}", NS)
+    assert text_of(expansion) == "{None} {True} {for}"
+    assert expansion.notes == []
+
+
+def test_raw_sends_the_text_exactly():
+    text = "{x} {{x}} {nme}\n"
+    assert expand_prompt(text, NS, raw=True) == Expansion([{"type": "text", "text": text}], [])
+
+
+@pytest.mark.parametrize("text", ["", "   \n\t", "{{}}"[:0]])
+def test_blank_prompt_gives_no_blocks(text):
+    assert expand_prompt(text, NS).blocks == []
+    assert expand_prompt(text, NS, raw=True).blocks == []
+
+
+def test_a_blank_string_variable_gives_no_blocks():
+    assert expand_prompt("{blank}", {"blank": "  \n"}).blocks == []
+
+
+# --- references ----------------------------------------------------------------------------------
+
+
+def test_strings_and_numbers_are_inserted_inline():
+    assert one_text("Translate {name}, x={x}, pi={pi}, none={nothing}", {**NS, "pi": np.float64(3.5), "nothing": None}) == (
+        "Translate Ada, x=5, pi=3.5, none=None"
+    )
+
+
+def test_one_pass_only_expanded_text_is_never_expanded_again():
+    namespace = {**NS, "template": "Dear {name}, {{x}} `{x}`"}
+    assert one_text("{template}", namespace) == "Dear {name}, {{x}} `{x}`"
+
+
+def test_attribute_and_index_chains_are_walked():
+    class Box:
+        inner = {"rows": ["first", "second"]}
+
+    namespace = {**NS, "box": Box(), 'd': {'say "hi"': "quoted"}}
+    assert one_text("{items[0]} {items[-1]} {config['key']} {config[\"n\"]} {box.inner['rows'][1]}", namespace) == (
+        "10 30 value 3 second"
+    )
+    assert one_text("{d['say \"hi\"']}", namespace) == "quoted"
+
+
+@pytest.mark.parametrize(
+    "reference, message",
+    [
+        ("{items[7]}", "{items[7]}: IndexError: list index out of range"),
+        ("{config['nope']}", "{config['nope']}: KeyError: 'nope'"),
+        ("{x.real.nothing}", "{x.real.nothing}: AttributeError: 'int' object has no attribute 'nothing'"),
+    ],
+)
+def test_a_failing_lookup_names_the_reference(reference, message):
+    with pytest.raises(ContextError) as caught:
+        expand_prompt(f"see {reference}", NS)
+    assert str(caught.value) == message
+
+
+def test_lookup_never_evaluates_code():
+    called = []
+
+    class Spy:
+        def __getattr__(self, name):
+            called.append(name)
+            raise AttributeError(name)
+
+    expansion = expand_prompt("{spy.__class__.__name__} {spy()} {__import__('os')}", {"spy": Spy()})
+    assert text_of(expansion) == "Spy {spy()} {__import__('os')}"
+    assert called == []
+
+
+def test_non_trivial_objects_are_wrapped_in_a_named_tag():
+    text = one_text("Check {items} please", NS)
+    assert text == 'Check <variable name="items" type="list">\n[10, 20, 30]\n</variable> please'
+
+
+def test_image_blocks_split_the_text_at_the_reference(image):
+    expansion = expand_prompt("Compare {a}\nwith {b}.", {"a": image, "b": image})
+    kinds = [block["type"] for block in expansion.blocks]
+    assert kinds == ["text", "image", "text", "image", "text"]
+    texts = [block["text"] for block in expansion.blocks if block["type"] == "text"]
+    assert texts == [
+        'Compare <variable name="a" type="PIL.Image">',
+        '</variable>\nwith <variable name="b" type="PIL.Image">',
+        "</variable>.",
+    ]
+    assert expansion.blocks[1]["source"]["media_type"] == "image/png"
+
+
+def test_an_unreadable_image_names_the_reference(tmp_path):
+    with pytest.raises(ContextError, match=r"^\{photo\}: no such image file: '.*missing\.png'$"):
+        expand_prompt("{photo}", {"photo": tmp_path / "missing.png"})
+    with pytest.raises(ContextError, match=r"^photo: no such image file: "):
+        object_blocks("photo", tmp_path / "missing.png")
+
+
+def test_long_strings_are_cut_with_a_marker_and_a_note():
+    limits = Limits(max_string_chars=100)
+    expansion = expand_prompt("{s}", {"s": "a" * 250}, limits=limits)
+    assert text_of(expansion) == "a" * 100 + "\n[... 150 more characters cut]"
+    assert expansion.notes == ["{s}: cut to the first 100 of 250 characters"]
+
+
+def test_object_blocks_label_text_and_images(image):
+    assert object_blocks("name", "Ada") == [
+        {"type": "text", "text": '<variable name="name" type="str">\nAda\n</variable>'}
+    ]
+    blocks = object_blocks("img", image)
+    assert [block["type"] for block in blocks] == ["text", "image", "text"]
+    assert blocks[0]["text"] == '<variable name="img" type="PIL.Image">'
+
+
+# --- what objects become -------------------------------------------------------------------------
+
+
+def frame(rows: int, columns: int = 10) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    data = {f"col{i}": rng.standard_normal(rows) for i in range(columns - 2)}
+    data["count"] = rng.integers(0, 1000, rows)
+    data["label"] = np.where(rng.random(rows) > 0.5, "left", "right")
+    return pd.DataFrame(data)
+
+
+def test_dataframe_summary_has_shape_dtypes_nulls_rows_and_statistics():
+    df = pd.DataFrame({"a": [1.0, None, 3.0, 4.0], "b": ["x", "y", None, "z"], "n": [1, 2, 3, 4]})
+    text = describe(df)
+    assert text.startswith("pandas.DataFrame: 4 rows × 3 columns\n")
+    assert "  a: float64, nulls 1\n" in text
+    assert "  b: " in text and ", nulls 1\n" in text.split("  b: ")[1]
+    assert "  n: int64, nulls 0\n" in text
+    assert "rows (all 4):" in text
+    stats = text.split("numeric columns (mean, std, min, quartiles, max):\n")[1]
+    expected = df.describe()
+    for name in ("mean", "std", "min", "25%", "50%", "75%", "max"):
+        line = next(line for line in stats.splitlines() if line.startswith(name + " "))
+        assert [float(v) for v in line.split()[1:]] == pytest.approx(list(expected.loc[name]), abs=5e-4)
+
+
+def test_statistics_show_digits_by_scale_not_by_row_count():
+    df = pd.DataFrame({"small": [0.000123, 0.000456, 0.000789], "big": [1_000_000.0, 1_000_000.5, 1_000_001.0]})
+    stats = describe(df).split("max):\n")[1].splitlines()
+    assert stats[1].split() == ["mean", "0.0004560", "1000000.50"]
+
+
+def test_dataframe_rows_are_head_and_tail_with_an_ellipsis_row():
+    df = frame(1000)
+    text = describe(df, Limits(max_rows=6))
+    rows = text.split("rows (first 3 and last 3 of 1,000):\n")[1].split("numeric columns")[0].splitlines()
+    labels = [line.split()[0] for line in rows[1:]]
+    assert labels[:3] + labels[4:] == ["0", "1", "2", "997", "998", "999"]
+    assert set(labels[3]) == {"."}
+
+
+def test_dataframe_summary_size_does_not_grow_with_rows():
+    small, large = len(describe(frame(1_000))), len(describe(frame(1_000_000)))
+    assert abs(large - small) <= 0.1 * small
+
+
+def test_dataframe_summary_is_deterministic():
+    df = frame(5_000)
+    assert describe(df) == describe(df)
+
+
+def test_large_frame_is_fast_and_says_quartiles_are_estimated():
+    df = frame(3_000_000)
+    start = time.perf_counter()
+    text = describe(df)
+    assert time.perf_counter() - start < 1.0
+    assert text.endswith("\n(quartiles from at most 1,000,000 evenly spaced values)")
+    # Exact extremes even so.
+    assert re.search(rf"\nmax +{df['col0'].max():.3f} +{df['col1'].max():.3f} ", text)
+
+
+def test_wide_frame_shows_first_and_last_columns_and_says_how_many_are_left_out():
+    wide = pd.DataFrame(np.arange(3 * 1000).reshape(3, 1000), columns=[f"c{i}" for i in range(1000)])
+    text = describe(wide)
+    assert len(text) < 5_000
+    assert "  ... 980 columns not shown ...\n" in text
+    assert "  c9: int64" in text and "  c990: int64" in text and "  c10: " not in text
+    assert "c999" in text.split("numeric columns")[1] and "c500" not in text
+
+
+def test_summary_is_cut_at_max_chars_with_a_marker():
+    expansion = expand_prompt("{df}", {"df": frame(100)}, limits=Limits(max_chars=300))
+    text = text_of(expansion)
+    assert "\n[summary truncated: 300 of " in text
+    assert len(text) < 450
+    assert expansion.notes[0].startswith("{df}: cut to the first 300 of ")
+
+
+def test_series_summary():
+    series = pd.Series([1.0, 2.0, None, 4.0] * 100, name="price")
+    text = describe(series)
+    assert text.startswith("pandas.Series 'price': 400 values, dtype float64\n")
+    assert "  price: float64, nulls 100\n" in text
+    assert "rows (first 5 and last 5 of 400):" in text
+    assert re.search(r"\nmean +2\.333\n", text)
+
+
+def test_numpy_array_summary_has_statistics_nan_count_and_few_values():
+    array = np.arange(100_000, dtype=float)
+    array[::1000] = np.nan
+    text = describe(array)
+    assert text.startswith("numpy.ndarray: shape (100000,), dtype float64\n")
+    assert "min 1, " in text and "max 99999" in text and "NaN 100" in text
+    assert "..." in text and len(text) < 500
+
+
+def test_high_dimensional_array_is_bounded():
+    start = time.perf_counter()
+    text = describe(np.zeros((4,) * 12, dtype=np.int8))
+    assert time.perf_counter() - start < 1.0
+    assert "values of array[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, :, :]:" in text
+    assert len(text) < 1_000
+
+
+def test_repr_of_other_objects_is_truncated_and_says_so():
+    class Long:
+        def __repr__(self):
+            return "x" * 500
+
+    text = describe(Long(), Limits(max_chars=100))
+    assert text == "x" * 100 + "\n[repr truncated: 100 of 500 characters shown]"
+
+
+def test_huge_containers_are_bounded_quickly_and_say_what_was_left_out():
+    start = time.perf_counter()
+    texts = [describe(list(range(10**7))), describe(set(range(10**6))), describe({i: i for i in range(10**6)})]
+    assert time.perf_counter() - start < 1.0
+    for text in texts:
+        assert len(text) <= Limits().max_chars
+        assert " more>" in text
+    assert texts[0].startswith("[0, 1, 2, ")
+
+
+def test_bounded_repr_matches_repr_for_small_containers():
+    values = [(1,), (), frozenset({2}), {"a": [1, {2: "b"}]}, set(), [b"x", None]]
+    assert describe(values) == repr(values)
+
+
+def test_self_containing_list_ends():
+    loop: list = [1]
+    loop.append(loop)
+    assert describe(loop).startswith("[1, [1, [1, ")
+
+
+def test_repr_raising_is_a_one_line_context_error():
+    class Broken:
+        def __repr__(self):
+            raise RuntimeError("no repr\nfor you")
+
+    with pytest.raises(ContextError) as caught:
+        expand_prompt("see {thing}", {"thing": Broken()})
+    assert str(caught.value) == "repr(thing) failed: RuntimeError: no repr for you"
+
+
+def test_importing_and_expanding_does_not_import_heavy_packages():
+    script = textwrap.dedent(
+        """
+        import sys
+        from claude_magic.context import expand_prompt, describe
+        from claude_magic.images import FigureStash, is_image_like
+        expand_prompt("{a} {b} {c} {d}", {"a": [1], "b": b"abc", "c": "text", "d": 2.5})
+        FigureStash().capture()
+        print(sorted(m for m in ("pandas", "numpy", "matplotlib", "PIL") if m in sys.modules))
+        """
+    )
+    root = Path(__file__).resolve().parents[1]
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=root, check=True)
+    assert result.stdout.strip() == "[]"
