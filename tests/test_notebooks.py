@@ -1,0 +1,54 @@
+"""The demo notebooks: saved as static Markdown, and re-run byte for byte from their fixtures.
+
+nbval (run by the test command on notebooks/) compares each cell's text outputs; this checks the
+stronger promise, that executing a demo under its fixture rewrites the very same file, and what
+the saved file must never hold.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
+
+
+@pytest.fixture(params=NOTEBOOKS, ids=lambda path: path.name)
+def notebook(request) -> Path:
+    return request.param
+
+
+def test_there_are_demo_notebooks():
+    assert any(path.name == "01_quickstart.ipynb" for path in NOTEBOOKS)
+
+
+def test_rerun_under_the_fixture_is_byte_identical(notebook, tmp_path):
+    executed = nbformat.read(notebook, as_version=4)
+    NotebookClient(
+        executed, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(notebook.parent)}},
+        store_widget_state=False, record_timing=False,
+    ).execute()
+    rerun = tmp_path / notebook.name
+    nbformat.write(executed, rerun)
+    assert rerun.read_text() == notebook.read_text()
+
+
+def test_saved_outputs_are_static_markdown(notebook):
+    cells = nbformat.read(notebook, as_version=4).cells
+    outputs = [output for cell in cells if cell.cell_type == "code" for output in cell.outputs]
+    assert not any("application/vnd.jupyter.widget-view+json" in output.get("data", {}) for output in outputs)
+    assert not any(output.output_type == "error" for output in outputs)
+    answers = [output for output in outputs if "text/markdown" in output.get("data", {})]
+    assert answers and all("text/plain" in output["data"] for output in answers)
+
+
+def test_fixtures_hold_no_credentials(notebook):
+    fixture = notebook.parent / "fixtures" / f"{notebook.stem}.json"
+    text = fixture.read_text()
+    assert "sk-ant-" not in text
+    assert "authorization" not in text.lower() and "x-api-key" not in text.lower()
+    assert json.loads(text)["format"] == "claude_magic-fixture"
