@@ -22,8 +22,12 @@ Block = dict[str, Any]
 Message = dict[str, Any]
 
 
-class InvariantError(ValueError):
-    """A history that the API would reject; raised before anything is sent."""
+# The API refuses a request with more images than this, counting the whole history.
+MAX_IMAGES = 100
+
+
+class InvariantError(ClaudeError):
+    """A history that the API would reject; raised before anything is sent, shown as one line."""
 
 
 @dataclass
@@ -99,6 +103,17 @@ def check_messages(messages: list[Message]) -> None:
             raise InvariantError(f"messages[{index}] is empty")
         if isinstance(content, list) and any(_is_empty_text(block) for block in content):
             raise InvariantError(f"messages[{index}] has an empty text block")
+    images = sum(_image_count(message) for message in messages)
+    if images > MAX_IMAGES:
+        raise InvariantError(
+            f"this conversation would send {images} images; the API takes at most {MAX_IMAGES}. "
+            "Start a fresh one with -n."
+        )
+
+
+def _image_count(message: Message) -> int:
+    content = message.get("content")
+    return sum(block.get("type") == "image" for block in content) if isinstance(content, list) else 0
 
 
 def _is_empty_text(block: Block) -> bool:

@@ -24,10 +24,11 @@ from .client import (
     build_request,
     resolve_api_key,
 )
-from .context import Limits, expand_prompt
+from .context import Limits, expand_prompt, object_blocks
 from .conversation import DEFAULT_CHAT, Conversation, Conversations, assistant_message, user_message
 from .display import DISPLAY_MODES, Final, make_view
 from .errors import ClaudeError, turn_failure
+from .images import FigureStash, image_block, path_or_url_block
 from .options import parse_options, split_line
 from .pricing import cost, footer, price_for, usage_from_api
 from .reply import Reply, runnable_code, stop_note
@@ -72,7 +73,18 @@ class ClaudeMagics(Magics):
         self.conversations = Conversations()
         self.clients = ClientCache()
         self.kernel_cost = 0.0
+        self.figures = FigureStash()
         self._entered_key: str | None = None
+        # Ahead of the inline backend's own post_execute hook, which closes the cell's figures.
+        self.shell.events.callbacks["post_execute"].insert(0, self._keep_figures)
+
+    def _keep_figures(self) -> None:
+        # Runs after every cell: a failure here must never spoil the user's own output, and
+        # losing the stash only costs -f its fallback.
+        try:
+            self.figures.capture()
+        except Exception:
+            self.figures.clear()
 
     @validate("max_tokens", "max_retries", "max_rows", "max_columns", "max_chars")
     def _positive(self, proposal: Any) -> int:
@@ -85,6 +97,9 @@ class ClaudeMagics(Magics):
     @argument("-s", "--system", help='System prompt of the conversation from this turn on. Example: -s "Answer in French."')
     @argument("-n", "--new", action="store_true", help="Start a fresh conversation before this turn.")
     @argument("-c", "--chat", metavar="NAME", help="Use the named conversation instead of the kernel's own. Example: -c review")
+    @argument("-w", "--with", dest="with_", nargs="+", metavar="NAME", help="Attach variables as context. Example: %%claude -w df model")
+    @argument("-f", "--fig", action="store_true", help="Attach the open matplotlib figures, or those the previous cell showed. Example: %%claude -f")
+    @argument("-i", "--image", action="append", metavar="PATH_OR_URL", help="Attach an image file or URL; repeatable. Example: -i chart.png")
     @argument("-t", "--think", action="store_true", help="Let Claude think first; the thinking shows in a collapsible section.")
     @argument("-e", "--effort", choices=EFFORTS, help="How much effort Claude spends: low, medium, high, max. Example: -e low")
     @argument("--max-tokens", type=int, metavar="N", help="Output limit for this turn. Example: --max-tokens 8000")
@@ -109,7 +124,10 @@ class ClaudeMagics(Magics):
 
         Configuration: %config ClaudeMagics (model, max_tokens, system, display, fixture, ...).
         """
-        options, prompt = split_line(line, self.claude.parser, self._is_variable)
+        # On a cell's first line every word is an option's; in a line magic -w takes the words that
+        # name variables and the prompt starts at the first that does not.
+        is_name = self._is_variable if cell is None else str.isidentifier
+        options, prompt = split_line(line, self.claude.parser, is_name)
         args = parse_options(self.claude.parser, options)
         text = "\n".join(part for part in (prompt, cell) if part and part.strip()).strip()
         self._run_turn(args, text)
@@ -130,7 +148,7 @@ class ClaudeMagics(Magics):
         chat = self._conversation(args)
         model = models.resolve(args.model or self.model)
         max_tokens = self._max_tokens(args)
-        user = user_message(self._prompt_blocks(text, raw=args.raw))
+        user = user_message([*self._attachments(args), *self._prompt_blocks(text, raw=args.raw)])
         request = build_request(
             chat.request_messages(user),
             TurnOptions(
@@ -169,9 +187,26 @@ class ClaudeMagics(Magics):
             raise ClaudeError(f"--max-tokens must be a positive whole number, not {args.max_tokens}.")
         return args.max_tokens
 
+    def _limits(self) -> Limits:
+        return Limits(max_rows=self.max_rows, max_columns=self.max_columns, max_chars=self.max_chars)
+
+    def _attachments(self, args: Any) -> list[dict[str, Any]]:
+        """Blocks for -w, -f and -i, placed before the prompt: Claude reads context best first."""
+        blocks: list[dict[str, Any]] = []
+        for name in args.with_ or ():
+            if name not in self.shell.user_ns:
+                raise ClaudeError(f"-w {name}: there is no variable named {name!r} here.")
+            blocks += object_blocks(name, self.shell.user_ns[name], self._limits())
+        if args.fig:
+            figures = self.figures.figures()
+            if not figures:
+                raise ClaudeError("-f: no matplotlib figure is open, and the previous cell showed none. Plot first.")
+            blocks += [image_block(figure) for figure in figures]
+        blocks += [path_or_url_block(spec) for spec in args.image or ()]
+        return blocks
+
     def _prompt_blocks(self, text: str, *, raw: bool) -> list[dict[str, Any]]:
-        limits = Limits(max_rows=self.max_rows, max_columns=self.max_columns, max_chars=self.max_chars)
-        expansion = expand_prompt(text, self.shell.user_ns, raw=raw, limits=limits)
+        expansion = expand_prompt(text, self.shell.user_ns, raw=raw, limits=self._limits())
         for note in expansion.notes:
             print(f"note: {note}")
         return expansion.blocks
@@ -224,4 +259,5 @@ class ClaudeMagics(Magics):
                 print("note: the reply has no Python code block to put in a cell.")
 
     def close(self) -> None:
+        self.shell.events.unregister("post_execute", self._keep_figures)
         self.clients.close()

@@ -121,3 +121,16 @@ def test_conversations_by_name_and_new():
     fresh = chats.new()
     assert fresh.turns == 0 and chats.get() is fresh
     assert {c.name for c in chats} == {"default", "review"}
+
+
+def test_more_than_a_hundred_images_in_a_request_is_refused_before_sending():
+    image = {"type": "image", "source": {"type": "url", "url": "https://example.com/a.png"}}
+    chat = Conversation()
+    chat.commit(user_message([image] * 60 + [{"type": "text", "text": "look"}]), REPLY, Usage(), 0.0)
+    with pytest.raises(InvariantError, match="101 images"):
+        chat.request_messages(user_message([image] * 41 + [{"type": "text", "text": "and these"}]))
+    assert len(chat.request_messages(user_message([image] * 40 + [{"type": "text", "text": "ok"}]))) == 3
+
+
+def test_invariant_errors_are_one_line_claude_errors():
+    assert issubclass(InvariantError, ClaudeError)

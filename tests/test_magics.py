@@ -320,3 +320,86 @@ def test_unload_removes_the_input_transformer(ip):
     ip.run_line_magic("unload_ext", "claude_magic")
     assert protect_line_magics not in ip.input_transformers_cleanup
     ip.run_line_magic("load_ext", "claude_magic")
+
+
+# -- context: -w, -f, -i and {name} ------------------------------------------------------------------
+
+
+def test_with_attaches_variables_before_the_prompt(ip, fake_api):
+    ip.user_ns["notes"] = "Sales rose 4% in May."
+    ip.user_ns["counts"] = [3, 1, 4]
+    ip.run_line_magic("claude", "-w notes counts summarise")
+    content = sent(fake_api)["messages"][0]["content"]
+    joined = "".join(texts({"content": content}))
+    assert joined.index("Sales rose 4% in May.") < joined.index("[3, 1, 4]") < joined.index("summarise")
+
+
+def test_with_an_unknown_name_is_one_line_and_sends_nothing(ip, fake_api):
+    with pytest.raises(ClaudeError, match="no variable named 'nope'"):
+        ip.run_cell_magic("claude", "-w nope", "hi")
+    assert fake_api.requests == []
+
+
+def test_braces_expand_bound_names_and_keep_the_rest(ip, fake_api, capsys):
+    ip.user_ns["city"] = "Lyon"
+    ip.run_cell_magic("claude", "", 'Weather in {city}? Reply as {"temp": 1} and mention {nowhere}.')
+    assert texts(sent(fake_api)["messages"][0]) == ['Weather in Lyon? Reply as {"temp": 1} and mention {nowhere}.']
+    assert "nowhere" in capsys.readouterr().out
+
+
+def test_fig_attaches_the_figure_the_previous_cell_showed(ip, fake_api):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ip.run_cell("import matplotlib.pyplot as plt\nfig = plt.figure(figsize=(4, 3)); plt.plot([1, 2, 3])")
+    plt.close("all")  # what the inline backend does at the end of the plotting cell
+    ip.run_cell_magic("claude", "-f", "What does this plot show?")
+    content = sent(fake_api)["messages"][0]["content"]
+    assert content[0]["type"] == "image" and content[0]["source"]["media_type"] == "image/png"
+    assert content[-1] == {"type": "text", "text": "What does this plot show?"}
+    ip.user_ns.pop("fig", None)
+
+
+def test_fig_with_nothing_plotted_says_so(ip, fake_api):
+    magics(ip).figures.clear()
+    with pytest.raises(ClaudeError, match="no matplotlib figure"):
+        ip.run_cell_magic("claude", "-f", "what is this?")
+
+
+def test_image_files_and_urls(ip, fake_api, tmp_path):
+    from PIL import Image
+
+    path = tmp_path / "dot.png"
+    Image.new("RGB", (40, 30), "red").save(path)
+    ip.run_cell_magic("claude", f"-i {path} -i https://example.com/cat.jpg", "compare")
+    content = sent(fake_api)["messages"][0]["content"]
+    assert content[0]["source"]["type"] == "base64"
+    assert content[1]["source"] == {"type": "url", "url": "https://example.com/cat.jpg"}
+
+
+@pytest.mark.parametrize("spec, words", [("missing.png", "missing.png"), ("ftp://example.com/a.png", "ftp")])
+def test_bad_images_are_one_line_and_send_nothing(ip, fake_api, spec, words):
+    result = ip.run_cell(f"%%claude -i {spec}\nlook")
+    assert isinstance(result.error_in_exec, ClaudeError) and words in str(result.error_in_exec)
+    assert fake_api.requests == [] and magics(ip).conversations.get().turns == 0
+
+
+def test_a_variable_whose_repr_raises(ip, fake_api):
+    class Broken:
+        def __repr__(self):
+            raise RuntimeError("no repr for you")
+
+    ip.user_ns["broken"] = Broken()
+    with pytest.raises(ClaudeError, match="broken"):
+        ip.run_cell_magic("claude", "", "what is {broken}?")
+    assert fake_api.requests == []
+
+
+def test_unload_removes_the_figure_hook(ip):
+    hook = magics(ip)._keep_figures
+    assert ip.events.callbacks["post_execute"][0] == hook
+    ip.run_line_magic("unload_ext", "claude_magic")
+    assert hook not in ip.events.callbacks["post_execute"]
+    ip.run_line_magic("load_ext", "claude_magic")
