@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from .errors import ClaudeError
-from .pricing import Usage
+from .pricing import Spend, Usage
 
 DEFAULT_CHAT = "default"
 
@@ -34,9 +34,7 @@ class InvariantError(ClaudeError):
 class Conversation:
     name: str = DEFAULT_CHAT
     system: str | None = None
-    usage: Usage = field(default_factory=Usage)
-    cost: float = 0.0
-    cost_known: bool = True
+    spend: Spend = field(default_factory=Spend)
     _messages: list[Message] = field(default_factory=list)
 
     @property
@@ -58,9 +56,7 @@ class Conversation:
         """Append one complete exchange, or nothing at all if it would break an invariant."""
         check_messages([*self._messages, user, assistant])
         self._messages += [copy.deepcopy(user), copy.deepcopy(assistant)]
-        self.usage = self.usage + usage
-        self.cost += cost or 0.0
-        self.cost_known = self.cost_known and cost is not None
+        self.spend.add(usage, cost)
 
 
 def user_message(blocks: Iterable[Block]) -> Message:
@@ -125,7 +121,7 @@ def _is_plain_text(block: Block) -> bool:
 
 
 class Conversations:
-    """The kernel's conversations by name; `--new` replaces one with a fresh one."""
+    """The kernel's conversations by name."""
 
     def __init__(self) -> None:
         self._chats: dict[str, Conversation] = {}
@@ -135,9 +131,9 @@ class Conversations:
             self._chats[name] = Conversation(name=name)
         return self._chats[name]
 
-    def new(self, name: str = DEFAULT_CHAT) -> Conversation:
-        self._chats[name] = Conversation(name=name)
-        return self._chats[name]
+    def put(self, chat: Conversation) -> None:
+        """Install `chat` under its name, replacing any conversation there (how `--new` lands)."""
+        self._chats[chat.name] = chat
 
     def __iter__(self):
         return iter(self._chats.values())

@@ -610,3 +610,63 @@ class TextView:
         out.flush()
         if text:
             self._at_line_start = text.endswith("\n")
+
+
+# ---------------------------------------------------------------------------------------------
+# Reports: a dry run, the usage table
+
+
+def show(markdown: str, plain: str) -> None:
+    """A static report: Markdown in a notebook, its plain twin in a terminal."""
+    display({"text/markdown": markdown, "text/plain": plain}, raw=True)
+
+
+@dataclass(frozen=True)
+class DryRun:
+    """What a turn would send: the new message's blocks, the context around them, the estimate."""
+
+    model: str
+    blocks: list[dict[str, Any]]
+    earlier_messages: int
+    system: str | None
+    max_tokens: int
+    input_tokens: int
+    counted: str  # how the token count was had: "counted by the API", or why it is an estimate
+    input_cost: str
+    output_cost: str
+
+
+def dry_run_report(run: DryRun) -> tuple[str, str]:
+    """The dry run as (Markdown, plain text)."""
+    head = (
+        f"Dry run: nothing was sent. {run.model} · {run.earlier_messages} earlier messages · "
+        f"system prompt: {'yes' if run.system else 'none'} · max_tokens {run.max_tokens:,}"
+    )
+    tail = (
+        f"{run.input_tokens:,} input tokens ({run.counted}) · {run.input_cost} to send · "
+        f"output at most {run.max_tokens:,} tokens, up to {run.output_cost}"
+    )
+    views = [_block_views(block) for block in run.blocks]
+    markdown = [f"**{_literal(head)}**", *(md for md, _ in views), _literal(tail)]
+    plain = [head, *(text for _, text in views), tail]
+    return "\n\n".join(markdown), "\n\n".join(plain)
+
+
+def _block_views(block: dict[str, Any]) -> tuple[str, str]:
+    """One block of a dry run as (Markdown, plain): text quoted as typed, an image as a thumbnail."""
+    if block["type"] == "text":
+        quoted = "\n".join("> " + line if line else ">" for line in _literal_block(block["text"]).splitlines())
+        return quoted, block["text"]
+    source = block["source"]
+    if source["type"] == "url":
+        return f"image from <{source['url']}>", f"[image from {source['url']}]"
+    from .images import thumbnail
+
+    thumb = thumbnail(block)
+    caption = f"image {thumb.width}×{thumb.height} px, {source['media_type']}, {thumb.sent_bytes:,} bytes"
+    return f'<img src="data:image/png;base64,{thumb.png_base64}" alt="image"/> {caption}', f"[{caption}]"
+
+
+def _literal_block(text: str) -> str:
+    """Text shown as sent, line by line (the prompt is shown, not rendered)."""
+    return "\n".join(_literal(line) for line in text.splitlines())

@@ -18,6 +18,7 @@ import math
 import os
 import sys
 import urllib.parse
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -266,3 +267,29 @@ def _fits(data: bytes) -> bool:
 def _block(data: bytes, media_type: str) -> dict[str, Any]:
     encoded = base64.standard_b64encode(data).decode("ascii")
     return {"type": "image", "source": {"type": "base64", "media_type": media_type, "data": encoded}}
+
+
+THUMBNAIL_EDGE = 160
+
+
+@dataclass(frozen=True)
+class Thumbnail:
+    """A small PNG of an image block, for showing what would be sent."""
+
+    png_base64: str
+    width: int
+    height: int
+    sent_bytes: int
+
+
+def thumbnail(block: dict[str, Any]) -> Thumbnail:
+    """A thumbnail of a base64 image block, with the size of the image as it would be sent."""
+    from PIL import Image
+
+    data = base64.standard_b64decode(block["source"]["data"])
+    with Image.open(io.BytesIO(data)) as image:
+        width, height = image.size
+        small = _normalise_mode(image.copy())
+    small.thumbnail((THUMBNAIL_EDGE, THUMBNAIL_EDGE))
+    png = base64.standard_b64encode(_save(small, "PNG")).decode("ascii")
+    return Thumbnail(png, width, height, len(data))

@@ -22,15 +22,17 @@ from .client import (
     TurnOptions,
     TurnStream,
     build_request,
+    count_tokens,
+    estimate_tokens,
     resolve_api_key,
 )
 from .context import Limits, expand_prompt, object_blocks
 from .conversation import DEFAULT_CHAT, Conversation, Conversations, assistant_message, user_message
-from .display import DISPLAY_MODES, Final, make_view
+from .display import DISPLAY_MODES, DryRun, Final, dry_run_report, make_view, show
 from .errors import ClaudeError, turn_failure
 from .images import FigureStash, image_block, path_or_url_block
 from .options import parse_options, split_line
-from .pricing import cost, footer, price_for, usage_from_api
+from .pricing import Ledger, Usage, cost, footer, format_cost, price_for, usage_from_api
 from .reply import Reply, runnable_code, stop_note
 
 FIXTURE_MODES = ("off", "auto", "replay", "record")
@@ -64,6 +66,9 @@ class ClaudeMagics(Magics):
     prices = Dict(
         help='Extra prices in $ per million tokens, by model id prefix: {"my-model": {"input": 3, "output": 15}}.',
     ).tag(config=True)
+    budget_usd = Float(
+        0.0, help="Stop sending once this kernel has spent this many dollars (0: no budget). The footer shows what is left.",
+    ).tag(config=True)
     max_rows = Int(10, help="DataFrame rows shown (first and last) when a frame is put in a prompt.").tag(config=True)
     max_columns = Int(20, help="DataFrame columns shown before the rest are summarised.").tag(config=True)
     max_chars = Int(20_000, help="Characters at most of one object's text in a prompt.").tag(config=True)
@@ -72,7 +77,7 @@ class ClaudeMagics(Magics):
         super().__init__(shell=shell, **kwargs)
         self.conversations = Conversations()
         self.clients = ClientCache()
-        self.kernel_cost = 0.0
+        self.ledger = Ledger()
         self.figures = FigureStash()
         self._entered_key: str | None = None
         # Ahead of the inline backend's own post_execute hook, which closes the cell's figures.
@@ -85,6 +90,12 @@ class ClaudeMagics(Magics):
             self.figures.capture()
         except Exception:
             self.figures.clear()
+
+    @validate("budget_usd")
+    def _not_negative(self, proposal: Any) -> float:
+        if proposal["value"] < 0:
+            raise TraitError("ClaudeMagics.budget_usd must be 0 (no budget) or a positive number of dollars.")
+        return proposal["value"]
 
     @validate("max_tokens", "max_retries", "max_rows", "max_columns", "max_chars")
     def _positive(self, proposal: Any) -> int:
@@ -106,6 +117,7 @@ class ClaudeMagics(Magics):
     @argument("-o", "--out", metavar="NAME", help="Store the reply (.text, .thinking, .usage, .cost, .message) in NAME.")
     @argument("--code", action="store_true", help="Put the reply's Python code into a new cell below.")
     @argument("--raw", action="store_true", help="Send the text exactly as written: no {name} expansion.")
+    @argument("--dry-run", action="store_true", help="Show what would be sent, its token count and cost; send nothing.")
     @argument("prompt", nargs="*", help="The prompt (line magic), or the cell below %%claude.")
     @no_var_expand  # {name} is ours to expand, and $ in a prompt is just a dollar
     @line_cell_magic
@@ -122,7 +134,11 @@ class ClaudeMagics(Magics):
 
             %claude -n -s "You are a terse statistics tutor." what is a p-value?
 
-        Configuration: %config ClaudeMagics (model, max_tokens, system, display, fixture, ...).
+            %%claude --dry-run -f
+            What would this send?
+
+        Spending: %claude_usage shows tokens and cost by conversation and model.
+        Configuration: %config ClaudeMagics (model, max_tokens, system, display, fixture, budget_usd, ...).
         """
         # On a cell's first line every word is an option's; in a line magic -w takes the words that
         # name variables and the prompt starts at the first that does not.
@@ -144,41 +160,73 @@ class ClaudeMagics(Magics):
     def _is_variable(self, token: str) -> bool:
         return token.isidentifier() and token in self.shell.user_ns
 
+    @line_magic
+    def claude_usage(self, line: str) -> None:
+        """Tokens and cost of this kernel's turns, by conversation and model."""
+        if not self.ledger.spends:
+            print("No turns yet.")
+            return
+        show(*self.ledger.table())
+
     def _run_turn(self, args: Any, text: str) -> None:
-        chat = self._conversation(args)
+        name = args.chat or DEFAULT_CHAT
+        # A fresh conversation (-n) and a new system prompt (-s) take effect only when a turn
+        # completes: a failed turn or a dry run leaves everything as it was.
+        chat = Conversation(name=name) if args.new else self.conversations.get(name)
+        system = next((s for s in (args.system, chat.system, self.system) if s is not None), None)
         model = models.resolve(args.model or self.model)
         max_tokens = self._max_tokens(args)
         user = user_message([*self._attachments(args), *self._prompt_blocks(text, raw=args.raw)])
-        request = build_request(
-            chat.request_messages(user),
-            TurnOptions(
-                model=model, max_tokens=max_tokens, system=chat.system, cache_ttl=self.cache_ttl,
-                think=args.think, effort=args.effort,
-            ),
+        options = TurnOptions(
+            model=model, max_tokens=max_tokens, system=system or None, cache_ttl=self.cache_ttl,
+            think=args.think, effort=args.effort,
         )
+        request = build_request(chat.request_messages(user), options)
+        if args.dry_run:
+            return self._dry_run(request, options, earlier=len(chat.messages))
+        self._check_budget()
         client = self.clients.get(self._connection())
         view = make_view(self.display, shell=self.shell)
         view.start(model)
         stream = TurnStream(view)
         try:
-            reply = self._commit(chat, user, stream.run(client, request), max_tokens)
+            message = stream.run(client, request)
+            reply = self._reply(message)
+            chat.commit(user, self._assistant(message), reply.usage, reply.cost)
         except BaseException as error:
             failure = turn_failure(error, model=model, prompt=text)
             view.fail(self._partial(stream, model, failure or error))
             if failure is None:
                 raise
             raise failure from None
+        chat.system = options.system
+        self.conversations.put(chat)
+        self.ledger.add(chat.name, reply.model, reply.usage, reply.cost)
         view.finish(Final(reply.text, reply.thinking, self._footer(reply, chat), stop_note(reply.stop_reason, max_tokens)))
         self._deliver(args, reply)
 
-    def _conversation(self, args: Any) -> Conversation:
-        name = args.chat or DEFAULT_CHAT
-        chat = self.conversations.new(name) if args.new else self.conversations.get(name)
-        if args.system is not None:
-            chat.system = args.system
-        elif chat.system is None:
-            chat.system = self.system or None
-        return chat
+    def _dry_run(self, request: dict[str, Any], options: TurnOptions, earlier: int) -> None:
+        try:
+            tokens, counted = count_tokens(self.clients.get(self._connection()), request), "counted by the API"
+        except Exception as error:
+            failure = turn_failure(error, model=options.model, prompt="")
+            if failure is None:
+                raise
+            tokens, counted = estimate_tokens(request), f"an estimate: {failure}"
+        price = price_for(options.model, self.prices)
+        show(*dry_run_report(DryRun(
+            model=options.model, blocks=request["messages"][-1]["content"], earlier_messages=earlier,
+            system=options.system, max_tokens=options.max_tokens, input_tokens=tokens, counted=counted,
+            input_cost=format_cost(cost(Usage(input_tokens=tokens), price)),
+            output_cost=format_cost(cost(Usage(output_tokens=options.max_tokens), price)),
+        )))
+
+    def _check_budget(self) -> None:
+        if self.budget_usd and self.ledger.total >= self.budget_usd:
+            raise ClaudeError(
+                f"Budget reached: this kernel has spent {format_cost(self.ledger.total)} of its "
+                f"{format_cost(self.budget_usd)} (ClaudeMagics.budget_usd). Raise it to go on."
+            )
 
     def _max_tokens(self, args: Any) -> int:
         if args.max_tokens is None:
@@ -221,27 +269,28 @@ class ClaudeMagics(Magics):
             fixture_mode=self.fixture_mode,
         )
 
-    def _commit(self, chat: Conversation, user: dict[str, Any], message: Any, max_tokens: int) -> Reply:
-        blocks = [block.to_dict(mode="json") for block in message.content]
-        assistant = assistant_message(blocks)
+    def _reply(self, message: Any) -> Reply:
         usage = usage_from_api(message.usage, self.cache_ttl)
-        turn_cost = cost(usage, price_for(message.model, self.prices))
-        reply = Reply(
-            text="".join(b["text"] for b in blocks if b["type"] == "text"),
-            thinking="".join(b.get("thinking", "") for b in blocks if b["type"] == "thinking"),
-            model=message.model, usage=usage, cost=turn_cost, stop_reason=message.stop_reason, message=message,
+        return Reply(
+            text="".join(block.text for block in message.content if block.type == "text"),
+            thinking="".join(block.thinking for block in message.content if block.type == "thinking"),
+            model=message.model, usage=usage, cost=cost(usage, price_for(message.model, self.prices)),
+            stop_reason=message.stop_reason, message=message,
         )
+
+    @staticmethod
+    def _assistant(message: Any) -> dict[str, Any]:
+        assistant = assistant_message(block.to_dict(mode="json") for block in message.content)
         if assistant is None:
             raise ClaudeError(
                 f"The reply held no text (stop reason: {message.stop_reason}); nothing was added. "
-                f"Try a larger --max-tokens than {max_tokens:,}."
+                "Try a larger --max-tokens."
             )
-        chat.commit(user, assistant, usage, turn_cost)
-        self.kernel_cost += turn_cost or 0.0
-        return reply
+        return assistant
 
     def _footer(self, reply: Reply, chat: Conversation) -> str:
-        return footer(reply.model, reply.usage, reply.cost, chat.cost, chat.cost_known)
+        budget_left = self.budget_usd - self.ledger.total if self.budget_usd else None
+        return footer(reply.model, reply.usage, reply.cost, chat.spend.known_cost, budget_left)
 
     def _partial(self, stream: TurnStream, model: str, error: BaseException) -> Final:
         return Final("".join(stream.text), "".join(stream.thinking), f"{model} · incomplete", f"⚠ {error}")

@@ -7,7 +7,7 @@ Users add or override prices through `%config ClaudeMagics.prices`. A model with
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from .models import longest_prefix
@@ -116,11 +116,70 @@ def format_cost(dollars: float | None) -> str:
     return f"${dollars:.4f}" if dollars < 1 else f"${dollars:,.2f}"
 
 
-def footer(model: str, usage: Usage, turn_cost: float | None, chat_cost: float, chat_cost_known: bool) -> str:
-    """The one line under an answer: tokens, this turn's cost and the conversation's so far."""
-    chat = format_cost(chat_cost) if chat_cost_known else format_cost(None)
-    return (
+def footer(model: str, usage: Usage, turn_cost: float | None, chat_cost: float | None, budget_left: float | None = None) -> str:
+    """The one line under an answer: tokens, this turn's cost, the conversation's so far, and what
+    is left of the kernel's budget if one is set."""
+    line = (
         f"{model} · {usage.input_tokens:,} in · {usage.output_tokens:,} out · "
         f"cache {usage.cache_read_tokens:,} read / {usage.cache_write_tokens:,} written · "
-        f"{format_cost(turn_cost)} · chat {chat}"
+        f"{format_cost(turn_cost)} · chat {format_cost(chat_cost)}"
+    )
+    return line if budget_left is None else f"{line} · {format_cost(max(budget_left, 0.0))} of budget left"
+
+
+@dataclass
+class Spend:
+    turns: int = 0
+    usage: Usage = field(default_factory=Usage)
+    cost: float = 0.0
+    cost_known: bool = True
+
+    def add(self, usage: Usage, turn_cost: float | None) -> None:
+        self.turns += 1
+        self.usage = self.usage + usage
+        self.cost += turn_cost or 0.0
+        self.cost_known = self.cost_known and turn_cost is not None
+
+    @property
+    def known_cost(self) -> float | None:
+        return self.cost if self.cost_known else None
+
+    def __add__(self, other: Spend) -> Spend:
+        return Spend(self.turns + other.turns, self.usage + other.usage, self.cost + other.cost,
+                     self.cost_known and other.cost_known)
+
+
+@dataclass
+class Ledger:
+    """What the kernel has spent, by conversation and model; it outlives `--new`."""
+
+    spends: dict[tuple[str, str], Spend] = field(default_factory=dict)
+
+    def add(self, chat: str, model: str, usage: Usage, turn_cost: float | None) -> None:
+        self.spends.setdefault((chat, model), Spend()).add(usage, turn_cost)
+
+    @property
+    def total(self) -> float:
+        """Dollars spent on the models with a known price."""
+        return sum(spend.cost for spend in self.spends.values())
+
+    def table(self) -> tuple[str, str]:
+        """The usage report as (Markdown, plain text)."""
+        header = ("chat", "model", "turns", "in", "out", "cache read", "cache written", "cost")
+        rows = [_row(chat, model, spend) for (chat, model), spend in sorted(self.spends.items())]
+        rows.append(_row("kernel", "all", sum(self.spends.values(), Spend())))
+        markdown = "\n".join(
+            ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+            + ["| " + " | ".join(row) + " |" for row in rows]
+        )
+        widths = [max(len(cell) for cell in column) for column in zip(header, *rows)]
+        plain = "\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in (header, *rows))
+        return markdown, plain
+
+
+def _row(chat: str, model: str, spend: Spend) -> tuple[str, ...]:
+    usage = spend.usage
+    return (
+        chat, model, f"{spend.turns:,}", f"{usage.input_tokens:,}", f"{usage.output_tokens:,}",
+        f"{usage.cache_read_tokens:,}", f"{usage.cache_write_tokens:,}", format_cost(spend.known_cost),
     )

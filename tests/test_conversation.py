@@ -30,8 +30,8 @@ def test_history_starts_with_user_and_alternates():
     roles = [m["role"] for m in chat.messages]
     assert roles == ["user", "assistant", "user", "assistant"]
     assert chat.turns == 2
-    assert chat.usage == Usage(30, 4)
-    assert chat.cost == pytest.approx(0.003)
+    assert chat.spend.usage == Usage(30, 4) and chat.spend.turns == 2
+    assert chat.spend.known_cost == pytest.approx(0.003)
 
 
 def test_request_messages_leave_the_history_unchanged():
@@ -64,7 +64,7 @@ def test_commit_refuses_a_broken_pair_and_keeps_nothing():
     chat = Conversation()
     with pytest.raises(InvariantError):
         chat.commit(ask("one"), {"role": "user", "content": "no"}, Usage(), 0.0)
-    assert chat.messages == [] and chat.cost == 0
+    assert chat.messages == [] and chat.spend.turns == 0
 
 
 @pytest.mark.parametrize(
@@ -118,7 +118,8 @@ def test_conversations_by_name_and_new():
     default.commit(ask("one"), REPLY, Usage(), 0.0)
     assert chats.get() is default
     assert chats.get("review") is not default
-    fresh = chats.new()
+    fresh = Conversation()
+    chats.put(fresh)
     assert fresh.turns == 0 and chats.get() is fresh
     assert {c.name for c in chats} == {"default", "review"}
 

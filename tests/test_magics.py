@@ -9,6 +9,7 @@ import pytest
 from fakeapi import Turn
 from IPython.core.error import UsageError
 
+from claude_magic.conversation import Conversations
 from claude_magic.errors import ClaudeError
 
 
@@ -285,7 +286,7 @@ def test_record_then_replay_with_no_key_and_no_server(ip, fake_api, tmp_path, mo
 
     monkeypatch.setenv("CLAUDE_MAGIC_FIXTURE_MODE", "replay")
     monkeypatch.delenv("ANTHROPIC_API_KEY")
-    magics(ip).conversations.new()
+    magics(ip).conversations = Conversations()
     fake_api.stop()
     ip.run_cell_magic("claude", "", "remember this")
     assert "Recorded answer." in capsys.readouterr().out
@@ -298,7 +299,7 @@ def test_a_replay_miss_names_the_cell_and_the_difference(ip, fake_api, tmp_path,
     monkeypatch.setenv("CLAUDE_MAGIC_FIXTURE_MODE", "record")
     ip.run_cell_magic("claude", "", "What is the capital of France?")
     monkeypatch.setenv("CLAUDE_MAGIC_FIXTURE_MODE", "replay")
-    magics(ip).conversations.new()
+    magics(ip).conversations = Conversations()
     sent_before = len(fake_api.requests)
     result = ip.run_cell("%%claude\nWhat is the capital of Spain?")
     message = str(result.error_in_exec)
@@ -403,3 +404,79 @@ def test_unload_removes_the_figure_hook(ip):
     ip.run_line_magic("unload_ext", "claude_magic")
     assert hook not in ip.events.callbacks["post_execute"]
     ip.run_line_magic("load_ext", "claude_magic")
+
+
+# -- dry run, budget, usage --------------------------------------------------------------------------
+
+
+def test_dry_run_shows_blocks_tokens_and_cost_and_changes_nothing(ip, fake_api, capsys, tmp_path):
+    from PIL import Image
+
+    ip.run_cell_magic("claude", "", "first")
+    before = magics(ip).conversations.get().messages
+    path = tmp_path / "dot.png"
+    Image.new("RGB", (400, 300), "red").save(path)
+    ip.run_cell_magic("claude", f"--dry-run -n -s Terse. -i {path}", "What colour is this?")
+    out = capsys.readouterr().out
+    assert "Dry run: nothing was sent. claude-opus-4-6 · 0 earlier messages · system prompt: yes" in out
+    assert "What colour is this?" in out and "[image 400×300 px, image/png" in out
+    assert "input tokens (counted by the API)" in out and "output at most 4,096 tokens, up to $0.1024" in out
+    assert [r.path for r in fake_api.requests] == ["/v1/messages", "/v1/messages/count_tokens"]
+    assert magics(ip).conversations.get().messages == before and magics(ip).conversations.get().system is None
+
+
+def test_dry_run_without_a_key_estimates(ip, fake_api, capsys, monkeypatch):
+    monkeypatch.delenv("ANTHROPIC_API_KEY")
+    ip.run_cell_magic("claude", "--dry-run", "x" * 400)
+    out = capsys.readouterr().out
+    assert "100 input tokens (an estimate: No API key" in out
+    assert fake_api.requests == []
+
+
+def test_a_failed_new_turn_keeps_the_old_conversation(ip, fake_api):
+    ip.run_cell_magic("claude", "", "keep me")
+    fake_api.script(Turn(status=500))
+    with pytest.raises(ClaudeError):
+        ip.run_cell_magic("claude", "-n -s Pirate.", "fresh")
+    chat = magics(ip).conversations.get()
+    assert chat.turns == 1 and chat.system is None
+    ip.run_cell_magic("claude", "", "still here?")
+    assert len(sent(fake_api)["messages"]) == 3 and "system" not in sent(fake_api)
+
+
+def test_budget_stops_turns_once_reached_and_the_footer_shows_what_is_left(ip, fake_api, capsys):
+    magics(ip).budget_usd = 0.02
+    fake_api.script(Turn(text="one", usage={"input_tokens": 1000, "output_tokens": 200}))
+    ip.run_cell_magic("claude", "", "spend")
+    assert "$0.0100 of budget left" in capsys.readouterr().out
+    fake_api.script(Turn(text="two", usage={"input_tokens": 1000, "output_tokens": 200}))
+    ip.run_cell_magic("claude", "", "spend more")
+    assert "$0.0000 of budget left" in capsys.readouterr().out
+    result = ip.run_cell("%%claude\none more")
+    assert isinstance(result.error_in_exec, ClaudeError)
+    assert "Budget reached" in str(result.error_in_exec) and "$0.0200" in str(result.error_in_exec)
+    assert len(fake_api.requests) == 2 and magics(ip).conversations.get().turns == 2
+
+
+def test_budget_must_not_be_negative(ip):
+    with pytest.raises(Exception, match="budget_usd"):
+        magics(ip).budget_usd = -1
+
+
+def test_usage_by_conversation_and_model(ip, fake_api, capsys):
+    ip.run_line_magic("claude_usage", "")
+    assert "No turns yet." in capsys.readouterr().out
+    fake_api.script(
+        Turn(text="a", usage={"input_tokens": 100, "output_tokens": 10}),
+        Turn(text="b", usage={"input_tokens": 50, "output_tokens": 5}),
+        Turn(text="c", model="claude-haiku-4-5", usage={"input_tokens": 10, "output_tokens": 1}),
+    )
+    ip.run_cell_magic("claude", "", "a")
+    ip.run_cell_magic("claude", "-n", "b")
+    ip.run_cell_magic("claude", "-c quiz -m haiku", "c")
+    capsys.readouterr()
+    ip.run_line_magic("claude_usage", "")
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()]
+    assert ["default", "claude-opus-4-6", "2", "150", "15", "0", "0", "$0.0011"] in rows
+    assert ["quiz", "claude-haiku-4-5", "1", "10", "1", "0", "0", "$0.0000"] in rows
+    assert ["kernel", "all", "3", "160", "16", "0", "0", "$0.0011"] in rows

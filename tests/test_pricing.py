@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from claude_magic.pricing import Price, Usage, cost, footer, format_cost, price_for, usage_from_api
+from claude_magic.pricing import Ledger, Price, Usage, cost, footer, format_cost, price_for, usage_from_api
 
 
 def api_usage(**fields):
@@ -64,9 +64,26 @@ def test_usage_adds_up():
 
 
 def test_footer_line():
-    line = footer("claude-opus-4-6", Usage(1204, 312, 50, 10, 0), 0.0138, 0.0291, True)
+    line = footer("claude-opus-4-6", Usage(1204, 312, 50, 10, 0), 0.0138, 0.0291)
     assert line == "claude-opus-4-6 · 1,204 in · 312 out · cache 50 read / 10 written · $0.0138 · chat $0.0291"
-    assert footer("x", Usage(), None, 0.01, False).endswith("cost n/a · chat cost n/a")
+    assert footer("x", Usage(), None, None).endswith("cost n/a · chat cost n/a")
+    assert footer("x", Usage(), 0.5, 0.5, budget_left=1.25).endswith("chat $0.5000 · $1.25 of budget left")
+    assert footer("x", Usage(), 0.5, 0.5, budget_left=-0.1).endswith("$0.0000 of budget left")
+
+
+def test_ledger_by_chat_and_model_and_its_table():
+    ledger = Ledger()
+    ledger.add("default", "claude-opus-4-6", Usage(100, 10), 0.00075)
+    ledger.add("default", "claude-opus-4-6", Usage(200, 20), 0.0015)
+    ledger.add("quiz", "mystery", Usage(5, 5), None)
+    assert ledger.total == pytest.approx(0.00225)
+    markdown, plain = ledger.table()
+    lines = markdown.splitlines()
+    assert lines[0] == "| chat | model | turns | in | out | cache read | cache written | cost |"
+    assert lines[2] == "| default | claude-opus-4-6 | 2 | 300 | 30 | 0 | 0 | $0.0023 |"
+    assert lines[3] == "| quiz | mystery | 1 | 5 | 5 | 0 | 0 | cost n/a |"
+    assert lines[4] == "| kernel | all | 3 | 305 | 35 | 0 | 0 | cost n/a |"
+    assert plain.splitlines()[1].split() == ["default", "claude-opus-4-6", "2", "300", "30", "0", "0", "$0.0023"]
 
 
 def test_format_cost_large_amounts():
