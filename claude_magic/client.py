@@ -10,7 +10,11 @@ first turn, never at `%load_ext`.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -28,6 +32,8 @@ FIXTURE_MODE_ENV = "CLAUDE_MAGIC_FIXTURE_MODE"
 # machine, so it carries this placeholder instead of a key.
 REPLAY_ONLY_KEY = "replay-only-no-key"
 MIN_THINKING_BUDGET = 1024
+SDK_LOGGER = "anthropic._base_client"
+COMPACTION_BETA = "compact-2026-01-12"
 
 NO_KEY_MESSAGE = (
     f"No API key: set {API_KEY_ENV} in the environment that starts Jupyter, or run %claude_key "
@@ -45,6 +51,7 @@ class TurnOptions:
     cache_ttl: str = "5m"
     think: bool = False
     effort: str | None = None
+    compact: bool = False
 
 
 def build_request(messages: list[Message], options: TurnOptions) -> dict[str, Any]:
@@ -68,6 +75,9 @@ def build_request(messages: list[Message], options: TurnOptions) -> dict[str, An
         request["thinking"] = thinking_config(options.model, options.max_tokens)
     if options.effort:
         request["output_config"] = {"effort": options.effort}
+    if options.compact:
+        request["betas"] = [COMPACTION_BETA]
+        request["context_management"] = {"edits": [{"type": "compact_20260112"}]}
     return request
 
 
@@ -176,18 +186,39 @@ class IncompleteStream(Exception):
     """The stream ended before `message_stop`: the SDK hands such a message back as if whole."""
 
 
+# A turn the API pauses (long server-side work) is resumed this many times at most.
+MAX_CONTINUATIONS = 3
+
+
 class TurnStream:
-    """One streamed request: forwards deltas to the sink and keeps what arrived, so a failed
-    turn can still show its partial answer."""
+    """One turn's streamed requests: forwards deltas to the sink, keeps what arrived (so a failed
+    turn can still show its partial answer), and resumes a turn the API paused."""
 
     def __init__(self, sink: StreamSink) -> None:
         self.sink = sink
         self.text: list[str] = []
         self.thinking: list[str] = []
+        self.messages: list[Any] = []  # one per request; more than one when a pause was resumed
 
-    def run(self, client: anthropic.Anthropic, request: dict[str, Any]) -> anthropic.types.Message:
+    def run(self, client: anthropic.Anthropic, request: dict[str, Any]) -> Any:
+        """The reply, its content gathered across resumed pauses; `self.messages` has each part."""
+        with retry_notices(self.sink):
+            message = self._stream(client, request)
+            for _ in range(MAX_CONTINUATIONS):
+                if message.stop_reason != "pause_turn":
+                    break
+                self.sink.status("paused by the API; resuming")
+                so_far = {"role": "assistant", "content": _resumable([b.to_dict(mode="json") for b in self.content()])}
+                message = self._stream(client, {**request, "messages": [*request["messages"], so_far]})
+        message.content = self.content()
+        return message
+
+    def content(self) -> list[Any]:
+        return [block for message in self.messages for block in message.content]
+
+    def _stream(self, client: anthropic.Anthropic, request: dict[str, Any]) -> Any:
         complete = False
-        with client.messages.stream(**request) as stream:
+        with _messages_api(client, request).stream(**request) as stream:
             for event in stream:
                 if event.type == "text":
                     self.text.append(event.text)
@@ -195,20 +226,80 @@ class TurnStream:
                 elif event.type == "thinking":
                     self.thinking.append(event.thinking)
                     self.sink.thinking(event.thinking)
+                elif event.type == "compaction":
+                    self.sink.status("compacting earlier turns")
                 elif event.type == "message_stop":
                     complete = True
             if not complete:
                 raise IncompleteStream("the connection dropped before the answer was complete")
-            return stream.get_final_message()
+            message = stream.get_final_message()
+        self.messages.append(message)
+        return message
+
+
+def _resumable(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The paused reply as the assistant's turn so far, which the API carries on from; it refuses a
+    final assistant text that ends in white space, so that is trimmed."""
+    if blocks and blocks[-1]["type"] == "text":
+        blocks[-1] = {**blocks[-1], "text": blocks[-1]["text"].rstrip()}
+    return blocks
+
+
+def _messages_api(client: anthropic.Anthropic, request: dict[str, Any]) -> Any:
+    """The beta endpoint for requests that use a beta (compaction), the stable one otherwise."""
+    return client.beta.messages if "betas" in request else client.messages
+
+
+_RETRY_STATUS = re.compile(r"Retrying due to status code (\d+)")
+_RETRY_WAIT = re.compile(r"Retrying request to \S+ in ([\d.]+) seconds")
+_STATUS_WORDS = {429: "rate limited", 529: "overloaded"}
+
+
+class _RetryNotices(logging.Handler):
+    """Turns the SDK's own retry log lines into status notices: "rate limited (429), retrying in 4 s".
+    The SDK decides when and how long to wait (honouring retry-after); this only tells the user."""
+
+    def __init__(self, sink: StreamSink) -> None:
+        super().__init__(logging.DEBUG)
+        self.sink = sink
+        self.reason = "connection failed"
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if status := _RETRY_STATUS.match(message):
+            code = int(status[1])
+            self.reason = f"{_STATUS_WORDS.get(code, 'server error')} ({code})"
+        elif wait := _RETRY_WAIT.match(message):
+            self.sink.status(f"{self.reason}, retrying in {float(wait[1]):.0f} s")
+            self.reason = "connection failed"
+
+
+@contextmanager
+def retry_notices(sink: StreamSink) -> Iterator[None]:
+    logger = logging.getLogger(SDK_LOGGER)
+    handler = _RetryNotices(sink)
+    saved = logger.level, logger.propagate
+    if not logger.isEnabledFor(logging.DEBUG):
+        # Raised only for us: records the user did not ask for must not reach their handlers.
+        logger.setLevel(logging.DEBUG)
+        logger.propagate = False
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(saved[0])  # setLevel, not assignment: it clears the loggers' level caches
+        logger.propagate = saved[1]
 
 
 # The request's arguments that the token-counting endpoint takes too.
-_COUNTED = ("model", "messages", "system", "thinking", "output_config", "cache_control")
+_COUNTED = ("model", "messages", "system", "thinking", "output_config", "cache_control", "betas", "context_management")
 
 
 def count_tokens(client: anthropic.Anthropic, request: dict[str, Any]) -> int:
     """Input tokens of `request`, counted by the API (sends nothing to the model)."""
-    return client.messages.count_tokens(**{key: request[key] for key in _COUNTED if key in request}).input_tokens
+    counted = {key: request[key] for key in _COUNTED if key in request}
+    return _messages_api(client, request).count_tokens(**counted).input_tokens
 
 
 def estimate_tokens(request: dict[str, Any]) -> int:

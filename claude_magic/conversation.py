@@ -36,6 +36,7 @@ class Conversation:
     system: str | None = None
     spend: Spend = field(default_factory=Spend)
     _messages: list[Message] = field(default_factory=list)
+    _last_usage: Usage = field(default_factory=Usage)
 
     @property
     def messages(self) -> list[Message]:
@@ -45,6 +46,21 @@ class Conversation:
     @property
     def turns(self) -> int:
         return len(self._messages) // 2
+
+    @property
+    def context_tokens(self) -> int:
+        """The size of the context the last exchange used (0 before the first)."""
+        return self._last_usage.context_tokens
+
+    @property
+    def compacted(self) -> bool:
+        """Whether the history holds a compaction summary, which only the compaction beta reads."""
+        return any(
+            block.get("type") == "compaction"
+            for message in self._messages
+            if isinstance(message["content"], list)
+            for block in message["content"]
+        )
 
     def request_messages(self, user: Message) -> list[Message]:
         """The history plus the new user message, checked, without changing the history."""
@@ -57,6 +73,7 @@ class Conversation:
         check_messages([*self._messages, user, assistant])
         self._messages += [copy.deepcopy(user), copy.deepcopy(assistant)]
         self.spend.add(usage, cost)
+        self._last_usage = usage
 
 
 def user_message(blocks: Iterable[Block]) -> Message:

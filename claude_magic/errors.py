@@ -72,6 +72,11 @@ def api_error_message(error: BaseException, *, model: str = "", key_env: str = "
         return f"Rate limited (429) after the retries ran out: re-run {when}, or raise ClaudeMagics.max_retries."
     if isinstance(error, anthropic.APIStatusError) and error.status_code == 529 or _event_type(error) == "overloaded_error":
         return "Claude is overloaded (529) after the retries ran out: re-run in a minute, or try -m sonnet."
+    if isinstance(error, anthropic.BadRequestError) and "prompt is too long" in detail:
+        return (
+            "This conversation no longer fits the model's context window: start a fresh one with -n, "
+            "or continue with -m opus, which compacts long conversations."
+        )
     if isinstance(error, anthropic.BadRequestError):
         return f"The API refused the request (400): {detail}"
     if isinstance(error, anthropic.APIStatusError):

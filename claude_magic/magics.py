@@ -33,7 +33,7 @@ from .errors import ClaudeError, turn_failure
 from .images import FigureStash, image_block, path_or_url_block
 from .options import parse_options, split_line
 from .pricing import Ledger, Usage, cost, footer, format_cost, price_for, usage_from_api
-from .reply import Reply, runnable_code, stop_note
+from .reply import Reply, reply_note, runnable_code
 
 FIXTURE_MODES = ("off", "auto", "replay", "record")
 EFFORTS = ("low", "medium", "high", "max")
@@ -177,9 +177,14 @@ class ClaudeMagics(Magics):
         model = models.resolve(args.model or self.model)
         max_tokens = self._max_tokens(args)
         user = user_message([*self._attachments(args), *self._prompt_blocks(text, raw=args.raw)])
+        plan = models.context_plan(model, chat.context_tokens, chat.compacted)
+        if plan.refusal:
+            raise ClaudeError(plan.refusal)
+        if plan.warning:
+            print(f"note: {plan.warning}")
         options = TurnOptions(
             model=model, max_tokens=max_tokens, system=system or None, cache_ttl=self.cache_ttl,
-            think=args.think, effort=args.effort,
+            think=args.think, effort=args.effort, compact=plan.compact,
         )
         request = build_request(chat.request_messages(user), options)
         if args.dry_run:
@@ -190,9 +195,8 @@ class ClaudeMagics(Magics):
         view.start(model)
         stream = TurnStream(view)
         try:
-            message = stream.run(client, request)
-            reply = self._reply(message)
-            chat.commit(user, self._assistant(message), reply.usage, reply.cost)
+            reply = self._reply(stream.run(client, request), stream.messages)
+            chat.commit(user, self._assistant(reply.message), reply.usage, reply.cost)
         except BaseException as error:
             failure = turn_failure(error, model=model, prompt=text)
             view.fail(self._partial(stream, model, failure or error))
@@ -202,7 +206,7 @@ class ClaudeMagics(Magics):
         chat.system = options.system
         self.conversations.put(chat)
         self.ledger.add(chat.name, reply.model, reply.usage, reply.cost)
-        view.finish(Final(reply.text, reply.thinking, self._footer(reply, chat), stop_note(reply.stop_reason, max_tokens)))
+        view.finish(Final(reply.text, reply.thinking, self._footer(reply, chat), reply_note(reply, max_tokens)))
         self._deliver(args, reply)
 
     def _dry_run(self, request: dict[str, Any], options: TurnOptions, earlier: int) -> None:
@@ -269,8 +273,9 @@ class ClaudeMagics(Magics):
             fixture_mode=self.fixture_mode,
         )
 
-    def _reply(self, message: Any) -> Reply:
-        usage = usage_from_api(message.usage, self.cache_ttl)
+    def _reply(self, message: Any, parts: list[Any]) -> Reply:
+        """The reply object; a resumed pause bills each of its `parts`."""
+        usage = sum((usage_from_api(part.usage, self.cache_ttl) for part in parts), Usage())
         return Reply(
             text="".join(block.text for block in message.content if block.type == "text"),
             thinking="".join(block.thinking for block in message.content if block.type == "thinking"),

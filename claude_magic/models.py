@@ -21,11 +21,12 @@ ALIASES: dict[str, str] = {
 @dataclass(frozen=True)
 class ModelInfo:
     adaptive_thinking: bool
+    compaction: bool = False  # the compact_20260112 context edit (a beta)
     context_window: int = 200_000
 
 
 _MODELS: dict[str, ModelInfo] = {
-    "claude-opus-4-6": ModelInfo(adaptive_thinking=True),
+    "claude-opus-4-6": ModelInfo(adaptive_thinking=True, compaction=True),
     "claude-sonnet-4-6": ModelInfo(adaptive_thinking=True),
     "claude-opus-4-5": ModelInfo(adaptive_thinking=False),
     "claude-sonnet-4-5": ModelInfo(adaptive_thinking=False),
@@ -50,3 +51,34 @@ def longest_prefix(model: str, table: dict[str, object]) -> str:
     """The longest key of `table` that `model` starts with, or "" if none does."""
     matches = [key for key in table if model.startswith(key)]
     return max(matches, key=len, default="")
+
+
+# From half the window on, turns go through the compaction beta, so the API can summarise earlier
+# turns before the conversation outgrows the window; past WARN_FROM a model without it gets a warning.
+COMPACT_FROM = 0.5
+WARN_FROM = 0.8
+
+
+@dataclass(frozen=True)
+class ContextPlan:
+    compact: bool = False
+    warning: str = ""
+    refusal: str = ""
+
+
+def context_plan(model: str, context_tokens: int, compacted: bool) -> ContextPlan:
+    """How a conversation of `context_tokens` (its last request and reply) continues on `model`."""
+    facts = info(model)
+    if facts.compaction and (compacted or context_tokens >= COMPACT_FROM * facts.context_window):
+        return ContextPlan(compact=True)
+    if compacted:
+        return ContextPlan(refusal=(
+            f"This conversation was compacted, and {model} cannot read compaction summaries: "
+            "continue it with -m opus, or start a fresh one with -n."
+        ))
+    if context_tokens >= WARN_FROM * facts.context_window:
+        return ContextPlan(warning=(
+            f"This conversation holds about {context_tokens:,} of {model}'s {facts.context_window:,} "
+            "tokens and this model cannot compact it: start a fresh one with -n soon, or go on with -m opus."
+        ))
+    return ContextPlan()

@@ -57,6 +57,11 @@ class Usage:
     def cache_write_tokens(self) -> int:
         return self.cache_write_5m_tokens + self.cache_write_1h_tokens
 
+    @property
+    def context_tokens(self) -> int:
+        """The tokens a reply leaves in the conversation's context: all its input and its output."""
+        return self.input_tokens + self.cache_read_tokens + self.cache_write_tokens + self.output_tokens
+
     def __add__(self, other: Usage) -> Usage:
         return Usage(*(a + b for a, b in zip(self._counts(), other._counts())))
 

@@ -64,6 +64,14 @@ def runnable_code(markdown: str) -> str:
     return "\n\n".join(block.code for block in code_blocks(markdown) if block.language in _RUNNABLE)
 
 
+def reply_note(reply: Reply, max_tokens: int) -> str:
+    """What the user should know about how the answer came about; empty when nothing unusual."""
+    notes = [stop_note(reply.stop_reason, max_tokens)]
+    if any(getattr(block, "type", "") == "compaction" for block in reply.message.content):
+        notes.append("Earlier turns were summarised by the API (compaction) to keep this conversation in its context window.")
+    return " ".join(note for note in notes if note)
+
+
 def stop_note(stop_reason: str | None, max_tokens: int) -> str:
     """What the user should know about how the answer ended; empty when it ended normally."""
     if stop_reason == "max_tokens":

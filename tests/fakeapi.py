@@ -96,6 +96,8 @@ class Turn:
       request the connection is closed without any response.
     * ``error_event_after`` -- stream N SSE events, then an ``event: error``
       (``overloaded_error``), then end the response cleanly.  Ignored when not streamed.
+    * ``compaction`` -- a summary streamed first as a ``compaction`` block, as the
+      compaction beta does when it compacts earlier context.
     """
 
     text: str | None = None
@@ -111,6 +113,7 @@ class Turn:
     retry_after: float | None = None
     drop_after: int | None = None
     error_event_after: int | None = None
+    compaction: str | None = None
 
     def __post_init__(self) -> None:
         if self.chunk_chars < 1:
@@ -313,6 +316,8 @@ def validate_request(body: Any, *, endpoint: str) -> None:
                     "except for the optional final assistant message"
                 )
             _check_text_blocks(content, f"messages.{i}.content")
+            if any(isinstance(b, dict) and b.get("type") == "compaction" for b in content) and "context_management" not in body:
+                raise _invalid(f"messages.{i}.content: a compaction block needs the compaction beta (context_management)")
         else:
             raise _invalid(f"messages.{i}.content: Field required")
         if final_assistant:
@@ -594,6 +599,10 @@ def _events(turn: Turn, text: str, usage: dict[str, int], message_id: str, model
     yield "message_start", {"type": "message_start", "message": message}
     index = 0
     blocks: list[tuple[dict[str, Any], list[dict[str, Any]]]] = []
+    if turn.compaction is not None:
+        # As the compaction beta streams it: an empty block, then the whole summary in one delta.
+        summary = {"type": "compaction_delta", "content": turn.compaction, "encrypted_content": None}
+        blocks.append(({"type": "compaction", "content": None}, [summary]))
     if turn.thinking is not None:
         deltas = [{"type": "thinking_delta", "thinking": c} for c in _chunks(turn.thinking, turn.chunk_chars)]
         deltas.append({"type": "signature_delta", "signature": FAKE_SIGNATURE})

@@ -480,3 +480,71 @@ def test_usage_by_conversation_and_model(ip, fake_api, capsys):
     assert ["default", "claude-opus-4-6", "2", "150", "15", "0", "0", "$0.0011"] in rows
     assert ["quiz", "claude-haiku-4-5", "1", "10", "1", "0", "0", "$0.0000"] in rows
     assert ["kernel", "all", "3", "160", "16", "0", "0", "$0.0011"] in rows
+
+
+# -- retries, pauses, long conversations -------------------------------------------------------------
+
+
+def test_retries_are_announced_in_the_status_line(ip, fake_api, capsys):
+    magics(ip).max_retries = 2
+    fake_api.script(Turn(status=429, retry_after=0.02), Turn(status=529, retry_after=0.02), Turn(text="Made it."))
+    ip.run_cell_magic("claude", "", "hello")
+    out = capsys.readouterr().out
+    assert "[rate limited (429), retrying in 0 s]" in out and "[overloaded (529), retrying in 0 s]" in out
+    assert "Made it." in out and len(fake_api.requests) == 3
+    import logging
+
+    assert logging.getLogger("anthropic._base_client").propagate is True
+
+
+def test_a_paused_turn_is_resumed_and_kept_whole(ip, fake_api, capsys):
+    fake_api.script(
+        Turn(text="First half, ", stop_reason="pause_turn", usage={"input_tokens": 10, "output_tokens": 5}),
+        Turn(text="second half.", usage={"input_tokens": 20, "output_tokens": 6}),
+    )
+    ip.run_cell_magic("claude", "-o reply", "long job")
+    resumed = fake_api.requests[-1].json["messages"]
+    assert resumed[-1] == {"role": "assistant", "content": [{"type": "text", "text": "First half,"}]}
+    reply = ip.user_ns["reply"]
+    assert reply.text == "First half, second half." and reply.usage.input_tokens == 30
+    history = magics(ip).conversations.get().messages
+    assert texts(history[1]) == ["First half, ", "second half."]
+    assert "paused by the API; resuming" in capsys.readouterr().out
+
+
+def test_long_conversations_go_through_compaction_and_keep_its_block(ip, fake_api, capsys):
+    fake_api.script(Turn(text="Long answer.", usage={"input_tokens": 99_000, "output_tokens": 2_000}))
+    ip.run_cell_magic("claude", "", "a big document")
+    assert "context_management" not in sent(fake_api)
+    fake_api.script(Turn(text="Still with you.", compaction="Summary: a big document was discussed."))
+    ip.run_cell_magic("claude", "", "go on")
+    body = sent(fake_api)
+    assert body["context_management"] == {"edits": [{"type": "compact_20260112"}]}
+    assert "compact-2026-01-12" in fake_api.requests[-1].headers["anthropic-beta"]
+    assert "summarised by the API (compaction)" in capsys.readouterr().out
+    block = magics(ip).conversations.get().messages[-1]["content"][0]
+    assert block == {"type": "compaction", "content": "Summary: a big document was discussed.", "encrypted_content": None}
+    ip.run_cell_magic("claude", "", "and now?")
+    assert sent(fake_api)["messages"][3]["content"][0] == block and "context_management" in sent(fake_api)
+
+
+def test_a_compacted_conversation_cannot_move_to_a_model_without_compaction(ip, fake_api):
+    fake_api.script(Turn(text="x", usage={"input_tokens": 150_000, "output_tokens": 10}), Turn(text="y", compaction="S."))
+    ip.run_cell_magic("claude", "", "one")
+    ip.run_cell_magic("claude", "", "two")
+    with pytest.raises(ClaudeError, match="-m opus"):
+        ip.run_cell_magic("claude", "-m haiku", "three")
+
+
+def test_a_nearly_full_conversation_on_a_model_without_compaction_warns(ip, fake_api, capsys):
+    fake_api.script(Turn(text="x", usage={"input_tokens": 170_000, "output_tokens": 10}))
+    ip.run_cell_magic("claude", "-m haiku", "one")
+    capsys.readouterr()
+    ip.run_cell_magic("claude", "-m haiku", "two")
+    assert "note: This conversation holds about 170,010 of claude-haiku-4-5's 200,000 tokens" in capsys.readouterr().out
+
+
+def test_a_prompt_too_long_says_to_start_fresh(ip, fake_api):
+    fake_api.script(Turn(status=400, error_message="prompt is too long: 210000 tokens > 200000 maximum"))
+    with pytest.raises(ClaudeError, match="no longer fits the model's context window"):
+        ip.run_cell_magic("claude", "", "hi")
