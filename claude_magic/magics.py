@@ -153,7 +153,8 @@ class ClaudeMagics(Magics):
         """Type the API key without showing it; it is kept in memory for this kernel only."""
         key = getpass.getpass("Anthropic API key (not shown, not saved): ").strip()
         if not key:
-            raise ClaudeError(f"No key entered; {API_KEY_ENV} is used if set.")
+            kept = "the key entered earlier stays in use" if self._entered_key else f"{API_KEY_ENV} is used if set"
+            raise ClaudeError(f"No key entered; {kept}.")
         self._entered_key = key
         print("Key set for this kernel.")
 

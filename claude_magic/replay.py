@@ -208,7 +208,42 @@ def _parse_sse(content: bytes) -> list[dict[str, Any]]:
         # Pings and nameless or empty events carry nothing; the SDK skips them too.
         if name not in (None, "ping") and data:
             events.append(_event(name, "\n".join(data)))
-    return events
+    return _unsplit_secrets(events)
+
+
+_DELTA_TEXT = {"text_delta": "text", "thinking_delta": "thinking"}
+
+
+def _unsplit_secrets(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Join the deltas of any block whose text holds something shaped like a key into one delta.
+
+    A key repeated in a reply streams in pieces no pattern can see; joined, the scrub on saving
+    finds it. Only such blocks change: the rest keep their deltas as streamed.
+    """
+    texts: dict[int, list[str]] = {}
+    for event in events:
+        if (found := _delta_text(event)) is not None:
+            texts.setdefault(found[0], []).append(found[1])
+    leaking = {index for index, parts in texts.items() if _SECRET.search("".join(parts))}
+    joined, seen = [], set()
+    for event in events:
+        found = _delta_text(event)
+        if found is None or found[0] not in leaking:
+            joined.append(event)
+        elif found[0] not in seen:
+            seen.add(found[0])
+            delta = event["data"]["delta"]
+            whole = {**delta, _DELTA_TEXT[delta["type"]]: "".join(texts[found[0]])}
+            joined.append({**event, "data": {**event["data"], "delta": whole}})
+    return joined
+
+
+def _delta_text(event: dict[str, Any]) -> tuple[int, str] | None:
+    data = event.get("data")
+    delta = data.get("delta") if isinstance(data, dict) else None
+    if event["event"] != "content_block_delta" or not isinstance(delta, dict) or delta.get("type") not in _DELTA_TEXT:
+        return None
+    return data["index"], delta[_DELTA_TEXT[delta["type"]]]
 
 
 def _event(name: str, data: str) -> dict[str, Any]:

@@ -1,0 +1,320 @@
+"""Random sessions against the fake API: whatever happens, the requests stay valid and each
+conversation holds exactly its successful exchanges (issue 5).
+
+Each example is a sequence of `%%claude` cells run through a real InteractiveShell against the fake
+server on 127.0.0.1 (strict validation on, the SDK's retries off). A cell talks to the default chat
+or to `-c a` / `-c b`, may start afresh (`-n`), may set the system prompt (`-s`), may think (`-t`),
+and either succeeds or meets one fault: a dropped stream, an SSE error event, a
+400/401/403/404/429/529/500, or a Ctrl-C on the Nth answer delta (the real stream is closed mid-way).
+A model kept here says what every conversation must hold; after every cell it is compared with the
+package's conversations, and every request the server received is compared with the model's history
+at the time it was sent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import math
+from dataclasses import dataclass
+from typing import Any
+from unittest import mock
+
+import pytest
+from fakeapi import FAKE_SIGNATURE, FakeAPI, Turn
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from claude_magic.conversation import Conversations
+from claude_magic.display import TextView
+from claude_magic.errors import ClaudeError
+
+CHATS = (None, "a", "b")  # None: the kernel's default conversation
+STATUSES = (400, 401, 403, 404, 429, 529, 500)
+FAULTS = ("drop", "error_event", "interrupt", *STATUSES)
+
+# A word of the one-line message each fault must produce.
+EXPECTED_WORDS = {
+    "drop": "dropped",
+    "error_event": "overloaded",
+    "interrupt": "Interrupted",
+    **{status: str(status) for status in STATUSES},
+}
+
+MAX_CACHE_BREAKPOINTS = 4
+
+# Prompts go through the {name} expansion: no braces, so what is typed is what is sent.
+PROMPT_ALPHABET = st.characters(
+    codec="utf-8", categories=("L", "N", "Zs"), include_characters=".,;:!?'\"-_*#`$()[]\n\té✓"
+)
+REPLY_ALPHABET = st.characters(codec="utf-8", categories=("L", "N", "P", "S", "Zs"), include_characters="\n\t")
+
+
+@dataclass(frozen=True)
+class Cell:
+    chat: str | None
+    new: bool
+    system: str | None  # -s
+    think: bool
+    outcome: Any  # "ok" or one of FAULTS
+    prompt: str
+    reply: str
+    chunk_chars: int
+    cut: int  # where a drop, error event or interrupt happens, reduced modulo what the stream allows
+
+    def line(self) -> str:
+        flags = []
+        if self.chat:
+            flags.append(f"-c {self.chat}")
+        if self.new:
+            flags.append("-n")
+        if self.system is not None:
+            flags.append(f'-s "{self.system}"')
+        if self.think:
+            flags.append("-t")
+        return " ".join(flags)
+
+
+cells = st.builds(
+    Cell,
+    chat=st.sampled_from(CHATS),
+    new=st.sampled_from((False, False, False, True)),
+    system=st.sampled_from((None, None, None, "Be terse.", "Answer in French.")),
+    think=st.sampled_from((False, False, True)),
+    # Half the cells succeed, so conversations grow long enough to matter.
+    outcome=st.one_of(st.just("ok"), st.sampled_from(FAULTS)),
+    prompt=st.text(PROMPT_ALPHABET, max_size=30),
+    reply=st.text(REPLY_ALPHABET, max_size=40),
+    chunk_chars=st.integers(1, 12),
+    cut=st.integers(0, 1000),
+)
+
+
+# -- the session: one shell and one server for the whole module, reset per example -------------------
+
+
+@dataclass
+class Session:
+    ip: Any
+    magics: Any
+    fake: FakeAPI
+
+
+@pytest.fixture(scope="module")
+def session():
+    from IPython.core.interactiveshell import InteractiveShell
+
+    fake = FakeAPI()
+    fake.start()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ANTHROPIC_API_KEY", "sk-ant-test-key-properties-0123456789")
+        shell = InteractiveShell.instance()
+        shell.run_line_magic("load_ext", "claude_magic")
+        magics = shell.magics_manager.registry["ClaudeMagics"]
+        magics.base_url = fake.base_url
+        magics.display = "text"
+        magics.max_retries = 0  # a fault fails at once
+        try:
+            yield Session(shell, magics, fake)
+        finally:
+            shell.run_line_magic("unload_ext", "claude_magic")
+            shell.config.pop("ClaudeMagics", None)
+            fake.stop()
+
+
+def reset(s: Session) -> None:
+    s.magics.conversations = Conversations()
+    while s.fake.pending:  # left over only if a previous example failed midway
+        s.fake._next_turn()
+    s.fake.requests.clear()
+    s.fake.rejected = 0
+
+
+# -- what the API accepts, checked on every body the server received -------------------------------------
+
+
+def cache_breakpoints(value: Any) -> int:
+    if isinstance(value, dict):
+        own = value.get("cache_control") is not None
+        return own + sum(cache_breakpoints(v) for k, v in value.items() if k != "cache_control")
+    if isinstance(value, list):
+        return sum(cache_breakpoints(v) for v in value)
+    return 0
+
+
+def assert_valid_for_the_api(body: dict[str, Any]) -> None:
+    messages = body["messages"]
+    assert messages and messages[0]["role"] == "user", messages
+    for index, message in enumerate(messages):
+        assert message["role"] == ("user" if index % 2 == 0 else "assistant"), messages
+        content = message["content"]
+        assert content, f"messages[{index}] is empty"
+        blocks = [{"type": "text", "text": content}] if isinstance(content, str) else content
+        for block in blocks:
+            if block["type"] == "text":
+                assert block["text"].strip(), f"messages[{index}] has an empty text block"
+    assert cache_breakpoints(body) <= MAX_CACHE_BREAKPOINTS, body
+
+
+# -- the model ---------------------------------------------------------------------------------------------
+
+# A message as the model sees it: (role, blocks), a block being ("text", text) or
+# ("thinking", thinking, signature).
+Projected = tuple[str, tuple[tuple[str, ...], ...]]
+
+
+def project(message: dict[str, Any]) -> Projected:
+    content = message["content"]
+    if isinstance(content, str):
+        content = [{"type": "text", "text": content}]
+    blocks = []
+    for block in content:
+        if block["type"] == "thinking":
+            blocks.append(("thinking", block["thinking"], block["signature"]))
+        else:
+            blocks.append((block["type"], block.get("text", "")))
+    return message["role"], tuple(blocks)
+
+
+def user(text: str) -> Projected:
+    return "user", (("text", text),)
+
+
+def assistant(text: str, thinking: str | None) -> Projected:
+    blocks = (("thinking", thinking, FAKE_SIGNATURE),) if thinking is not None else ()
+    return "assistant", (*blocks, ("text", text))
+
+
+def event_count(turn: Turn, text: str) -> int:
+    """The SSE events the fake sends for a complete streamed `turn` (fakeapi._events)."""
+    count = 1 + 1 + 2  # message_start, ping, message_delta + message_stop
+    blocks = [len(text)]
+    if turn.thinking is not None:
+        blocks.insert(0, len(turn.thinking))
+    for position, length in enumerate(blocks):
+        deltas = math.ceil(length / turn.chunk_chars)
+        count += 2 + deltas + (1 if turn.thinking is not None and position == 0 else 0)  # start, stop, signature
+    return count
+
+
+@dataclass(frozen=True)
+class Chat:
+    """What one conversation must hold: its successful exchanges and its system prompt."""
+
+    messages: tuple[Projected, ...] = ()
+    system: str | None = None
+
+
+Model = dict[str | None, Chat]
+
+
+def fresh_model() -> Model:
+    return {name: Chat() for name in CHATS}
+
+
+def run_cell(s: Session, cell: Cell, step: int, model: Model) -> None:
+    """Run one cell with its fault scripted, check everything, and advance `model`."""
+    name = cell.chat
+    prompt = f"Q{step} to {name or 'default'}: {cell.prompt}".strip()
+    reply = f"A{step}: {cell.reply}"
+    thinking = f"T{step}: pondering {cell.prompt!r}" if cell.think else None
+    turn = Turn(text=reply, thinking=thinking, chunk_chars=cell.chunk_chars)
+    interrupt_at = None
+    if cell.outcome in STATUSES:
+        turn.status = cell.outcome
+    elif cell.outcome == "drop":
+        turn.drop_after = cell.cut % event_count(turn, reply)
+    elif cell.outcome == "error_event":
+        turn.error_event_after = cell.cut % event_count(turn, reply)
+    elif cell.outcome == "interrupt":
+        interrupt_at = 1 + cell.cut % math.ceil(len(reply) / cell.chunk_chars)
+    s.fake.script(turn)
+
+    # What this request must carry: the chat as it was, or a fresh one after -n.
+    before = dict(model)
+    chat = Chat() if cell.new else before[name]
+    system = cell.system if cell.system is not None else chat.system
+    sent_before = len(s.fake.requests)
+
+    shown = io.StringIO()
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(contextlib.redirect_stdout(shown))
+        stack.enter_context(contextlib.redirect_stderr(shown))
+        if interrupt_at is not None:
+            stack.enter_context(mock.patch.object(TextView, "text", interrupting(interrupt_at)))
+        result = s.ip.run_cell(f"%%claude {cell.line()}\n{prompt}")
+
+    # Every cell sends exactly one request, valid for the API, which consumes its scripted turn.
+    assert s.fake.pending == 0
+    assert s.fake.rejected == 0
+    requests = s.fake.requests[sent_before:]
+    assert len(requests) == 1, requests
+    body = requests[0].json
+    assert_valid_for_the_api(body)
+    assert [project(m) for m in body["messages"]] == [*chat.messages, user(prompt)]
+    assert body.get("system") == system
+    assert ("thinking" in body) == cell.think
+
+    assert result.error_before_exec is None
+    if cell.outcome == "ok":
+        assert result.error_in_exec is None, result.error_in_exec
+        model[name] = Chat((*chat.messages, user(prompt), assistant(reply, thinking)), system)
+    else:
+        error = result.error_in_exec
+        assert isinstance(error, ClaudeError), repr(error)
+        message = str(error)
+        assert "\n" not in message and message.strip(), message
+        assert EXPECTED_WORDS[cell.outcome] in message, message
+        assert "Traceback" not in shown.getvalue(), shown.getvalue()
+        # A failed or interrupted turn changes nothing, -n and -s included: every conversation is
+        # as it was before the cell (README: "A failed or interrupted turn adds nothing").
+        assert model == before
+
+    for chat_name, expected in model.items():
+        actual = s.magics.conversations.get(chat_name or "default")
+        where = f"chat {chat_name or 'default'} after {cell}"
+        assert [project(m) for m in actual.messages] == list(expected.messages), where
+        assert (actual.system or None) == expected.system, where
+
+
+def interrupting(at: int):
+    """A TextView.text that raises KeyboardInterrupt, as Ctrl-C would, on the `at`-th answer delta."""
+    original = TextView.text
+    seen = 0
+
+    def text(self: TextView, delta: str) -> None:
+        nonlocal seen
+        seen += 1
+        if seen == at:
+            raise KeyboardInterrupt
+        original(self, delta)
+
+    return text
+
+
+# -- the property ------------------------------------------------------------------------------------------
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(cells, min_size=1, max_size=12))
+def test_random_sessions_keep_requests_valid_and_conversations_exact(session, sequence):
+    reset(session)
+    model = fresh_model()
+    for step, cell in enumerate(sequence):
+        run_cell(session, cell, step, model)
+        event(f"outcome: {cell.outcome}")
+    event(f"cells: {len(sequence)}")
+    event(f"longest conversation: {max(len(chat.messages) // 2 for chat in model.values())} turns")
+
+
+# -- a case the property found, pinned (on c4ee50d a failed `-n` cell emptied the conversation) -----------
+
+
+@pytest.mark.parametrize("outcome", [529, "drop", "interrupt"])
+def test_a_failed_fresh_start_keeps_the_conversation_and_its_system_prompt(session, outcome):
+    reset(session)
+    model = fresh_model()
+    run_cell(session, Cell(None, False, "Be terse.", False, "ok", "first", "one", 8, 0), 0, model)
+    run_cell(session, Cell(None, True, "Answer in French.", False, outcome, "second", "two words", 4, 5), 1, model)
+    assert session.magics.conversations.get().turns == 1
+    assert session.magics.conversations.get().system == "Be terse."
