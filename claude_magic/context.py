@@ -60,8 +60,8 @@ Part = str | dict[str, Any]
 class Limits:
     max_rows: int = 10  # head + tail rows shown for frames
     max_columns: int = 20
-    max_chars: int = 20_000  # per object text
-    max_string_chars: int = 20_000
+    max_chars: int = 20_000  # per object text: summaries and reprs
+    max_string_chars: int = 100_000  # a string is the user's own text (a document, say): more room
 
 
 @dataclass

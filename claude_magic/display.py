@@ -655,8 +655,9 @@ def dry_run_report(run: DryRun) -> tuple[str, str]:
 def _block_views(block: dict[str, Any]) -> tuple[str, str]:
     """One block of a dry run as (Markdown, plain): text quoted as typed, an image as a thumbnail."""
     if block["type"] == "text":
-        quoted = "\n".join("> " + line if line else ">" for line in _literal_block(block["text"]).splitlines())
-        return quoted, block["text"]
+        shown = _shortened(block["text"])
+        quoted = "\n".join("> " + line if line else ">" for line in _literal_block(shown).splitlines())
+        return quoted, shown
     source = block["source"]
     if source["type"] == "url":
         return f"image from <{source['url']}>", f"[image from {source['url']}]"
@@ -665,6 +666,16 @@ def _block_views(block: dict[str, Any]) -> tuple[str, str]:
     thumb = thumbnail(block)
     caption = f"image {thumb.width}×{thumb.height} px, {source['media_type']}, {thumb.sent_bytes:,} bytes"
     return f'<img src="data:image/png;base64,{thumb.png_base64}" alt="image"/> {caption}', f"[{caption}]"
+
+
+# A dry run shows this much of a long text block: enough to recognise it, not a document's worth.
+DRY_RUN_TEXT = 1_200
+
+
+def _shortened(text: str) -> str:
+    if len(text) <= DRY_RUN_TEXT:
+        return text
+    return f"{text[:DRY_RUN_TEXT]}\n[… {len(text) - DRY_RUN_TEXT:,} more characters]"
 
 
 def _literal_block(text: str) -> str:

@@ -71,7 +71,8 @@ class ClaudeMagics(Magics):
     ).tag(config=True)
     max_rows = Int(10, help="DataFrame rows shown (first and last) when a frame is put in a prompt.").tag(config=True)
     max_columns = Int(20, help="DataFrame columns shown before the rest are summarised.").tag(config=True)
-    max_chars = Int(20_000, help="Characters at most of one object's text in a prompt.").tag(config=True)
+    max_chars = Int(20_000, help="Characters at most of one object's summary or repr in a prompt.").tag(config=True)
+    max_string_chars = Int(100_000, help="Characters at most of one string variable in a prompt.").tag(config=True)
 
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         super().__init__(shell=shell, **kwargs)
@@ -97,7 +98,7 @@ class ClaudeMagics(Magics):
             raise TraitError("ClaudeMagics.budget_usd must be 0 (no budget) or a positive number of dollars.")
         return proposal["value"]
 
-    @validate("max_tokens", "max_retries", "max_rows", "max_columns", "max_chars")
+    @validate("max_tokens", "max_retries", "max_rows", "max_columns", "max_chars", "max_string_chars")
     def _positive(self, proposal: Any) -> int:
         if proposal["value"] < (0 if proposal["trait"].name == "max_retries" else 1):
             raise TraitError(f"ClaudeMagics.{proposal['trait'].name} must be a positive whole number.")
@@ -241,7 +242,10 @@ class ClaudeMagics(Magics):
         return args.max_tokens
 
     def _limits(self) -> Limits:
-        return Limits(max_rows=self.max_rows, max_columns=self.max_columns, max_chars=self.max_chars)
+        return Limits(
+            max_rows=self.max_rows, max_columns=self.max_columns, max_chars=self.max_chars,
+            max_string_chars=self.max_string_chars,
+        )
 
     def _attachments(self, args: Any) -> list[dict[str, Any]]:
         """Blocks for -w, -f and -i, placed before the prompt: Claude reads context best first."""

@@ -87,8 +87,102 @@ QUICKSTART = [
     Turn(text="2**10 = **1024**.", model="claude-haiku-4-5", usage={"input_tokens": 14, "output_tokens": 9}),
 ]
 
+DATA_AND_PLOTS = [
+    Turn(
+        text=(
+            "**East** is growing fastest: from 64k in January to 118k in June, up 84%, and it rose every "
+            "single month. North is roughly flat (+8%) and West is drifting down (143k → 133k).\n\n"
+            "Two things look odd:\n\n"
+            "- **South in April is −12k.** Every other South month is between 97k and 108k, so this is more "
+            "likely a refund booked as revenue, or a sign error, than a real collapse.\n"
+            "- **West in April is missing.** The summary counts one null in `West`, so its mean and spread "
+            "are computed from five months.\n\n"
+            "I would check both April entries with whoever owns the source data before comparing regions."
+        ),
+        usage={"input_tokens": 612, "output_tokens": 164},
+    ),
+    Turn(
+        text=(
+            "The chart shows four regions from January to June 2026. East climbs steadily from about 64k to "
+            "118k; North hovers around 120–130k; West drifts down from about 143k to 133k; South sits near "
+            "100k except for a plunge below zero in April.\n\n"
+            "To make it clearer:\n\n"
+            "1. **Deal with the April outlier.** South's dip stretches the y-axis down to −12k and squashes "
+            "every other line. Fix the value, or mark the point and start the axis near 50k.\n"
+            "2. **Show West's missing April.** The line simply breaks there, which is easy to miss.\n"
+            "3. **Label the lines at their right-hand ends** instead of using a legend, so readers don't have "
+            "to match colours."
+        ),
+        usage={"input_tokens": 1_431, "output_tokens": 171},
+    ),
+    Turn(
+        text=(
+            "*East's revenue nearly doubled between January and June 2026 while the other regions stayed "
+            "flat or slipped slightly; South's April dip is a data error under review.*"
+        ),
+        usage={"input_tokens": 2_960, "output_tokens": 43},
+    ),
+    Turn(
+        text="**June** (2026-06), with 488k in total: North 129k + South 108k + East 118k + West 133k.",
+        model="claude-haiku-4-5",
+        usage={"input_tokens": 540, "output_tokens": 38},
+    ),
+]
+
+THINKING_AND_COST = [
+    Turn(
+        thinking=(
+            "Let the ball cost b. Then the bat costs b + 1.00, and together b + (b + 1.00) = 1.10, so "
+            "2b = 0.10 and b = 0.05. Check: ball 0.05, bat 1.05, total 1.10, and the bat is exactly 1.00 "
+            "more. The intuitive answer, 0.10, would make the bat 1.10 and the total 1.20."
+        ),
+        text=(
+            "The ball costs **5 cents**.\n\n"
+            "If the ball is *b*, the bat is *b* + 1.00, so 2*b* + 1.00 = 1.10 and *b* = 0.05. "
+            "The tempting answer, 10 cents, would make the total $1.20."
+        ),
+        usage={"input_tokens": 48, "output_tokens": 152},
+    ),
+    Turn(
+        text=(
+            "Overfitting is when a model learns the noise in its training data along with the signal, so it "
+            "scores well on that data and worse on new data."
+        ),
+        usage={"input_tokens": 19, "output_tokens": 34},
+    ),
+    Turn(
+        text=(
+            "- **Incidents fell** from 31 in week 1 to 9 in week 52; the steepest drop followed the new "
+            "inspection routine in week 30.\n"
+            "- **Output rose** about 18% over the year, with the only dip in weeks 23–26 (the line-3 refit).\n"
+            "- **Overtime** peaked in the spring (weeks 14–20) and halved after two hires in week 21.\n"
+            "- **Supplier delays** were the most common cause of lost hours until week 30, then machine "
+            "faults.\n"
+            "- **Energy use per unit** went down 11%, mostly after the compressor upgrade in week 40."
+        ),
+        usage={"input_tokens": 12, "cache_creation_input_tokens": 10_412, "output_tokens": 186},
+    ),
+    Turn(
+        text="Week 3, with 34 incidents, most of them minor slips reported during the cold spell.",
+        usage={"input_tokens": 14, "cache_read_input_tokens": 10_412, "cache_creation_input_tokens": 206, "output_tokens": 24},
+    ),
+    Turn(
+        text="Week 50, with 6 incidents, none of them lost-time.",
+        usage={"input_tokens": 9, "cache_read_input_tokens": 10_618, "cache_creation_input_tokens": 42, "output_tokens": 15},
+    ),
+    Turn(
+        text=(
+            "From week 30 every shift began with a ten-minute inspection walk, and near-misses were logged "
+            "the same day. Incidents averaged 22 a week before and 12 a week after."
+        ),
+        usage={"input_tokens": 12, "cache_read_input_tokens": 10_660, "cache_creation_input_tokens": 30, "output_tokens": 44},
+    ),
+]
+
 SCRIPTS: dict[str, list[Turn]] = {
     "01_quickstart.ipynb": QUICKSTART,
+    "02_data_and_plots.ipynb": DATA_AND_PLOTS,
+    "03_thinking_and_cost.ipynb": THINKING_AND_COST,
 }
 
 

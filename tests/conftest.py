@@ -48,6 +48,7 @@ def ip(fake_api, monkeypatch):
 
     monkeypatch.setenv("ANTHROPIC_API_KEY", TEST_KEY)
     shell = InteractiveShell.instance()
+    names_before = set(shell.user_ns)
     shell.run_line_magic("load_ext", "claude_magic")
     magics = shell.magics_manager.registry["ClaudeMagics"]
     magics.base_url = fake_api.base_url
@@ -58,4 +59,5 @@ def ip(fake_api, monkeypatch):
     finally:
         shell.run_line_magic("unload_ext", "claude_magic")
         shell.config.pop("ClaudeMagics", None)  # %config writes here; the next test starts clean
-        shell.user_ns.pop("reply", None)
+        for name in set(shell.user_ns) - names_before:  # the shell is shared: leave no variables behind
+            del shell.user_ns[name]

@@ -38,10 +38,15 @@ def test_rerun_under_the_fixture_is_byte_identical(notebook, tmp_path):
 
 
 def test_saved_outputs_are_static_markdown(notebook):
-    cells = nbformat.read(notebook, as_version=4).cells
-    outputs = [output for cell in cells if cell.cell_type == "code" for output in cell.outputs]
+    cells = [cell for cell in nbformat.read(notebook, as_version=4).cells if cell.cell_type == "code"]
+    outputs = [output for cell in cells for output in cell.outputs]
     assert not any("application/vnd.jupyter.widget-view+json" in output.get("data", {}) for output in outputs)
-    assert not any(output.output_type == "error" for output in outputs)
+    for cell in cells:
+        errors = [output for output in cell.outputs if output.output_type == "error"]
+        expected = "raises-exception" in cell.metadata.get("tags", [])
+        assert len(errors) == expected, f"{cell.source[:40]!r}: an error output only where the cell is tagged so"
+        # An error is one line, never a traceback wall.
+        assert all(len(error.traceback) == 1 for error in errors)
     answers = [output for output in outputs if "text/markdown" in output.get("data", {})]
     assert answers and all("text/plain" in output["data"] for output in answers)
 
