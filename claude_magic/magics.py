@@ -105,21 +105,21 @@ class ClaudeMagics(Magics):
         return proposal["value"]
 
     @magic_arguments()
-    @argument("-m", "--model", help="Model id or alias: opus, sonnet, haiku. Example: %%claude -m haiku")
+    @argument("-m", "--model", help="Model id or alias: opus, sonnet, haiku. Example: %%%%claude -m haiku")
     @argument("-s", "--system", help='System prompt of the conversation from this turn on. Example: -s "Answer in French."')
-    @argument("-n", "--new", action="store_true", help="Start a fresh conversation before this turn.")
+    @argument("-n", "--new", action="store_true", help="Start a fresh conversation with this turn. Example: %%%%claude -n")
     @argument("-c", "--chat", metavar="NAME", help="Use the named conversation instead of the kernel's own. Example: -c review")
-    @argument("-w", "--with", dest="with_", nargs="+", metavar="NAME", help="Attach variables as context. Example: %%claude -w df model")
-    @argument("-f", "--fig", action="store_true", help="Attach the open matplotlib figures, or those the previous cell showed. Example: %%claude -f")
+    @argument("-w", "--with", dest="with_", nargs="+", metavar="NAME", help="Attach variables as context. Example: %%%%claude -w df model")
+    @argument("-f", "--fig", action="store_true", help="Attach the open matplotlib figures, or those the previous cell showed. Example: %%%%claude -f")
     @argument("-i", "--image", action="append", metavar="PATH_OR_URL", help="Attach an image file or URL; repeatable. Example: -i chart.png")
-    @argument("-t", "--think", action="store_true", help="Let Claude think first; the thinking shows in a collapsible section.")
+    @argument("-t", "--think", action="store_true", help="Let Claude think first; the thinking shows in a collapsible section. Example: %%%%claude -t")
     @argument("-e", "--effort", choices=EFFORTS, help="How much effort Claude spends: low, medium, high, max. Example: -e low")
     @argument("--max-tokens", type=int, metavar="N", help="Output limit for this turn. Example: --max-tokens 8000")
-    @argument("-o", "--out", metavar="NAME", help="Store the reply (.text, .thinking, .usage, .cost, .message) in NAME.")
-    @argument("--code", action="store_true", help="Put the reply's Python code into a new cell below.")
-    @argument("--raw", action="store_true", help="Send the text exactly as written: no {name} expansion.")
-    @argument("--dry-run", action="store_true", help="Show what would be sent, its token count and cost; send nothing.")
-    @argument("prompt", nargs="*", help="The prompt (line magic), or the cell below %%claude.")
+    @argument("-o", "--out", metavar="NAME", help="Store the reply (.text, .thinking, .usage, .cost, .message) in NAME. Example: -o answer")
+    @argument("--code", action="store_true", help="Put the reply's Python code into a new cell below. Example: %%%%claude --code")
+    @argument("--raw", action="store_true", help="Send the text exactly as written: no {name} expansion. Example: %%%%claude --raw")
+    @argument("--dry-run", action="store_true", help="Show what would be sent, its token count and cost; send nothing. Example: %%%%claude --dry-run")
+    @argument("prompt", nargs="*", help="The prompt (line magic), or the cell below %%%%claude. Example: %%claude what is 2**10?")
     @no_var_expand  # {name} is ours to expand, and $ in a prompt is just a dollar
     @line_cell_magic
     def claude(self, line: str, cell: str | None = None) -> None:

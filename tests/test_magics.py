@@ -198,6 +198,8 @@ def test_help_documents_every_option_with_examples(ip):
     for flag in ("--model", "--system", "--new", "--chat", "--max-tokens", "--out", "--code", "--raw", "--think", "--effort"):
         assert flag in doc
     assert "Examples" in doc and "%%claude -m haiku" in doc
+    for action in magics(ip).claude.parser._actions:
+        assert "Example:" in action.help, action.dest
 
 
 def test_config_lists_settings_with_help(ip, capsys):
