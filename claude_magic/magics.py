@@ -8,6 +8,7 @@ This module parses and wires; the decisions live in plain modules: what a prompt
 from __future__ import annotations
 
 import getpass
+from dataclasses import dataclass
 from typing import Any
 
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class, no_var_expand
@@ -37,6 +38,14 @@ from .reply import Reply, reply_note, runnable_code
 
 FIXTURE_MODES = ("off", "auto", "replay", "record")
 EFFORTS = ("low", "medium", "high", "max")
+
+
+@dataclass(frozen=True)
+class PreparedTurn:
+    chat: Conversation
+    user: dict[str, Any]
+    options: TurnOptions
+    request: dict[str, Any]
 
 
 @magics_class
@@ -171,13 +180,23 @@ class ClaudeMagics(Magics):
         show(*self.ledger.table())
 
     def _run_turn(self, args: Any, text: str) -> None:
+        turn = self._prepare(args, text)
+        if args.dry_run:
+            return self._dry_run(turn)
+        self._check_budget()
+        reply = self._send(turn, text)
+        self._deliver(args, reply)
+
+    def _prepare(self, args: Any, text: str) -> PreparedTurn:
+        """Everything about a turn that can be decided, and refused, before anything is sent."""
+        if args.out is not None and not args.out.isidentifier():
+            raise ClaudeError(f"-o needs a variable name, not {args.out!r}.")
         name = args.chat or DEFAULT_CHAT
         # A fresh conversation (-n) and a new system prompt (-s) take effect only when a turn
         # completes: a failed turn or a dry run leaves everything as it was.
         chat = Conversation(name=name) if args.new else self.conversations.get(name)
         system = next((s for s in (args.system, chat.system, self.system) if s is not None), None)
         model = models.resolve(args.model or self.model)
-        max_tokens = self._max_tokens(args)
         user = user_message([*self._attachments(args), *self._prompt_blocks(text, raw=args.raw)])
         plan = models.context_plan(model, chat.context_tokens, chat.compacted)
         if plan.refusal:
@@ -185,33 +204,36 @@ class ClaudeMagics(Magics):
         if plan.warning:
             print(f"note: {plan.warning}")
         options = TurnOptions(
-            model=model, max_tokens=max_tokens, system=system or None, cache_ttl=self.cache_ttl,
+            model=model, max_tokens=self._max_tokens(args), system=system or None, cache_ttl=self.cache_ttl,
             think=args.think, effort=args.effort, compact=plan.compact,
         )
-        request = build_request(chat.request_messages(user), options)
-        if args.dry_run:
-            return self._dry_run(request, options, earlier=len(chat.messages))
-        self._check_budget()
+        return PreparedTurn(chat, user, options, build_request(chat.request_messages(user), options))
+
+    def _send(self, turn: PreparedTurn, text: str) -> Reply:
+        """Stream the turn into a live view; commit it whole, or leave everything as it was."""
         client = self.clients.get(self._connection())
+        model = turn.options.model
         view = make_view(self.display, shell=self.shell)
         view.start(model)
         stream = TurnStream(view)
         try:
-            reply = self._reply(stream.run(client, request), stream.messages)
-            chat.commit(user, self._assistant(reply.message), reply.usage, reply.cost)
+            reply = self._reply(stream.run(client, turn.request), stream.messages)
+            turn.chat.commit(turn.user, self._assistant(reply.message), reply.usage, reply.cost)
         except BaseException as error:
             failure = turn_failure(error, model=model, prompt=text)
             view.fail(self._partial(stream, model, failure or error))
             if failure is None:
                 raise
             raise failure from None
-        chat.system = options.system
-        self.conversations.put(chat)
-        self.ledger.add(chat.name, reply.model, reply.usage, reply.cost)
-        view.finish(Final(reply.text, reply.thinking, self._footer(reply, chat), reply_note(reply, max_tokens)))
-        self._deliver(args, reply)
+        turn.chat.system = turn.options.system
+        self.conversations.put(turn.chat)
+        self.ledger.add(turn.chat.name, reply.model, reply.usage, reply.cost)
+        note = reply_note(reply, turn.options.max_tokens)
+        view.finish(Final(reply.text, reply.thinking, self._footer(reply, turn.chat), note))
+        return reply
 
-    def _dry_run(self, request: dict[str, Any], options: TurnOptions, earlier: int) -> None:
+    def _dry_run(self, turn: PreparedTurn) -> None:
+        request, options = turn.request, turn.options
         try:
             tokens, counted = count_tokens(self.clients.get(self._connection()), request), "counted by the API"
         except Exception as error:
@@ -221,7 +243,7 @@ class ClaudeMagics(Magics):
             tokens, counted = estimate_tokens(request), f"an estimate: {failure}"
         price = price_for(options.model, self.prices)
         show(*dry_run_report(DryRun(
-            model=options.model, blocks=request["messages"][-1]["content"], earlier_messages=earlier,
+            model=options.model, blocks=turn.user["content"], earlier_messages=len(turn.chat.messages),
             system=options.system, max_tokens=options.max_tokens, input_tokens=tokens, counted=counted,
             input_cost=format_cost(cost(Usage(input_tokens=tokens), price)),
             output_cost=format_cost(cost(Usage(output_tokens=options.max_tokens), price)),
@@ -307,8 +329,6 @@ class ClaudeMagics(Magics):
 
     def _deliver(self, args: Any, reply: Reply) -> None:
         if args.out:
-            if not args.out.isidentifier():
-                raise ClaudeError(f"-o needs a variable name, not {args.out!r}.")
             self.shell.user_ns[args.out] = reply
         if args.code:
             code = runnable_code(reply.text)

@@ -550,3 +550,9 @@ def test_a_prompt_too_long_says_to_start_fresh(ip, fake_api):
     fake_api.script(Turn(status=400, error_message="prompt is too long: 210000 tokens > 200000 maximum"))
     with pytest.raises(ClaudeError, match="no longer fits the model's context window"):
         ip.run_cell_magic("claude", "", "hi")
+
+
+def test_a_bad_out_name_is_refused_before_sending(ip, fake_api):
+    with pytest.raises(ClaudeError, match="-o needs a variable name"):
+        ip.run_cell_magic("claude", "-o 2bad", "hi")
+    assert fake_api.requests == []
