@@ -58,6 +58,8 @@ def api_error_message(error: BaseException, *, model: str = "", key_env: str = "
     detail = _api_detail(error)
     if isinstance(error, ReplayMiss):
         return str(error)
+    if isinstance(error, (anthropic.APITimeoutError, httpx2.TimeoutException)):
+        return "The request timed out: re-run, or raise ClaudeMagics.timeout (seconds)."
     if isinstance(error, (IncompleteStream, httpx2.TransportError)):
         return "The connection dropped mid-answer; nothing was added to the conversation. Re-run the cell."
     if isinstance(error, anthropic.AuthenticationError):
@@ -81,8 +83,6 @@ def api_error_message(error: BaseException, *, model: str = "", key_env: str = "
         return f"The API refused the request (400): {detail}"
     if isinstance(error, anthropic.APIStatusError):
         return f"API error ({error.status_code}): {detail} Re-run the cell; nothing was added to the conversation."
-    if isinstance(error, anthropic.APITimeoutError):
-        return "The request timed out: re-run, or raise ClaudeMagics.timeout."
     if isinstance(error, anthropic.APIConnectionError):
         return "Could not reach the API: check the network (and ANTHROPIC_BASE_URL if you set it)."
     return f"{type(error).__name__}: {detail}"

@@ -7,7 +7,10 @@ snapshot ids (`claude-haiku-4-5-20251001`) get their family's facts.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
+
+from .errors import ClaudeError
 
 DEFAULT_MODEL = "claude-opus-4-6"
 
@@ -38,9 +41,17 @@ _UNKNOWN = ModelInfo(adaptive_thinking=False)
 
 
 def resolve(name: str) -> str:
-    """The model id for an alias or id; ids pass through so new models work without a release."""
+    """The model id for an alias or id; ids pass through so new models work without a release.
+
+    A bare word that is no alias is a typo, not an id (ids have dashes and version numbers)."""
     name = name.strip()
-    return ALIASES.get(name.lower(), name)
+    if name.lower() in ALIASES:
+        return ALIASES[name.lower()]
+    if name.isalpha():
+        close = difflib.get_close_matches(name.lower(), ALIASES, n=1)
+        hint = f"did you mean {close[0]}? " if close else ""
+        raise ClaudeError(f"Unknown model {name!r}: {hint}Use opus, sonnet, haiku or a model id such as {DEFAULT_MODEL}.")
+    return name
 
 
 def info(model: str) -> ModelInfo:

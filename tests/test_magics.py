@@ -556,3 +556,29 @@ def test_a_bad_out_name_is_refused_before_sending(ip, fake_api):
     with pytest.raises(ClaudeError, match="-o needs a variable name"):
         ip.run_cell_magic("claude", "-o 2bad", "hi")
     assert fake_api.requests == []
+
+
+def test_an_unknown_model_alias_is_refused_before_sending(ip, fake_api):
+    with pytest.raises(ClaudeError, match="did you mean haiku"):
+        ip.run_cell_magic("claude", "-m haikuu", "hi")
+    assert fake_api.requests == []
+
+
+def test_an_unreachable_api_is_one_line(ip, fake_api):
+    magics(ip).base_url = "http://127.0.0.1:9"  # the discard port: nothing listens
+    with pytest.raises(ClaudeError, match="Could not reach the API"):
+        ip.run_cell_magic("claude", "", "hi")
+
+
+def test_a_timeout_is_one_line_and_names_the_setting(ip, fake_api):
+    magics(ip).timeout = 0.2
+    fake_api.script(Turn(text="slow answer", delay=0.6))
+    with pytest.raises(ClaudeError, match="timed out.*ClaudeMagics.timeout"):
+        ip.run_cell_magic("claude", "", "hi")
+    assert magics(ip).conversations.get().turns == 0
+
+
+def test_errors_are_ordinary_exceptions_and_no_handler_is_installed(ip):
+    assert issubclass(ClaudeError, Exception)
+    assert ip.CustomTB is None or getattr(ip.CustomTB, "__module__", "").split(".")[0] != "claude_magic"
+    assert ip.custom_exceptions == ()

@@ -17,3 +17,14 @@ def test_capabilities_by_prefix():
     assert not models.info("claude-haiku-4-5-20251001").adaptive_thinking
     assert not models.info("unknown").adaptive_thinking
     assert models.info("claude-sonnet-4-6").context_window == 200_000
+
+
+def test_a_bare_word_that_is_no_alias_is_a_typo():
+    import pytest
+
+    from claude_magic.errors import ClaudeError
+
+    with pytest.raises(ClaudeError, match="Unknown model 'opsu': did you mean opus?"):
+        models.resolve("opsu")
+    with pytest.raises(ClaudeError, match="Unknown model 'gpt'"):
+        models.resolve("gpt")
