@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -122,12 +121,13 @@ class ClientCache:
     def __init__(self) -> None:
         self._key: tuple[Any, ...] | None = None
         self._client: anthropic.Anthropic | None = None
+        self.retries = RetryWatch()
 
     def get(self, connection: Connection) -> anthropic.Anthropic:
         key = _fingerprint(connection)
         if self._client is None or key != self._key:
             self.close()
-            self._client, self._key = make_client(connection), key
+            self._client, self._key = make_client(connection, self.retries), key
         return self._client
 
     def close(self) -> None:
@@ -143,7 +143,7 @@ def _fingerprint(connection: Connection) -> tuple[Any, ...]:
             connection.fixture, connection.effective_mode())
 
 
-def make_client(connection: Connection) -> anthropic.Anthropic:
+def make_client(connection: Connection, retries: RetryWatch | None = None) -> anthropic.Anthropic:
     import anthropic
 
     mode = connection.effective_mode()
@@ -153,10 +153,12 @@ def make_client(connection: Connection) -> anthropic.Anthropic:
     kwargs: dict[str, Any] = {"max_retries": connection.max_retries, "timeout": connection.timeout}
     if connection.base_url:
         kwargs["base_url"] = connection.base_url
+    # The SDK's own default HTTP client, with our one seam: the fixture transport and the retry watch.
+    http: dict[str, Any] = {"event_hooks": {"response": [retries.response]}} if retries else {}
     if mode != "off":
-        kwargs["http_client"] = anthropic.DefaultHttpxClient(
-            transport=_fixture_transport(connection, mode, has_auth)
-        )
+        http["transport"] = _fixture_transport(connection, mode, has_auth)
+    if http:
+        kwargs["http_client"] = anthropic.DefaultHttpxClient(**http)
     api_key = connection.api_key or (None if has_auth or mode == "off" else REPLAY_ONLY_KEY)
     return anthropic.Anthropic(api_key=api_key, **kwargs)
 
@@ -194,15 +196,16 @@ class TurnStream:
     """One turn's streamed requests: forwards deltas to the sink, keeps what arrived (so a failed
     turn can still show its partial answer), and resumes a turn the API paused."""
 
-    def __init__(self, sink: StreamSink) -> None:
+    def __init__(self, sink: StreamSink, retries: RetryWatch) -> None:
         self.sink = sink
+        self.retries = retries
         self.text: list[str] = []
         self.thinking: list[str] = []
         self.messages: list[Any] = []  # one per request; more than one when a pause was resumed
 
     def run(self, client: anthropic.Anthropic, request: dict[str, Any]) -> Any:
         """The reply, its content gathered across resumed pauses; `self.messages` has each part."""
-        with retry_notices(self.sink):
+        with self.retries.notices(self.sink):
             message = self._stream(client, request)
             for _ in range(MAX_CONTINUATIONS):
                 if message.stop_reason != "pause_turn":
@@ -250,46 +253,59 @@ def _messages_api(client: anthropic.Anthropic, request: dict[str, Any]) -> Any:
     return client.beta.messages if "betas" in request else client.messages
 
 
-_RETRY_STATUS = re.compile(r"Retrying due to status code (\d+)")
-_RETRY_WAIT = re.compile(r"Retrying request to \S+ in ([\d.]+) seconds")
+# The SDK's own log line before it sleeps for a retry; its arguments are the URL and the seconds.
+_RETRY_LOG = "Retrying request to %s in %f seconds"
 _STATUS_WORDS = {429: "rate limited", 529: "overloaded"}
 
 
-class _RetryNotices(logging.Handler):
-    """Turns the SDK's own retry log lines into status notices: "rate limited (429), retrying in 4 s".
-    The SDK decides when and how long to wait (honouring retry-after); this only tells the user."""
+class RetryWatch:
+    """Tells the live status line when and why the SDK retries ("rate limited (429), retrying in 4 s").
 
-    def __init__(self, sink: StreamSink) -> None:
-        super().__init__(logging.DEBUG)
-        self.sink = sink
-        self.reason = "connection failed"
+    The SDK decides and waits, honouring retry-after; this only listens: the HTTP client's response
+    hook notes each status, and the SDK's INFO line about the retry gives the wait.
+    """
+
+    def __init__(self) -> None:
+        self.status: int | None = None
+
+    def response(self, response: Any) -> None:
+        self.status = response.status_code
+
+    @contextmanager
+    def notices(self, sink: StreamSink) -> Iterator[None]:
+        self.status = None
+        handler = _RetryLogHandler(self, sink)
+        logger = logging.getLogger(SDK_LOGGER)
+        saved = logger.level, logger.propagate
+        if not logger.isEnabledFor(logging.INFO):
+            # INFO, not DEBUG: at DEBUG the SDK dumps every request. And records the user did not
+            # ask for must not reach their handlers.
+            logger.setLevel(logging.INFO)
+            logger.propagate = False
+        logger.addHandler(handler)
+        try:
+            yield
+        finally:
+            logger.removeHandler(handler)
+            logger.setLevel(saved[0])  # setLevel, not assignment: it clears the loggers' level caches
+            logger.propagate = saved[1]
+
+    def reason(self) -> str:
+        if self.status is None or self.status < 400:
+            return "connection failed"
+        return f"{_STATUS_WORDS.get(self.status, 'server error')} ({self.status})"
+
+
+class _RetryLogHandler(logging.Handler):
+    def __init__(self, watch: RetryWatch, sink: StreamSink) -> None:
+        super().__init__(logging.INFO)
+        self.watch, self.sink = watch, sink
 
     def emit(self, record: logging.LogRecord) -> None:
-        message = record.getMessage()
-        if status := _RETRY_STATUS.match(message):
-            code = int(status[1])
-            self.reason = f"{_STATUS_WORDS.get(code, 'server error')} ({code})"
-        elif wait := _RETRY_WAIT.match(message):
-            self.sink.status(f"{self.reason}, retrying in {float(wait[1]):.0f} s")
-            self.reason = "connection failed"
-
-
-@contextmanager
-def retry_notices(sink: StreamSink) -> Iterator[None]:
-    logger = logging.getLogger(SDK_LOGGER)
-    handler = _RetryNotices(sink)
-    saved = logger.level, logger.propagate
-    if not logger.isEnabledFor(logging.DEBUG):
-        # Raised only for us: records the user did not ask for must not reach their handlers.
-        logger.setLevel(logging.DEBUG)
-        logger.propagate = False
-    logger.addHandler(handler)
-    try:
-        yield
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(saved[0])  # setLevel, not assignment: it clears the loggers' level caches
-        logger.propagate = saved[1]
+        # Matched on the template, so no other record is ever formatted.
+        if record.msg == _RETRY_LOG and isinstance(record.args, tuple) and len(record.args) == 2:
+            self.sink.status(f"{self.watch.reason()}, retrying in {float(record.args[1]):.0f} s")
+            self.watch.status = None
 
 
 # The request's arguments that the token-counting endpoint takes too.

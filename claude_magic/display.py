@@ -32,9 +32,15 @@ WIDGET_MIMETYPE = "application/vnd.jupyter.widget-view+json"
 
 # Twenty pushes a second look continuous; per-token pushes cost 25x the messages for nothing.
 PUSH_INTERVAL = 0.05
-# Without widgets each push resends the whole answer, so a long one is pushed less often.
-LONG_TEXT = 4_000
-LONG_PUSH_INTERVAL = 0.25
+# A push resends what is still growing (the tail, or without widgets the whole text) plus about this
+# many bytes of message. A push waits until the new text is at least 1/PUSH_RATIO of that, so the
+# bytes sent stay within a small multiple of the answer however fast or slow it streams...
+PUSH_OVERHEAD = 200
+PUSH_RATIO = 4
+# ...but never longer than this, so a slow stream still moves (the widget view resends a small tail;
+# the Markdown view resends everything, so it waits longer).
+WIDGET_MAX_WAIT = 0.5
+MARKDOWN_MAX_WAIT = 2.0
 
 # A block shorter than this (a heading, a one-line paragraph) joins the next one: each block costs
 # a widget, about half a kilobyte to open, whatever its size.
@@ -356,6 +362,7 @@ class _LiveView:
         self._notice = ""
         self._started = 0.0
         self._pushed = float("-inf")
+        self._length_pushed = 0
 
     def start(self, model: str) -> None:
         self._model = model
@@ -392,21 +399,38 @@ class _LiveView:
 
     def _arrive(self, stream: _Stream, delta: str, phase: str) -> None:
         stream.add(delta)
+        # The first words of the thinking or of the answer show at once: that is when the wait ends.
+        first = phase != self._phase
         self._phase = phase
         self._notice = ""
-        if self._clock() - self._pushed >= self._interval():
+        if first or self._due(stream):
             self._push()
+
+    def _due(self, stream: _Stream) -> bool:
+        waited = self._clock() - self._pushed
+        if waited < PUSH_INTERVAL:
+            return False
+        fresh = self._length() - self._length_pushed
+        return waited >= self._max_wait() or fresh * PUSH_RATIO >= self._resent(stream) + PUSH_OVERHEAD
 
     def _push(self) -> None:
         self._pushed = self._clock()
+        self._length_pushed = self._length()
         self._render()
+
+    def _length(self) -> int:
+        return self._answer.length + self._thought.length
 
     def _status_line(self) -> str:
         elapsed = self._clock() - self._started
         return f"{self._model} · {self._notice or self._phase} · {elapsed:.0f} s"
 
-    def _interval(self) -> float:
-        return PUSH_INTERVAL
+    def _resent(self, stream: _Stream) -> int:
+        """Characters a push sends again."""
+        raise NotImplementedError
+
+    def _max_wait(self) -> float:
+        raise NotImplementedError
 
     def _show(self) -> None:
         raise NotImplementedError
@@ -440,6 +464,12 @@ class WidgetView(_LiveView):
             self._thinking().update(self._thought)
         if self._answer.changed:
             self._answer_pane.update(self._answer)
+
+    def _resent(self, stream: _Stream) -> int:
+        return len(stream.tail)
+
+    def _max_wait(self) -> float:
+        return WIDGET_MAX_WAIT
 
     def _thinking(self) -> _Pane:
         # Made on the first thinking delta, so a turn without thinking shows no empty section.
@@ -539,9 +569,11 @@ class MarkdownView(_LiveView):
         live = to_markdown(Final(self._answer.markdown(), self._thought.markdown(), footer=self._status_line()))
         update_display({"text/markdown": live, "text/plain": PLACEHOLDER}, raw=True, display_id=self._display_id)
 
-    def _interval(self) -> float:
-        long = self._answer.length + self._thought.length > LONG_TEXT
-        return LONG_PUSH_INTERVAL if long else PUSH_INTERVAL
+    def _resent(self, stream: _Stream) -> int:
+        return self._length()
+
+    def _max_wait(self) -> float:
+        return MARKDOWN_MAX_WAIT
 
 
 _DIM = "\x1b[2m"

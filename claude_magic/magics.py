@@ -215,7 +215,7 @@ class ClaudeMagics(Magics):
         model = turn.options.model
         view = make_view(self.display, shell=self.shell)
         view.start(model)
-        stream = TurnStream(view)
+        stream = TurnStream(view, self.clients.retries)
         try:
             reply = self._reply(stream.run(client, turn.request), stream.messages)
             turn.chat.commit(turn.user, self._assistant(reply.message), reply.usage, reply.cost)

@@ -100,3 +100,35 @@ def test_thinking_without_room_for_a_budget_says_what_to_do():
 def test_effort_goes_in_output_config():
     request = build_request(MESSAGES, TurnOptions(model="m", max_tokens=10, effort="low"))
     assert request["output_config"] == {"effort": "low"} and "thinking" not in request
+
+
+class Notices:
+    def __init__(self):
+        self.seen = []
+
+    def status(self, message):
+        self.seen.append(message)
+
+
+def test_retry_watch_reads_only_the_sdks_retry_line_and_restores_the_logger():
+    import logging
+    from types import SimpleNamespace
+
+    from claude_magic.client import SDK_LOGGER, RetryWatch
+
+    class Unformattable:
+        def __str__(self):
+            raise AssertionError("a record other than the retry line was formatted")
+
+    logger = logging.getLogger(SDK_LOGGER)
+    level, propagate = logger.level, logger.propagate
+    watch, sink = RetryWatch(), Notices()
+    with watch.notices(sink):
+        assert not logger.isEnabledFor(logging.DEBUG)  # the SDK would dump every request at DEBUG
+        logger.info("Request options: %s", Unformattable())
+        watch.response(SimpleNamespace(status_code=529))
+        logger.info("Retrying request to %s in %f seconds", "/v1/messages", 3.6)
+        logger.info("Retrying request to %s in %f seconds", "/v1/messages", 0.4)
+    assert sink.seen == ["overloaded (529), retrying in 4 s", "connection failed, retrying in 0 s"]
+    assert (logger.level, logger.propagate) == (level, propagate)
+    assert not logger.isEnabledFor(logging.INFO)
