@@ -16,6 +16,7 @@ import pytest
 from comm.base_comm import BaseComm
 from IPython.core.displaypub import DisplayPublisher
 from IPython.core.interactiveshell import InteractiveShell
+from streaming import FakeClock, deltas_of
 
 from claude_magic import display as d
 from claude_magic.display import PLACEHOLDER, WIDGET_MIMETYPE, Final, MarkdownChunker, make_view, to_markdown, to_plain
@@ -27,14 +28,6 @@ FOOTER = "claude-opus-4-6 · 1,204 in · 312 out · cache 0 read / 0 written · 
 
 # ---------------------------------------------------------------------------------------------
 # Helpers: a clock the test moves, the comm messages widgets send, the displays published
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @dataclass
@@ -108,11 +101,6 @@ def long_answer(paragraphs: int) -> str:
         else:
             parts.append(" ".join(f"word{j}" for j in range(60)) + ".")
     return "\n\n".join(parts) + "\n"
-
-
-def deltas_of(text: str, count: int) -> list[str]:
-    bounds = [len(text) * i // count for i in range(count + 1)]
-    return [text[start:end] for start, end in zip(bounds, bounds[1:])]
 
 
 def stream(view: Any, clock: FakeClock, deltas: list[str], step: float, *, kind: str = "text") -> None:
