@@ -10,9 +10,6 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-_MAGIC_NAMES = {"line": ("claude", "claude_key"), "cell": ("claude",)}
-
-
 def load_ipython_extension(shell: Any) -> None:
     from .magics import ClaudeMagics
     from .options import protect_line_magics
@@ -28,7 +25,7 @@ def unload_ipython_extension(shell: Any) -> None:
     magics = shell.magics_manager.registry.pop("ClaudeMagics", None)
     if magics is None:
         return
-    for kind, names in _MAGIC_NAMES.items():
+    for kind, names in magics.magics.items():
         for name in names:
             shell.magics_manager.magics[kind].pop(name, None)
     shell.configurables.remove(magics)

@@ -14,7 +14,7 @@ import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from . import models
@@ -96,12 +96,12 @@ def thinking_config(model: str, max_tokens: int) -> dict[str, Any]:
 class Connection:
     """Everything that decides which SDK client a turn uses."""
 
-    api_key: str | None
-    base_url: str | None
-    max_retries: int
-    timeout: float
-    fixture: str
-    fixture_mode: str
+    api_key: str | None = field(repr=False)  # a traceback's locals must never show it
+    base_url: str | None = None
+    max_retries: int = 2
+    timeout: float = 600.0
+    fixture: str = ""
+    fixture_mode: str = "auto"
 
     def effective_mode(self) -> str:
         """`off` without a fixture; the environment variable overrides config so CI can force
@@ -202,6 +202,7 @@ class TurnStream:
         self.text: list[str] = []
         self.thinking: list[str] = []
         self.messages: list[Any] = []  # one per request; more than one when a pause was resumed
+        self._cut: Any = None
 
     def run(self, client: anthropic.Anthropic, request: dict[str, Any]) -> Any:
         """The reply, its content gathered across resumed pauses; `self.messages` has each part."""
@@ -213,31 +214,45 @@ class TurnStream:
                 self.sink.status("paused by the API; resuming")
                 so_far = {"role": "assistant", "content": _resumable([b.to_dict(mode="json") for b in self.content()])}
                 message = self._stream(client, {**request, "messages": [*request["messages"], so_far]})
-        message.content = self.content()
+        if len(self.messages) > 1:
+            message = message.model_copy(update={"content": self.content()})
         return message
 
     def content(self) -> list[Any]:
         return [block for message in self.messages for block in message.content]
 
+    def billed(self) -> list[Any]:
+        """Every reply the API bills for: the complete parts, and the one cut short if it had begun."""
+        return [*self.messages, *([self._cut] if self._cut is not None else [])]
+
     def _stream(self, client: anthropic.Anthropic, request: dict[str, Any]) -> Any:
-        complete = False
+        started = complete = False
         with _messages_api(client, request).stream(**request) as stream:
-            for event in stream:
-                if event.type == "text":
-                    self.text.append(event.text)
-                    self.sink.text(event.text)
-                elif event.type == "thinking":
-                    self.thinking.append(event.thinking)
-                    self.sink.thinking(event.thinking)
-                elif event.type == "compaction":
-                    self.sink.status("compacting earlier turns")
-                elif event.type == "message_stop":
-                    complete = True
-            if not complete:
-                raise IncompleteStream("the connection dropped before the answer was complete")
+            try:
+                for event in stream:
+                    started = True
+                    complete = self._forward(event) or complete
+                if not complete:
+                    raise IncompleteStream("the connection dropped before the answer was complete")
+            except BaseException:
+                # What arrived is billed: keep its usage (the input, and the output so far).
+                self._cut = stream.current_message_snapshot if started else None
+                raise
             message = stream.get_final_message()
         self.messages.append(message)
         return message
+
+    def _forward(self, event: Any) -> bool:
+        """Pass one event on to the sink; True once the stream has said its last word."""
+        if event.type == "text":
+            self.text.append(event.text)
+            self.sink.text(event.text)
+        elif event.type == "thinking":
+            self.thinking.append(event.thinking)
+            self.sink.thinking(event.thinking)
+        elif event.type == "compaction":
+            self.sink.status("compacting earlier turns")
+        return event.type == "message_stop"
 
 
 def _resumable(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:

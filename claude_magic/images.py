@@ -79,7 +79,11 @@ def path_or_url_block(spec: str) -> dict[str, Any]:
     """The block for `-i PATH_OR_URL`: anything with a scheme is a URL, the rest a file path."""
     if "://" in spec:
         return url_block(spec)
-    return _path_block(Path(spec).expanduser())
+    try:
+        path = Path(spec).expanduser()
+    except RuntimeError:  # ~user that does not exist
+        raise ContextError(f"no such image file: '{spec}'") from None
+    return _path_block(path)
 
 
 class FigureStash:
@@ -149,6 +153,8 @@ def _is_svg(head: bytes) -> bool:
 
 def _scale(width: float, height: float) -> float:
     """The factor (at most 1) that brings a picture within the long-edge and pixel-count bounds."""
+    if width < 1 or height < 1:
+        raise ContextError(f"the image is {width:g}×{height:g} pixels: there is nothing to send.")
     return min(1.0, MAX_LONG_EDGE / max(width, height), math.sqrt(MAX_PIXELS / (width * height)))
 
 
@@ -185,7 +191,7 @@ def _path_block(path: Path) -> dict[str, Any]:
 def _bytes_block(data: bytes, name: str) -> dict[str, Any]:
     if _is_svg(_head(data)):
         raise ContextError(f"{name} {_RASTERISE_HINT}")
-    from PIL import Image
+    Image = _pillow()
 
     try:
         image = Image.open(io.BytesIO(data))
@@ -195,6 +201,15 @@ def _bytes_block(data: bytes, name: str) -> dict[str, Any]:
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
         raise ContextError(f"{name} is not an image Pillow can read ({one_line(str(error), 120)}).") from None
     return _pil_block(image)
+
+
+def _pillow() -> Any:
+    """PIL.Image, or a one-line error: reading image files needs Pillow, which the data extra brings."""
+    try:
+        from PIL import Image
+    except ImportError:
+        raise ContextError("attaching image files needs Pillow: pip install pillow (or claude-magic[data]).") from None
+    return Image
 
 
 def _pil_block(image: Any) -> dict[str, Any]:

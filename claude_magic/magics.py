@@ -33,8 +33,8 @@ from .display import DISPLAY_MODES, DryRun, Final, dry_run_report, make_view, sh
 from .errors import ClaudeError, turn_failure
 from .images import FigureStash, image_block, path_or_url_block
 from .options import parse_options, split_line
-from .pricing import Ledger, Usage, cost, footer, format_cost, price_for, usage_from_api
-from .reply import Reply, reply_note, runnable_code
+from .pricing import Ledger, Usage, cost, footer, format_cost, parse_prices, price_for, usage_from_api
+from .reply import Reply, reply_note, runnable_code, stop_note
 
 FIXTURE_MODES = ("off", "auto", "replay", "record")
 EFFORTS = ("low", "medium", "high", "max")
@@ -43,6 +43,7 @@ EFFORTS = ("low", "medium", "high", "max")
 @dataclass(frozen=True)
 class PreparedTurn:
     chat: Conversation
+    system: str  # as resolved for this conversation: "" is "none", and stays so
     user: dict[str, Any]
     options: TurnOptions
     request: dict[str, Any]
@@ -101,6 +102,17 @@ class ClaudeMagics(Magics):
         except Exception:
             self.figures.clear()
 
+    @validate("prices")
+    def _valid_prices(self, proposal: Any) -> dict[str, Any]:
+        try:
+            parse_prices(proposal["value"])
+        except (KeyError, TypeError, ValueError) as error:
+            raise TraitError(
+                'ClaudeMagics.prices takes {"model-id-prefix": {"input": 3, "output": 15}} '
+                f"($ per million tokens): {error}"
+            ) from None
+        return proposal["value"]
+
     @validate("budget_usd")
     def _not_negative(self, proposal: Any) -> float:
         if proposal["value"] < 0:
@@ -124,7 +136,7 @@ class ClaudeMagics(Magics):
     @argument("-t", "--think", action="store_true", help="Let Claude think first; the thinking shows in a collapsible section. Example: %%%%claude -t")
     @argument("-e", "--effort", choices=EFFORTS, help="How much effort Claude spends: low, medium, high, max. Example: -e low")
     @argument("--max-tokens", type=int, metavar="N", help="Output limit for this turn. Example: --max-tokens 8000")
-    @argument("-o", "--out", metavar="NAME", help="Store the reply (.text, .thinking, .usage, .cost, .message) in NAME. Example: -o answer")
+    @argument("-o", "--out", metavar="NAME", help="Store the reply (.text, .thinking, .usage, .cost, .stop_reason, .message) in NAME. Example: -o answer")
     @argument("--code", action="store_true", help="Put the reply's Python code into a new cell below. Example: %%%%claude --code")
     @argument("--raw", action="store_true", help="Send the text exactly as written: no {name} expansion. Example: %%%%claude --raw")
     @argument("--dry-run", action="store_true", help="Show what would be sent, its token count and cost; send nothing. Example: %%%%claude --dry-run")
@@ -195,7 +207,7 @@ class ClaudeMagics(Magics):
         # A fresh conversation (-n) and a new system prompt (-s) take effect only when a turn
         # completes: a failed turn or a dry run leaves everything as it was.
         chat = Conversation(name=name) if args.new else self.conversations.get(name)
-        system = next((s for s in (args.system, chat.system, self.system) if s is not None), None)
+        system = next(s for s in (args.system, chat.system, self.system) if s is not None)
         model = models.resolve(args.model or self.model)
         user = user_message([*self._attachments(args), *self._prompt_blocks(text, raw=args.raw)])
         plan = models.context_plan(model, chat.context_tokens, chat.compacted)
@@ -207,7 +219,7 @@ class ClaudeMagics(Magics):
             model=model, max_tokens=self._max_tokens(args), system=system or None, cache_ttl=self.cache_ttl,
             think=args.think, effort=args.effort, compact=plan.compact,
         )
-        return PreparedTurn(chat, user, options, build_request(chat.request_messages(user), options))
+        return PreparedTurn(chat, system, user, options, build_request(chat.request_messages(user), options))
 
     def _send(self, turn: PreparedTurn, text: str) -> Reply:
         """Stream the turn into a live view; commit it whole, or leave everything as it was."""
@@ -222,10 +234,11 @@ class ClaudeMagics(Magics):
         except BaseException as error:
             failure = turn_failure(error, model=model, prompt=text)
             view.fail(self._partial(stream, model, failure or error))
+            self._bill_partial(turn.chat.name, model, stream)
             if failure is None:
                 raise
             raise failure from None
-        turn.chat.system = turn.options.system
+        turn.chat.system = turn.system
         self.conversations.put(turn.chat)
         self.ledger.add(turn.chat.name, reply.model, reply.usage, reply.cost)
         note = reply_note(reply, turn.options.max_tokens)
@@ -243,11 +256,18 @@ class ClaudeMagics(Magics):
             tokens, counted = estimate_tokens(request), f"an estimate: {failure}"
         price = price_for(options.model, self.prices)
         show(*dry_run_report(DryRun(
-            model=options.model, blocks=turn.user["content"], earlier_messages=len(turn.chat.messages),
+            model=options.model, blocks=turn.user["content"], earlier_messages=2 * turn.chat.turns,
             system=options.system, max_tokens=options.max_tokens, input_tokens=tokens, counted=counted,
             input_cost=format_cost(cost(Usage(input_tokens=tokens), price)),
             output_cost=format_cost(cost(Usage(output_tokens=options.max_tokens), price)),
         )))
+
+    def _bill_partial(self, chat: str, model: str, stream: TurnStream) -> None:
+        """A turn that failed after the API started answering is billed all the same: count what the
+        API had reported (its input, and the output so far) so the usage and the budget see it."""
+        for part in stream.billed():
+            usage = usage_from_api(part.usage, self.cache_ttl)
+            self.ledger.add(chat, part.model, usage, cost(usage, price_for(part.model, self.prices)))
 
     def _check_budget(self) -> None:
         if self.budget_usd and self.ledger.total >= self.budget_usd:
@@ -314,10 +334,10 @@ class ClaudeMagics(Magics):
     def _assistant(message: Any) -> dict[str, Any]:
         assistant = assistant_message(block.to_dict(mode="json") for block in message.content)
         if assistant is None:
-            raise ClaudeError(
-                f"The reply held no text (stop reason: {message.stop_reason}); nothing was added. "
-                "Try a larger --max-tokens."
+            why = stop_note(message.stop_reason, 0) if message.stop_reason == "refusal" else (
+                f"The reply held no text (stop reason: {message.stop_reason}). Try a larger --max-tokens."
             )
+            raise ClaudeError(f"{why} Nothing was added to the conversation.")
         return assistant
 
     def _footer(self, reply: Reply, chat: Conversation) -> str:

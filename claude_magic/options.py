@@ -28,7 +28,7 @@ def split_line(line: str, parser: argparse.ArgumentParser, is_name: Callable[[st
     """
     tokens = list(_TOKEN.finditer(line))
     index = 0
-    while index < len(tokens) and tokens[index].group().startswith("-"):
+    while index < len(tokens) and _is_option(tokens[index].group()):
         if tokens[index].group() == "--":
             return line[: tokens[index].start()], line[tokens[index].end():].strip()
         token = tokens[index].group()
@@ -36,6 +36,14 @@ def split_line(line: str, parser: argparse.ArgumentParser, is_name: Callable[[st
         index += 1 + _values_taken(action, [t.group() for t in tokens[index + 1:]], is_name)
     end = tokens[index].start() if index < len(tokens) else len(line)
     return line[:end], line[end:].strip()
+
+
+# "-5 degrees is cold?" and "- what is a dash?" are prompts: a lone dash or a negative number is no flag.
+_NOT_A_FLAG = re.compile(r"-(?:$|\.?\d)")
+
+
+def _is_option(token: str) -> bool:
+    return token.startswith("-") and not _NOT_A_FLAG.match(token)
 
 
 def _action(parser: argparse.ArgumentParser, token: str) -> argparse.Action | None:
@@ -76,7 +84,12 @@ def protect_line_magics(lines: list[str]) -> list[str]:
     """
     if lines and lines[0].startswith("%%"):
         return lines
-    return [_call(line) for line in lines]
+    rewritten, in_string = [], False
+    for line in lines:
+        rewritten.append(line if in_string else _call(line))
+        # A line inside a triple-quoted string is text, not a magic (an odd count opens or closes one).
+        in_string ^= (line.count('"""') + line.count("'''")) % 2 == 1
+    return rewritten
 
 
 def _call(line: str) -> str:

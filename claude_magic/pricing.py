@@ -93,11 +93,17 @@ def usage_from_api(usage: Any, cache_ttl: str = "5m") -> Usage:
     )
 
 
+def parse_prices(extra: Mapping[str, Mapping[str, float]]) -> dict[str, Price]:
+    """User-configured prices; a KeyError, TypeError or ValueError says what is wrong."""
+    prices = {name: Price(float(price["input"]), float(price["output"])) for name, price in extra.items()}
+    if any(price.input < 0 or price.output < 0 for price in prices.values()):
+        raise ValueError("prices cannot be negative")
+    return prices
+
+
 def price_for(model: str, extra: Mapping[str, Mapping[str, float]] | None = None) -> Price | None:
     """The price of `model`: user-configured prices first, then the built-in table."""
-    table: dict[str, Price] = dict(PRICES)
-    for name, price in (extra or {}).items():
-        table[name] = Price(float(price["input"]), float(price["output"]))
+    table: dict[str, Price] = {**PRICES, **parse_prices(extra or {})}
     key = longest_prefix(model, table)
     return table[key] if key else None
 

@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import re
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -281,6 +282,8 @@ class Fixture:
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
             return cls(path)
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ValueError(f"{path} is not a readable claude_magic fixture: {_one_line(str(exc))}") from None
         try:
             return cls(path, _exchanges_of(json.loads(text)))
         except (ValueError, KeyError, TypeError) as exc:
@@ -496,7 +499,11 @@ class RecordReplayTransport(httpx2.BaseTransport):
             # SDK close the stream without reading on).
             if ended or exchange.finished:
                 self.fixture.put(exchange)
-                self.fixture.save()
+                try:
+                    self.fixture.save()
+                except OSError as error:
+                    # The answer is paid for and good: the turn keeps it; only the recording is lost.
+                    print(f"note: the fixture {self.fixture.path} was not written: {error}", file=sys.stderr)
 
         if response.is_stream_consumed:  # a transport that returns a body already read (MockTransport)
             keep(response.content, True)

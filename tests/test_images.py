@@ -337,3 +337,15 @@ def test_stash_clear():
     plt.close("all")
     stash.clear()
     assert stash.figures() == []
+
+
+def test_odd_paths_and_empty_images_are_one_line():
+    from PIL import Image
+
+    from claude_magic.errors import ContextError
+    from claude_magic.images import image_block, path_or_url_block
+
+    with pytest.raises(ContextError, match="no such image file"):
+        path_or_url_block("~no-such-user-here/x.png")
+    with pytest.raises(ContextError, match="nothing to send"):
+        image_block(Image.new("RGB", (0, 0)))

@@ -424,7 +424,7 @@ def test_dry_run_shows_blocks_tokens_and_cost_and_changes_nothing(ip, fake_api, 
     assert "What colour is this?" in out and "[image 400×300 px, image/png" in out
     assert "input tokens (counted by the API)" in out and "output at most 4,096 tokens, up to $0.1024" in out
     assert [r.path for r in fake_api.requests] == ["/v1/messages", "/v1/messages/count_tokens"]
-    assert magics(ip).conversations.get().messages == before and magics(ip).conversations.get().system is None
+    assert magics(ip).conversations.get().messages == before and magics(ip).conversations.get().system == ""
 
 
 def test_dry_run_without_a_key_estimates(ip, fake_api, capsys, monkeypatch):
@@ -441,7 +441,7 @@ def test_a_failed_new_turn_keeps_the_old_conversation(ip, fake_api):
     with pytest.raises(ClaudeError):
         ip.run_cell_magic("claude", "-n -s Pirate.", "fresh")
     chat = magics(ip).conversations.get()
-    assert chat.turns == 1 and chat.system is None
+    assert chat.turns == 1 and chat.system == ""
     ip.run_cell_magic("claude", "", "still here?")
     assert len(sent(fake_api)["messages"]) == 3 and "system" not in sent(fake_api)
 
@@ -582,3 +582,68 @@ def test_errors_are_ordinary_exceptions_and_no_handler_is_installed(ip):
     assert issubclass(ClaudeError, Exception)
     assert ip.CustomTB is None or getattr(ip.CustomTB, "__module__", "").split(".")[0] != "claude_magic"
     assert ip.custom_exceptions == ()
+
+
+# -- found in review ---------------------------------------------------------------------------------
+
+
+def test_bad_prices_are_refused_when_set_not_after_a_paid_turn(ip):
+    with pytest.raises(Exception, match="ClaudeMagics.prices takes"):
+        magics(ip).prices = {"claude-opus": {"input": 3}}
+    with pytest.raises(Exception, match="ClaudeMagics.prices takes"):
+        magics(ip).prices = {"claude-opus": {"input": "three", "output": 1}}
+
+
+def test_a_fixture_that_cannot_be_written_keeps_the_answer(ip, fake_api, tmp_path, monkeypatch, capsys):
+    magics(ip).fixture = "/proc/self/claude-fixture.json"  # reads as missing; cannot be written, even by root
+    monkeypatch.setenv("CLAUDE_MAGIC_FIXTURE_MODE", "record")
+    ip.run_cell_magic("claude", "", "keep this")
+    assert magics(ip).conversations.get().turns == 1
+    assert "was not written" in capsys.readouterr().err
+
+
+def test_a_fixture_path_that_is_a_folder_is_one_line(ip, fake_api, tmp_path):
+    magics(ip).fixture = str(tmp_path)
+    result = ip.run_cell("%%claude\nhi")
+    assert isinstance(result.error_in_exec, ClaudeError) and "not a readable claude_magic fixture" in str(result.error_in_exec)
+
+
+def test_the_connection_repr_never_shows_the_key(ip):
+    import os
+
+    assert os.environ["ANTHROPIC_API_KEY"] not in repr(magics(ip)._connection())
+
+
+def test_a_configured_system_prompt_does_not_change_a_running_conversation(ip, fake_api):
+    ip.run_cell_magic("claude", "", "one")
+    magics(ip).system = "Be a pirate."
+    ip.run_cell_magic("claude", "", "two")
+    assert "system" not in sent(fake_api)
+    ip.run_cell_magic("claude", "-c side -s Terse.", "a")
+    ip.run_cell_magic("claude", "-c side -s ''", "b")
+    ip.run_cell_magic("claude", "-c side", "c")
+    assert "system" not in sent(fake_api)
+    ip.run_cell_magic("claude", "-n", "fresh")
+    assert sent(fake_api)["system"] == "Be a pirate."
+
+
+def test_unload_removes_every_magic(ip):
+    ip.run_line_magic("unload_ext", "claude_magic")
+    assert not {"claude", "claude_key", "claude_usage"} & set(ip.magics_manager.magics["line"])
+    ip.run_line_magic("load_ext", "claude_magic")
+
+
+def test_a_dropped_turn_still_counts_what_the_api_billed(ip, fake_api):
+    fake_api.script(Turn(text="partial answer " * 20, drop_after=8, usage={"input_tokens": 1000, "output_tokens": 50}))
+    with pytest.raises(ClaudeError):
+        ip.run_cell_magic("claude", "", "hi")
+    assert magics(ip).conversations.get().turns == 0
+    (spend,) = magics(ip).ledger.spends.values()
+    assert spend.usage.input_tokens == 1000 and spend.cost > 0
+
+
+def test_a_refusal_with_nothing_to_keep_says_so(ip, fake_api):
+    fake_api.script(Turn(text="", stop_reason="refusal"))
+    with pytest.raises(ClaudeError, match="declined"):
+        ip.run_cell_magic("claude", "", "something bad")
+    assert magics(ip).conversations.get().turns == 0

@@ -72,3 +72,18 @@ def test_protect_line_magics(lines, expected):
     from claude_magic.options import protect_line_magics
 
     assert protect_line_magics(lines) == expected
+
+
+@pytest.mark.parametrize(
+    "line, prompt",
+    [("-5 degrees is cold?", "-5 degrees is cold?"), ("- what is a dash", "- what is a dash"), ("-n -.5 is small", "-.5 is small")],
+)
+def test_a_negative_number_or_a_lone_dash_starts_the_prompt(parser, line, prompt):
+    assert split_line(line, parser, bound)[1] == prompt
+
+
+def test_lines_inside_a_triple_quoted_string_are_left_alone():
+    from claude_magic.options import protect_line_magics
+
+    lines = ['s = """\n', "%claude inside a string\n", '"""\n', "%claude outside?\n"]
+    assert protect_line_magics(lines) == lines[:3] + ["get_ipython().run_line_magic('claude', 'outside?')\n"]
