@@ -48,6 +48,11 @@ MIN_BLOCK_CHARS = 200
 # A code block longer than this is cut into fenced pieces while it streams, so the part that is
 # resent on every push stays small.
 MAX_FENCE_LINES = 40
+# Likewise a long list or table with no blank line in it (a tight list) is cut before an item or a
+# row once the block is this long; a table's pieces each repeat its header, so they render as tables.
+MAX_BLOCK_LINES = 12
+_LIST_ITEM = re.compile(r"(?:[-*+]|\d{1,9}[.)])\s")
+_TABLE_DELIMITER = re.compile(r"\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$")
 # Finished blocks are grouped this many to a box: appending to one flat box resends its whole
 # list of children each time, which grows with the square of the number of blocks.
 BLOCKS_PER_GROUP = 8
@@ -179,15 +184,20 @@ class MarkdownChunker:
     A block ends at a blank line outside a fenced code block when the next line starts at the left
     margin (an indented one continues a list item or a code block); such a block renders the same
     alone as inside the whole text, so it can be shown once and never resent. Blocks shorter than
-    `min_block_chars` join the next one. A code block longer than `max_fence_lines` is cut into
+    `min_block_chars` join the next one. A tight list or a table longer than `max_block_lines` is cut
+    before an item or a row (a table's pieces repeat its header). A code block longer than `max_fence_lines` is cut into
     pieces that each open and close with the same fence line, so the tail stays bounded. `tail` is
     display-ready: an open fence, code span or `**` is closed there, so a reader never sees raw
     backticks or code rendered as prose.
     """
 
-    def __init__(self, *, min_block_chars: int = MIN_BLOCK_CHARS, max_fence_lines: int = MAX_FENCE_LINES) -> None:
+    def __init__(
+        self, *, min_block_chars: int = MIN_BLOCK_CHARS, max_fence_lines: int = MAX_FENCE_LINES,
+        max_block_lines: int = MAX_BLOCK_LINES,
+    ) -> None:
         self._min_block_chars = min_block_chars
         self._max_fence_lines = max_fence_lines
+        self._max_block_lines = max_block_lines
         self._lines: list[str] = []
         self._chars = 0
         self._partial: list[str] = []
@@ -227,15 +237,32 @@ class MarkdownChunker:
             return _Fence.opened_by(partial)
         return None if partial and self._fence.closed_by(partial) else self._fence
 
+    @property
+    def tail_length(self) -> int:
+        """About the length of `tail`, without building it (it is asked on every delta)."""
+        return self._chars + sum(len(piece) for piece in self._partial)
+
     def _add_line(self, line: str) -> str | None:
         if self._fence is not None:
             return self._add_code_line(line, self._fence)
         if not line.strip():
             self._after_blank = bool(self._lines)
             return None
-        block = self._settle(line)
+        block = self._settle(line) or self._cut_long_block(line)
         self._fence = _Fence.opened_by(line)
         self._append(line)
+        return block
+
+    def _cut_long_block(self, line: str) -> str | None:
+        """Cuts a long list or table before `line` if `line` starts an item or a row."""
+        if len(self._lines) < self._max_block_lines:
+            return None
+        header = self._lines[:2] if _is_table(self._lines) else []
+        if not (_LIST_ITEM.match(line) or (header and line.lstrip().startswith("|"))):
+            return None
+        block = self._cut()
+        for header_line in header:
+            self._append(header_line)
         return block
 
     def _settle(self, start: str) -> str | None:
@@ -273,6 +300,10 @@ class MarkdownChunker:
         return block
 
 
+def _is_table(lines: list[str]) -> bool:
+    return len(lines) >= 2 and lines[0].lstrip().startswith("|") and bool(_TABLE_DELIMITER.match(lines[1].strip()))
+
+
 class _Stream:
     """One growing text of a turn (the answer or the thinking) as a view consumes it."""
 
@@ -298,6 +329,10 @@ class _Stream:
     @property
     def tail(self) -> str:
         return self._chunker.tail
+
+    @property
+    def tail_length(self) -> int:
+        return self._chunker.tail_length
 
     def markdown(self) -> str:
         return "\n\n".join(block for block in (*self.blocks, self.tail) if block)
@@ -466,7 +501,7 @@ class WidgetView(_LiveView):
             self._answer_pane.update(self._answer)
 
     def _resent(self, stream: _Stream) -> int:
-        return len(stream.tail)
+        return stream.tail_length
 
     def _max_wait(self) -> float:
         return WIDGET_MAX_WAIT

@@ -516,3 +516,36 @@ def test_an_executed_notebook_holds_only_the_placeholder_and_the_markdown_and_pa
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 passed" in result.stdout
+
+
+def test_a_long_tight_list_is_cut_before_an_item() -> None:
+    text = "".join(f"- item {i}\n" for i in range(60)) + "- last"
+    blocks, tail = chunk(text, max_block_lines=24)
+    assert [block.count("\n") + 1 for block in blocks] == [24, 24]
+    assert all(block.startswith("- item") for block in blocks) and tail.startswith("- item 48")
+    assert "\n".join([*blocks, tail]) == text
+
+
+def test_a_long_table_is_cut_before_a_row_and_repeats_its_header() -> None:
+    header = "| n | square |\n|---|---|\n"
+    text = header + "".join(f"| {i} | {i * i} |\n" for i in range(50)) + "| 50 | 2500 |"
+    blocks, tail = chunk(text, max_block_lines=24)
+    assert len(blocks) == 2 and all(block.startswith(header) for block in [*blocks[1:], tail])
+    rows = [line for part in [*blocks, tail] for line in part.splitlines() if not line.startswith(("| n", "|---"))]
+    assert rows == [line for line in text.splitlines()[2:]]
+
+
+@pytest.mark.parametrize("shape", ["table", "tight list"])
+def test_answers_without_blank_lines_still_cost_bytes_in_proportion(comms: CommLog, published: list[Published], shape: str) -> None:
+    if shape == "table":
+        text = "| n | square | cube |\n|---|---|---|\n" + "".join(f"| {i} | {i * i} | {i ** 3} |\n" for i in range(300))
+    else:
+        text = "".join(f"- point {i}: the value {i * 7} is what we measured\n" for i in range(200))
+    clock = FakeClock()
+    view = make_view("widget", clock=clock)
+    view.start(MODEL)
+    stream(view, clock, deltas_of(text, 2000), 0.03)  # 60 s: a realistic speed, where pushes are due by time
+    view.finish(Final(text))
+    sent = comms.bytes_sent()
+    print(f"\n{shape}: {len(text):,} chars, {sent:,} bytes ({sent / len(text):.1f}x)")
+    assert sent < 12 * len(text)
