@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     import anthropic
 
 API_KEY_ENV = "ANTHROPIC_API_KEY"
+FIXTURE_MODES = ("off", "auto", "replay", "record")
 AUTH_TOKEN_ENV = "ANTHROPIC_AUTH_TOKEN"
 FIXTURE_MODE_ENV = "CLAUDE_MAGIC_FIXTURE_MODE"
 # The SDK refuses to build a request without credentials; a replayed request never leaves the
@@ -166,10 +167,10 @@ def make_client(connection: Connection, retries: RetryWatch | None = None) -> an
 def _fixture_transport(connection: Connection, mode: str, live_allowed: bool) -> Any:
     import httpx2
 
-    from .replay import MODES, Fixture, RecordReplayTransport
+    from .replay import Fixture, RecordReplayTransport
 
-    if mode not in MODES:
-        raise ClaudeError(f"{FIXTURE_MODE_ENV}={mode!r} is not a fixture mode: use one of {', '.join(MODES)}.")
+    if mode not in FIXTURE_MODES:
+        raise ClaudeError(f"{FIXTURE_MODE_ENV}={mode!r} is not a fixture mode: use one of {', '.join(FIXTURE_MODES)}.")
     try:
         fixture = Fixture.load(connection.fixture)
     except ValueError as error:

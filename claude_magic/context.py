@@ -13,6 +13,7 @@ summarise their objects, so a user who never imported them never pays for them.
 
 from __future__ import annotations
 
+import collections
 import keyword
 import math
 import numbers
@@ -51,6 +52,7 @@ _LATEX_BEFORE = re.compile(r"(?:\\[A-Za-z]+\*?|[\^_])$")
 _STAT_NAMES = ("count", "mean", "std", "min", "25%", "50%", "75%", "max")  # as describe() names them
 _BRACKETS: dict[type, tuple[str, str]] = {
     list: ("[", "]"), tuple: ("(", ")"), set: ("{", "}"), frozenset: ("frozenset({", "})"), dict: ("{", "}"),
+    collections.deque: ("deque([", "])"),
 }
 
 Part = str | dict[str, Any]
@@ -301,6 +303,15 @@ def _repr_summary(obj: Any, limits: Limits, label: str) -> tuple[str, str | None
     return text, note or ("long containers shortened" if bounded.shortened else None)
 
 
+def _brackets(obj: Any) -> tuple[str, str] | None:
+    """How a container's bounded repr opens and closes; a subclass (defaultdict, Counter, ...) is named,
+    so it too is cut as it is written rather than repr'd whole first."""
+    for kind, (opening, closing) in _BRACKETS.items():
+        if isinstance(obj, kind):
+            return (opening, closing) if type(obj) is kind else (f"{type(obj).__name__}({opening}", f"{closing})")
+    return None
+
+
 class _BoundedRepr:
     """repr that stops writing container items once its character budget is spent, so a list of 10^7
     items costs what a list of a few thousand does. Unlike `reprlib` it keeps dict and set order (reprlib
@@ -311,7 +322,7 @@ class _BoundedRepr:
         self.shortened = False
 
     def __call__(self, obj: Any, depth: int = 0) -> str:
-        brackets = _BRACKETS.get(type(obj))
+        brackets = _brackets(obj)
         if brackets is None or not obj:
             return self._leaf(obj)
         if depth == MAX_REPR_DEPTH:  # also what stops a list that contains itself

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from .errors import ClaudeError
 from .pricing import Spend, Usage
@@ -152,5 +152,5 @@ class Conversations:
         """Install `chat` under its name, replacing any conversation there (how `--new` lands)."""
         self._chats[chat.name] = chat
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Conversation]:
         return iter(self._chats.values())

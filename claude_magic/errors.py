@@ -31,8 +31,10 @@ def turn_failure(error: BaseException, *, model: str, prompt: str) -> ClaudeErro
         return ClaudeError("Interrupted; the conversation is as it was before this cell.")
     if not is_api_failure(error):
         return None
+    from .replay import ReplayMiss
+
     message = api_error_message(error, model=model)
-    if type(error).__name__ == "ReplayMiss":
+    if isinstance(error, ReplayMiss):
         message = f"cell {one_line(prompt, 40)!r}: {message}"
     return ClaudeError(message)
 
@@ -47,12 +49,12 @@ def is_api_failure(error: BaseException) -> bool:
     return isinstance(error, (anthropic.AnthropicError, httpx2.TransportError, IncompleteStream))
 
 
-def api_error_message(error: BaseException, *, model: str = "", key_env: str = "ANTHROPIC_API_KEY") -> str:
+def api_error_message(error: BaseException, *, model: str = "") -> str:
     """One line saying what went wrong with a call and what to do about it."""
     import anthropic
     import httpx2
 
-    from .client import IncompleteStream
+    from .client import API_KEY_ENV, IncompleteStream
     from .replay import ReplayMiss
 
     detail = _api_detail(error)
@@ -63,7 +65,7 @@ def api_error_message(error: BaseException, *, model: str = "", key_env: str = "
     if isinstance(error, (IncompleteStream, httpx2.TransportError)):
         return "The connection dropped mid-answer; nothing was added to the conversation. Re-run the cell."
     if isinstance(error, anthropic.AuthenticationError):
-        return f"The API rejected the key (401): check {key_env}, or run %claude_key to enter another."
+        return f"The API rejected the key (401): check {API_KEY_ENV}, or run %claude_key to enter another."
     if isinstance(error, anthropic.PermissionDeniedError):
         return f"This key may not do that (403): {detail}"
     if isinstance(error, anthropic.NotFoundError):

@@ -18,6 +18,7 @@ from traitlets import Dict, Enum, Float, Int, TraitError, Unicode, validate
 from . import models
 from .client import (
     API_KEY_ENV,
+    FIXTURE_MODES,
     ClientCache,
     Connection,
     TurnOptions,
@@ -36,7 +37,6 @@ from .options import parse_options, split_line
 from .pricing import Ledger, Usage, cost, footer, format_cost, parse_prices, price_for, usage_from_api
 from .reply import Reply, reply_note, runnable_code, stop_note
 
-FIXTURE_MODES = ("off", "auto", "replay", "record")
 EFFORTS = ("low", "medium", "high", "max")
 
 
@@ -203,6 +203,8 @@ class ClaudeMagics(Magics):
         """Everything about a turn that can be decided, and refused, before anything is sent."""
         if args.out is not None and not args.out.isidentifier():
             raise ClaudeError(f"-o needs a variable name, not {args.out!r}.")
+        if args.dry_run and (args.out or args.code):
+            raise ClaudeError("--dry-run sends nothing, so there is no reply for -o or --code: drop one or the other.")
         name = args.chat or DEFAULT_CHAT
         # A fresh conversation (-n) and a new system prompt (-s) take effect only when a turn
         # completes: a failed turn or a dry run leaves everything as it was.

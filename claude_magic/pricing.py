@@ -12,7 +12,7 @@ from typing import Any, Mapping
 
 from .models import longest_prefix
 
-PRICES_SOURCE = "Anthropic pricing (docs.anthropic.com, claude-api guide), checked 2026-11-24"
+PRICES_SOURCE = "Anthropic's list prices (claude-api guide and pricing page), checked 2026-11-24"
 
 # Cache writes cost a multiple of the input price that depends on how long the entry lives;
 # cache reads cost a tenth of it.
@@ -185,7 +185,8 @@ class Ledger:
         )
         widths = [max(len(cell) for cell in column) for column in zip(header, *rows)]
         plain = "\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in (header, *rows))
-        return markdown, plain
+        source = f"Prices: {PRICES_SOURCE}, and ClaudeMagics.prices."
+        return f"{markdown}\n\n{source}", f"{plain}\n\n{source}"
 
 
 def _row(chat: str, model: str, spend: Spend) -> tuple[str, ...]:

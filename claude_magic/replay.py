@@ -25,8 +25,11 @@ from typing import Any, Literal
 import anthropic
 import httpx2
 
+from .client import API_KEY_ENV, FIXTURE_MODES
+from .errors import one_line
+
 Mode = Literal["off", "auto", "replay", "record"]
-MODES: tuple[str, ...] = ("off", "auto", "replay", "record")
+MODES: tuple[str, ...] = FIXTURE_MODES
 
 FORMAT = "claude_magic-fixture"
 VERSION = 1
@@ -283,12 +286,12 @@ class Fixture:
         except FileNotFoundError:
             return cls(path)
         except (OSError, UnicodeDecodeError) as exc:
-            raise ValueError(f"{path} is not a readable claude_magic fixture: {_one_line(str(exc))}") from None
+            raise ValueError(f"{path} is not a readable claude_magic fixture: {one_line(str(exc))}") from None
         try:
             return cls(path, _exchanges_of(json.loads(text)))
         except (ValueError, KeyError, TypeError) as exc:
             detail = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)
-            raise ValueError(f"{path} is not a readable claude_magic fixture: {_one_line(detail)}") from None
+            raise ValueError(f"{path} is not a readable claude_magic fixture: {one_line(detail)}") from None
 
     def __len__(self) -> int:
         return len(self._exchanges)
@@ -415,10 +418,6 @@ def _clip(text: str, parted: int) -> str:
     return ("…" if start else "") + shown + ("…" if start + _WIDTH < len(text) else "")
 
 
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
-
-
 # -------------------------------------------------------------------------------------- transport
 
 
@@ -519,7 +518,7 @@ class RecordReplayTransport(httpx2.BaseTransport):
             f"({count} recording{'' if count == 1 else 's'})"
         )
         if self.mode == "auto":
-            message += " and no ANTHROPIC_API_KEY is set to ask the API"
+            message += f" and no {API_KEY_ENV} is set to ask the API"
         difference = self.fixture.nearest_difference(method, path, body)
         if difference:
             message += f"; nearest differs at {difference}"

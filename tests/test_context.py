@@ -6,7 +6,6 @@ import re
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import numpy as np
@@ -271,11 +270,10 @@ def test_dataframe_summary_is_deterministic():
     assert describe(df) == describe(df)
 
 
-def test_large_frame_is_fast_and_says_quartiles_are_estimated():
+def test_large_frame_says_quartiles_are_estimated():
+    # How fast: benchmarks/bench.py, figure 5; tests assert behaviour, not time.
     df = frame(3_000_000)
-    start = time.perf_counter()
     text = describe(df)
-    assert time.perf_counter() - start < 1.0
     assert text.endswith("\n(quartiles from at most 1,000,000 evenly spaced values)")
     # Exact extremes even so.
     assert re.search(rf"\nmax +{df['col0'].max():.3f} +{df['col1'].max():.3f} ", text)
@@ -317,9 +315,7 @@ def test_numpy_array_summary_has_statistics_nan_count_and_few_values():
 
 
 def test_high_dimensional_array_is_bounded():
-    start = time.perf_counter()
     text = describe(np.zeros((4,) * 12, dtype=np.int8))
-    assert time.perf_counter() - start < 1.0
     assert "values of array[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, :, :]:" in text
     assert len(text) < 1_000
 
@@ -333,10 +329,8 @@ def test_repr_of_other_objects_is_truncated_and_says_so():
     assert text == "x" * 100 + "\n[repr truncated: 100 of 500 characters shown]"
 
 
-def test_huge_containers_are_bounded_quickly_and_say_what_was_left_out():
-    start = time.perf_counter()
+def test_huge_containers_are_bounded_and_say_what_was_left_out():
     texts = [describe(list(range(10**7))), describe(set(range(10**6))), describe({i: i for i in range(10**6)})]
-    assert time.perf_counter() - start < 1.0
     for text in texts:
         assert len(text) <= Limits().max_chars
         assert " more>" in text
@@ -378,3 +372,15 @@ def test_importing_and_expanding_does_not_import_heavy_packages():
     root = Path(__file__).resolve().parents[1]
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=root, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_container_subclasses_get_the_bounded_repr_too():
+    import collections
+
+    from claude_magic.context import Limits, describe
+
+    big = collections.defaultdict(int, {i: i for i in range(1_000_000)})
+    text = describe(big, Limits(max_chars=2_000))
+    # Cut as it is written (a full repr would end "999999: 999999})"), not repr'd whole first.
+    assert text.startswith("defaultdict({0: 0, 1: 1") and "more>" in text and "999999" not in text
+    assert describe(collections.deque([1, 2, 3])).startswith("deque([1, 2, 3])")

@@ -7,7 +7,6 @@ jupyter_client while the fake API is still streaming, as the notebook's stop but
 from __future__ import annotations
 
 import os
-import time
 
 import pytest
 from fakeapi import FakeAPI, Turn
@@ -29,30 +28,38 @@ def kernel(fake_api: FakeAPI):
         manager.shutdown_kernel(now=True)
 
 
-def wait_for_answer_text(client, msg_id: str) -> str:
-    """Read iopub until the answer starts to arrive (bounded by DEADLINE)."""
-    deadline = time.monotonic() + DEADLINE
-    while time.monotonic() < deadline:
+def shown_until(client, msg_id: str, *, idle: bool) -> str:
+    """The answer text the cell printed, read from iopub until its first piece (or until the cell
+    went idle); every read is bounded by DEADLINE."""
+    shown = ""
+    while True:
         message = client.get_iopub_msg(timeout=DEADLINE)
-        if message["parent_header"].get("msg_id") == msg_id and message["msg_type"] == "stream":
-            return message["content"]["text"]
-    raise AssertionError("the answer never started streaming")
+        if message["parent_header"].get("msg_id") != msg_id:
+            continue
+        if message["msg_type"] == "stream" and message["content"]["name"] == "stdout":
+            shown += message["content"]["text"]
+            if not idle:
+                return shown
+        if message["msg_type"] == "status" and message["content"]["execution_state"] == "idle":
+            return shown
 
 
 def test_a_kernel_interrupt_stops_the_stream_and_keeps_nothing(kernel, fake_api):
     manager, client = kernel
-    fake_api.script(Turn(text="Once upon a time " * 200, delay=0.02), Turn(text="Fresh answer."))
+    story = "Once upon a time " * 200  # 425 deltas, 20 ms apart: about 8 s of streaming
+    fake_api.script(Turn(text=story, delay=0.02), Turn(text="Fresh answer."))
     msg_id = client.execute("%%claude\ntell me a long story")
-    wait_for_answer_text(client, msg_id)
-    interrupted_at = time.monotonic()
+    shown = shown_until(client, msg_id, idle=False)
     manager.interrupt_kernel()
+    shown += shown_until(client, msg_id, idle=True)
     reply = client.get_shell_msg(timeout=DEADLINE)
-    stopped_after = time.monotonic() - interrupted_at
 
     assert reply["content"]["status"] == "error"
     assert reply["content"]["ename"] == "ClaudeError"
     assert "Interrupted" in reply["content"]["evalue"] and len(reply["content"]["traceback"]) == 1
-    assert stopped_after < 2.0  # the story had ~3,400 characters, 8 a delta, 20 ms apart: 8 s left
+    answer = shown.split("\n⚠")[0]
+    assert answer and story.startswith(answer) and len(answer) < len(story) / 2  # stopped, far from the end
+    assert "⚠ Interrupted" in shown  # the partial answer stays, marked
 
     second = client.execute_interactive("%%claude\nand now?", timeout=DEADLINE)
     assert second["content"]["status"] == "ok"

@@ -647,3 +647,9 @@ def test_a_refusal_with_nothing_to_keep_says_so(ip, fake_api):
     with pytest.raises(ClaudeError, match="declined"):
         ip.run_cell_magic("claude", "", "something bad")
     assert magics(ip).conversations.get().turns == 0
+
+
+def test_dry_run_with_out_or_code_is_refused(ip, fake_api):
+    with pytest.raises(ClaudeError, match="--dry-run sends nothing"):
+        ip.run_cell_magic("claude", "--dry-run -o answer", "hi")
+    assert fake_api.requests == []
