@@ -68,12 +68,16 @@ class Conversation:
         check_messages(messages)
         return messages
 
-    def commit(self, user: Message, assistant: Message, usage: Usage, cost: float | None) -> None:
-        """Append one complete exchange, or nothing at all if it would break an invariant."""
+    def commit(
+        self, user: Message, assistant: Message, usage: Usage, cost: float | None, context: Usage | None = None
+    ) -> None:
+        """Append one complete exchange, or nothing at all if it would break an invariant. `usage` is
+        what the exchange cost; `context` the usage of its last request, which measures the context
+        (the same unless a paused turn was resumed, which bills each part)."""
         check_messages([*self._messages, user, assistant])
         self._messages += [copy.deepcopy(user), copy.deepcopy(assistant)]
         self.spend.add(usage, cost)
-        self._last_usage = usage
+        self._last_usage = context or usage
 
 
 def user_message(blocks: Iterable[Block]) -> Message:

@@ -232,7 +232,8 @@ class ClaudeMagics(Magics):
         stream = TurnStream(view, self.clients.retries)
         try:
             reply = self._reply(stream.run(client, turn.request), stream.messages)
-            turn.chat.commit(turn.user, self._assistant(reply.message), reply.usage, reply.cost)
+            last = usage_from_api(stream.messages[-1].usage, self.cache_ttl)
+            turn.chat.commit(turn.user, self._assistant(reply.message), reply.usage, reply.cost, context=last)
         except BaseException as error:
             failure = turn_failure(error, model=model, prompt=text)
             view.fail(self._partial(stream, model, failure or error))

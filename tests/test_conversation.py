@@ -135,3 +135,11 @@ def test_more_than_a_hundred_images_in_a_request_is_refused_before_sending():
 
 def test_invariant_errors_are_one_line_claude_errors():
     assert issubclass(InvariantError, ClaudeError)
+
+
+def test_context_size_is_the_last_requests_not_the_sum_of_a_resumed_turn():
+    chat = Conversation()
+    chat.commit(ask("long job"), REPLY, Usage(30_000, 100), 0.2, context=Usage(20_000, 60))
+    assert chat.context_tokens == 20_060 and chat.spend.usage == Usage(30_000, 100)
+    chat.commit(ask("next"), REPLY, Usage(21_000, 10), 0.1)
+    assert chat.context_tokens == 21_010
