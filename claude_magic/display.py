@@ -15,6 +15,7 @@ import html
 import importlib.util
 import re
 import sys
+import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -32,6 +33,8 @@ WIDGET_MIMETYPE = "application/vnd.jupyter.widget-view+json"
 
 # Twenty pushes a second look continuous; per-token pushes cost 25x the messages for nothing.
 PUSH_INTERVAL = 0.05
+# While nothing arrives the widget view's status line still counts the seconds, this often.
+TICK_SECONDS = 1.0
 # A push resends what is still growing (the tail, or without widgets the whole text) plus about this
 # many bytes of message. A push waits until the new text is at least 1/PUSH_RATIO of that, so the
 # bytes sent stay within a small multiple of the answer however fast or slow it streams...
@@ -492,6 +495,13 @@ class WidgetView(_LiveView):
         self._root = self._widgets.vbox([self._status_widget, self._answer_pane.box])
         view = {"model_id": self._root.model_id, "version_major": 2, "version_minor": 0}
         display({WIDGET_MIMETYPE: view, "text/plain": PLACEHOLDER}, raw=True, display_id=self._display_id)
+        self._ticker = _Ticker(self._tick)
+
+    def _tick(self) -> None:
+        """Moves the seconds on while nothing arrives (before the first token, or while the SDK
+        waits to retry), so a long wait never looks frozen."""
+        if self._clock() - self._pushed >= TICK_SECONDS:
+            self._status_widget.value = html.escape(self._status_line())
 
     def _render(self) -> None:
         self._status_widget.value = html.escape(self._status_line())
@@ -515,7 +525,26 @@ class WidgetView(_LiveView):
         return self._thinking_pane
 
     def _close(self) -> None:
+        self._ticker.stop()  # before the widgets go: it may be about to update one
         self._widgets.close()
+
+
+class _Ticker:
+    """Calls `tick` every TICK_SECONDS from a daemon thread until stopped. Only widget state changes
+    from there (comm messages find their widget by id from any thread); nothing is displayed."""
+
+    def __init__(self, tick: Callable[[], None]) -> None:
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(tick,), name="claude-status", daemon=True)
+        self._thread.start()
+
+    def _run(self, tick: Callable[[], None]) -> None:
+        while not self._stopped.wait(TICK_SECONDS):
+            tick()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._thread.join()
 
 
 class _Widgets:

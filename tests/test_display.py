@@ -549,3 +549,19 @@ def test_answers_without_blank_lines_still_cost_bytes_in_proportion(comms: CommL
     sent = comms.bytes_sent()
     print(f"\n{shape}: {len(text):,} chars, {sent:,} bytes ({sent / len(text):.1f}x)")
     assert sent < 12 * len(text)
+
+
+def test_the_status_line_counts_seconds_while_nothing_arrives(comms: CommLog, published: list[Published]) -> None:
+    clock = FakeClock()
+    view = make_view("widget", clock=clock)
+    view.start(MODEL)
+    clock.now += 3
+    view._tick()  # what the ticker thread does each second
+    assert f"{MODEL} · waiting… · 3 s" in comms.updates("value")[-1]["state"]["value"]
+    view.text("Hello")
+    updates = len(comms.updates("value"))
+    view._tick()  # a push just happened: nothing to move
+    assert len(comms.updates("value")) == updates
+    thread = view._ticker._thread
+    view.finish(Final("Hello"))
+    assert not thread.is_alive()
