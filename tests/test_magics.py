@@ -653,3 +653,14 @@ def test_dry_run_with_out_or_code_is_refused(ip, fake_api):
     with pytest.raises(ClaudeError, match="--dry-run sends nothing"):
         ip.run_cell_magic("claude", "--dry-run -o answer", "hi")
     assert fake_api.requests == []
+
+
+def test_settings_from_ipython_config_apply_at_load(ip, fake_api):
+    """What `c.ClaudeMagics.model = ...` in ipython_config.py does: config present before loading."""
+    ip.run_line_magic("unload_ext", "claude_magic")
+    ip.config.ClaudeMagics.model = "haiku"
+    ip.config.ClaudeMagics.display = "text"
+    ip.config.ClaudeMagics.base_url = fake_api.base_url
+    ip.run_line_magic("load_ext", "claude_magic")
+    ip.run_cell_magic("claude", "", "hi")
+    assert sent(fake_api)["model"] == "claude-haiku-4-5"
