@@ -23,6 +23,8 @@ from typing import Any, Callable, Protocol
 
 from IPython.display import display, update_display
 
+from .errors import ClaudeError
+
 DISPLAY_MODES = ("auto", "widget", "markdown", "text")
 
 # What the live display leaves in the saved notebook once the answer has its own output. Empty, so a
@@ -366,9 +368,12 @@ def resolve_mode(mode: str, shell: Any) -> str:
     """The mode to use: "auto" is "widget" in a kernel that can load ipywidgets, else "text"."""
     if mode not in DISPLAY_MODES:
         raise ValueError(f"display mode must be one of {', '.join(DISPLAY_MODES)}, not {mode!r}")
+    has_widgets = importlib.util.find_spec("ipywidgets") is not None
+    if mode == "widget" and not has_widgets:
+        raise ClaudeError("display 'widget' needs ipywidgets: pip install ipywidgets, or set ClaudeMagics.display = 'markdown'.")
     if mode != "auto":
         return mode
-    return "widget" if _in_kernel(shell) and importlib.util.find_spec("ipywidgets") else "text"
+    return "widget" if _in_kernel(shell) and has_widgets else "text"
 
 
 def _in_kernel(shell: Any) -> bool:

@@ -272,6 +272,17 @@ def test_widget_view_pushes_at_most_twenty_times_a_second_not_per_delta(
     view.finish(Final(text))
 
 
+def widget_bytes(comms: CommLog, text: str, step: float) -> int:
+    """Bytes of widget state a frontend receives for `text` streamed in 2,000 deltas `step` apart."""
+    comms.messages.clear()
+    clock = FakeClock()
+    view = make_view("widget", clock=clock)
+    view.start(MODEL)
+    stream(view, clock, deltas_of(text, 2000), step)
+    view.finish(Final(text))
+    return comms.bytes_sent()
+
+
 @pytest.mark.parametrize(
     "step, multiple",
     # Fast streams are bounded by the push rule; a slow one by the longest wait between pushes.
@@ -281,22 +292,13 @@ def test_widget_view_pushes_at_most_twenty_times_a_second_not_per_delta(
 def test_widget_view_sends_bytes_in_proportion_to_the_answer(
     comms: CommLog, published: list[Published], step: float, multiple: int
 ) -> None:
-    def bytes_for(paragraphs: int, step: float) -> tuple[int, int]:
-        comms.messages.clear()
-        clock = FakeClock()
-        view = make_view("widget", clock=clock)
-        view.start(MODEL)
-        text = long_answer(paragraphs)
-        stream(view, clock, deltas_of(text, 2000), step)
-        view.finish(Final(text))
-        return comms.bytes_sent(), len(text)
-
-    sent, length = bytes_for(40, step)
-    print(f"\n{length:,} chars in 2,000 deltas, {step * 1000:.0f} ms apart: {sent:,} bytes ({sent / length:.1f}x)")
-    assert sent < multiple * length
+    text, long_text = long_answer(40), long_answer(80)
+    sent = widget_bytes(comms, text, step)
+    print(f"\n{len(text):,} chars in 2,000 deltas, {step * 1000:.0f} ms apart: {sent:,} bytes ({sent / len(text):.1f}x)")
+    assert sent < multiple * len(text)
     # Doubling the answer doubles the bytes: never its square.
-    long_sent, long_length = bytes_for(80, step * 2)  # same delta count, twice the time
-    assert (long_sent / long_length) / (sent / length) < 1.15
+    long_sent = widget_bytes(comms, long_text, step * 2)  # same delta count, twice the time
+    assert (long_sent / len(long_text)) / (sent / len(text)) < 1.15
 
 
 def test_widget_view_ends_in_a_static_markdown_output_and_closes_its_widgets(
@@ -541,12 +543,7 @@ def test_answers_without_blank_lines_still_cost_bytes_in_proportion(comms: CommL
         text = "| n | square | cube |\n|---|---|---|\n" + "".join(f"| {i} | {i * i} | {i ** 3} |\n" for i in range(300))
     else:
         text = "".join(f"- point {i}: the value {i * 7} is what we measured\n" for i in range(200))
-    clock = FakeClock()
-    view = make_view("widget", clock=clock)
-    view.start(MODEL)
-    stream(view, clock, deltas_of(text, 2000), 0.03)  # 60 s: a realistic speed, where pushes are due by time
-    view.finish(Final(text))
-    sent = comms.bytes_sent()
+    sent = widget_bytes(comms, text, 0.03)  # 60 s: a realistic speed, where pushes are due by time
     print(f"\n{shape}: {len(text):,} chars, {sent:,} bytes ({sent / len(text):.1f}x)")
     assert sent < 12 * len(text)
 
@@ -565,3 +562,12 @@ def test_the_status_line_counts_seconds_while_nothing_arrives(comms: CommLog, pu
     thread = view._ticker._thread
     view.finish(Final("Hello"))
     assert not thread.is_alive()
+
+
+def test_widget_mode_without_ipywidgets_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    from claude_magic.errors import ClaudeError
+
+    monkeypatch.setattr(d.importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(ClaudeError, match="needs ipywidgets"):
+        d.resolve_mode("widget", None)
+    assert d.resolve_mode("auto", None) == "text"
