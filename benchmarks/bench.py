@@ -549,7 +549,8 @@ def recording_frontend(clock: FakeClock) -> Iterator[Frontend]:
 
 def widget_view(clock: FakeClock, deltas: list[str], answer: str, step: float) -> None:
     """Ours: the `WidgetView` a notebook turn uses, from start to the static output."""
-    from claude_magic.display import Final, WidgetView
+    from claude_magic.output import Final
+    from claude_magic.widgets import WidgetView
 
     view = WidgetView(clock)
     view.start(MODEL)

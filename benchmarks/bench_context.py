@@ -30,7 +30,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from claude_magic.context import describe  # noqa: E402
+from claude_magic.summaries import describe  # noqa: E402
 from claude_magic.images import FigureStash, image_block  # noqa: E402
 
 REPEATS = 3

@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 __version__ = "0.1.0"
+__all__ = ["load_ipython_extension", "unload_ipython_extension", "__version__"]
+
 
 def load_ipython_extension(shell: Any) -> None:
     from .magics import ClaudeMagics
@@ -22,6 +24,8 @@ def load_ipython_extension(shell: Any) -> None:
 
 
 def unload_ipython_extension(shell: Any) -> None:
+    from .options import protect_line_magics
+
     magics = shell.magics_manager.registry.pop("ClaudeMagics", None)
     if magics is None:
         return
@@ -29,8 +33,6 @@ def unload_ipython_extension(shell: Any) -> None:
         for name in names:
             shell.magics_manager.magics[kind].pop(name, None)
     shell.configurables.remove(magics)
-    from .options import protect_line_magics
-
     if protect_line_magics in shell.input_transformers_cleanup:
         shell.input_transformers_cleanup.remove(protect_line_magics)
     magics.close()

@@ -13,8 +13,11 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
 
-from .errors import ClaudeError
+from .errors import ClaudeError, InvariantError
 from .pricing import Spend, Usage
+
+__all__ = ["Conversation", "Conversations", "DEFAULT_CHAT", "InvariantError", "user_message", "assistant_message",
+           "check_messages", "merge_text"]
 
 DEFAULT_CHAT = "default"
 
@@ -24,10 +27,6 @@ Message = dict[str, Any]
 
 # The API refuses a request with more images than this, counting the whole history.
 MAX_IMAGES = 100
-
-
-class InvariantError(ClaudeError):
-    """A history that the API would reject; raised before anything is sent, shown as one line."""
 
 
 @dataclass
@@ -69,15 +68,19 @@ class Conversation:
         return messages
 
     def commit(
-        self, user: Message, assistant: Message, usage: Usage, cost: float | None, context: Usage | None = None
+        self, user: Message, assistant: Message, usage: Usage, cost: float | None, context: Usage | None = None,
+        system: str | None = None,
     ) -> None:
         """Append one complete exchange, or nothing at all if it would break an invariant. `usage` is
         what the exchange cost; `context` the usage of its last request, which measures the context
-        (the same unless a paused turn was resumed, which bills each part)."""
+        (the same unless a paused turn was resumed, which bills each part); `system` the system prompt
+        the exchange ran under, which the conversation keeps from now on ("" for none)."""
         check_messages([*self._messages, user, assistant])
         self._messages += [copy.deepcopy(user), copy.deepcopy(assistant)]
         self.spend.add(usage, cost)
         self._last_usage = context or usage
+        if system is not None:
+            self.system = system
 
 
 def user_message(blocks: Iterable[Block]) -> Message:

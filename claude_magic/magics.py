@@ -1,109 +1,99 @@
-"""`%%claude` and `%claude`: options, configuration, and the orchestration of one turn.
+"""`%%claude` and its companions: options, configuration, and delivering what a turn gives back.
 
-This module parses and wires; the decisions live in plain modules: what a prompt becomes
-(`context`), what the history may hold (`conversation`), what is sent and how it streams
-(`client`), what is shown (`display`) and what it costs (`pricing`).
+This module parses and delivers; it decides nothing about a turn. A cell becomes a typed
+`TurnRequest` under a `Settings` snapshot of the traits below, and `session.Session` prepares and
+sends it; what comes back is put where the user asked (`-o NAME`, `--code`). Everything but
+IPython's magic machinery is imported on the first turn, so `%load_ext` stays instant.
 """
 
 from __future__ import annotations
 
 import getpass
-from dataclasses import dataclass
-from typing import Any
+import sys
+from typing import TYPE_CHECKING, Any
 
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class, no_var_expand
-from IPython.core.magic_arguments import argument, magic_arguments
 from traitlets import Dict, Enum, Float, Int, TraitError, Unicode, validate
 
-from . import models
-from .client import (
-    API_KEY_ENV,
-    FIXTURE_MODES,
-    ClientCache,
-    Connection,
-    TurnOptions,
-    TurnStream,
-    build_request,
-    count_tokens,
-    estimate_tokens,
-    resolve_api_key,
-)
-from .context import Limits, expand_prompt, object_blocks
-from .conversation import DEFAULT_CHAT, Conversation, Conversations, assistant_message, user_message
-from .display import DISPLAY_MODES, DryRun, Final, dry_run_report, make_view, show
-from .errors import ClaudeError, turn_failure
-from .images import FigureStash, image_block, path_or_url_block
-from .options import parse_options, split_line
-from .pricing import Ledger, Usage, cost, footer, format_cost, parse_prices, price_for, usage_from_api
-from .reply import Reply, reply_note, runnable_code, stop_note
+from .errors import ClaudeError
+from .options import claude_options, option_values, parse_options, split_line
+from .settings import API_KEY_ENV, CACHE_TTLS, DEFAULTS, DISPLAY_MODES, FIXTURE_MODES, Settings
 
-EFFORTS = ("low", "medium", "high", "max")
+if TYPE_CHECKING:
+    from .reply import Reply
+    from .session import Session
 
-
-@dataclass(frozen=True)
-class PreparedTurn:
-    chat: Conversation
-    system: str  # as resolved for this conversation: "" is "none", and stays so
-    user: dict[str, Any]
-    options: TurnOptions
-    request: dict[str, Any]
+__all__ = ["ClaudeMagics"]
 
 
 @magics_class
 class ClaudeMagics(Magics):
     """Claude in the notebook. Every setting here is also `%config ClaudeMagics.<name>`."""
 
-    model = Unicode(models.DEFAULT_MODEL, help="Model id or alias (opus, sonnet, haiku) for new turns.").tag(config=True)
-    max_tokens = Int(4096, help="Output token limit of a turn (override per turn with --max-tokens).").tag(config=True)
-    system = Unicode("", help="System prompt of new conversations (override per conversation with -s).").tag(config=True)
+    model = Unicode(DEFAULTS.model, help="Model id or alias (opus, sonnet, haiku) for new turns.").tag(config=True)
+    max_tokens = Int(DEFAULTS.max_tokens, help="Output token limit of a turn (override per turn with --max-tokens).").tag(config=True)
+    system = Unicode(DEFAULTS.system, help="System prompt of new conversations (override per conversation with -s).").tag(config=True)
     display = Enum(
-        DISPLAY_MODES, default_value="auto",
+        DISPLAY_MODES, default_value=DEFAULTS.display,
         help="How answers stream: widget (live view), markdown (no widget manager), text (terminal), or auto.",
     ).tag(config=True)
     fixture = Unicode(
-        "", help="Path of a recorded-response fixture (JSON); empty for none. Relative to the kernel's directory.",
+        DEFAULTS.fixture, help="Path of a recorded-response fixture (JSON); empty for none. Relative to the kernel's directory.",
     ).tag(config=True)
     fixture_mode = Enum(
-        FIXTURE_MODES, default_value="auto",
+        FIXTURE_MODES, default_value=DEFAULTS.fixture_mode,
         help="With a fixture: auto (replay what is recorded, else call the API if a key is set), replay "
         "(strict: a miss is an error, never the network), record (call the API and write the fixture), "
         "off. The environment variable CLAUDE_MAGIC_FIXTURE_MODE overrides it.",
     ).tag(config=True)
-    cache_ttl = Enum(("5m", "1h"), default_value="5m", help="Prompt cache lifetime: 5m or 1h.").tag(config=True)
-    max_retries = Int(2, help="Retries the SDK makes on 429, 529, 5xx and connection errors.").tag(config=True)
-    timeout = Float(600.0, help="Seconds before a request times out.").tag(config=True)
-    base_url = Unicode("", help="API base URL; empty to let the SDK use ANTHROPIC_BASE_URL or its default.").tag(config=True)
+    cache_ttl = Enum(CACHE_TTLS, default_value=DEFAULTS.cache_ttl, help="Prompt cache lifetime: 5m or 1h.").tag(config=True)
+    max_retries = Int(DEFAULTS.max_retries, help="Retries the SDK makes on 429, 529, 5xx and connection errors.").tag(config=True)
+    timeout = Float(DEFAULTS.timeout, help="Seconds before a request times out.").tag(config=True)
+    base_url = Unicode(DEFAULTS.base_url, help="API base URL; empty to let the SDK use ANTHROPIC_BASE_URL or its default.").tag(config=True)
     prices = Dict(
         help='Extra prices in $ per million tokens, by model id prefix: {"my-model": {"input": 3, "output": 15}}.',
     ).tag(config=True)
     budget_usd = Float(
-        0.0, help="Stop sending once this kernel has spent this many dollars (0: no budget). The footer shows what is left.",
+        DEFAULTS.budget_usd,
+        help="Stop sending once this kernel has spent this many dollars (0: no budget). The footer shows what is left.",
     ).tag(config=True)
-    max_rows = Int(10, help="DataFrame rows shown (first and last) when a frame is put in a prompt.").tag(config=True)
-    max_columns = Int(20, help="DataFrame columns shown before the rest are summarised.").tag(config=True)
-    max_chars = Int(20_000, help="Characters at most of one object's summary or repr in a prompt.").tag(config=True)
-    max_string_chars = Int(100_000, help="Characters at most of one string variable in a prompt.").tag(config=True)
+    max_rows = Int(DEFAULTS.max_rows, help="DataFrame rows shown (first and last) when a frame is put in a prompt.").tag(config=True)
+    max_columns = Int(DEFAULTS.max_columns, help="DataFrame columns shown before the rest are summarised.").tag(config=True)
+    max_chars = Int(DEFAULTS.max_chars, help="Characters at most of one object's summary or repr in a prompt.").tag(config=True)
+    max_string_chars = Int(DEFAULTS.max_string_chars, help="Characters at most of one string variable in a prompt.").tag(config=True)
 
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         super().__init__(shell=shell, **kwargs)
-        self.conversations = Conversations()
-        self.clients = ClientCache()
-        self.ledger = Ledger()
-        self.figures = FigureStash()
-        self._entered_key: str | None = None
+        self._session: Session | None = None
         # Ahead of the inline backend's own post_execute hook, which closes the cell's figures.
         self.shell.events.callbacks["post_execute"].insert(0, self._keep_figures)
 
+    @property
+    def session(self) -> Session:
+        """The kernel's conversations, spending and client, made on first use."""
+        if self._session is None:
+            from .session import Session
+
+            self._session = Session()
+        return self._session
+
+    def settings(self) -> Settings:
+        return Settings.of(self.trait_values())
+
     def _keep_figures(self) -> None:
         # Runs after every cell: a failure here must never spoil the user's own output, and
-        # losing the stash only costs -f its fallback.
+        # losing the stash only costs -f its fallback. Only a user of pyplot has figures to keep.
+        if "matplotlib.pyplot" not in sys.modules:
+            return
         try:
-            self.figures.capture()
+            self.session.figures.capture()
         except Exception:
-            self.figures.clear()
+            self.session.figures.clear()
 
     @validate("prices")
     def _valid_prices(self, proposal: Any) -> dict[str, Any]:
+        from .pricing import parse_prices
+
         try:
             parse_prices(proposal["value"])
         except (KeyError, TypeError, ValueError) as error:
@@ -125,22 +115,7 @@ class ClaudeMagics(Magics):
             raise TraitError(f"ClaudeMagics.{proposal['trait'].name} must be a positive whole number.")
         return proposal["value"]
 
-    @magic_arguments()
-    @argument("-m", "--model", help="Model id or alias: opus, sonnet, haiku. Example: %%%%claude -m haiku")
-    @argument("-s", "--system", help='System prompt of the conversation from this turn on. Example: -s "Answer in French."')
-    @argument("-n", "--new", action="store_true", help="Start a fresh conversation with this turn. Example: %%%%claude -n")
-    @argument("-c", "--chat", metavar="NAME", help="Use the named conversation instead of the kernel's own. Example: -c review")
-    @argument("-w", "--with", dest="with_", nargs="+", metavar="NAME", help="Attach variables as context. Example: %%%%claude -w df model")
-    @argument("-f", "--fig", action="store_true", help="Attach the open matplotlib figures, or those the previous cell showed. Example: %%%%claude -f")
-    @argument("-i", "--image", action="append", metavar="PATH_OR_URL", help="Attach an image file or URL; repeatable. Example: -i chart.png")
-    @argument("-t", "--think", action="store_true", help="Let Claude think first; the thinking shows in a collapsible section. Example: %%%%claude -t")
-    @argument("-e", "--effort", choices=EFFORTS, help="How much effort Claude spends: low, medium, high, max. Example: -e low")
-    @argument("--max-tokens", type=int, metavar="N", help="Output limit for this turn. Example: --max-tokens 8000")
-    @argument("-o", "--out", metavar="NAME", help="Store the reply (.text, .thinking, .usage, .cost, .stop_reason, .message) in NAME. Example: -o answer")
-    @argument("--code", action="store_true", help="Put the reply's Python code into a new cell below. Example: %%%%claude --code")
-    @argument("--raw", action="store_true", help="Send the text exactly as written: no {name} expansion. Example: %%%%claude --raw")
-    @argument("--dry-run", action="store_true", help="Show what would be sent, its token count and cost; send nothing. Example: %%%%claude --dry-run")
-    @argument("prompt", nargs="*", help="The prompt (line magic), or the cell below %%%%claude. Example: %%claude what is 2**10?")
+    @claude_options
     @no_var_expand  # {name} is ours to expand, and $ in a prompt is just a dollar
     @line_cell_magic
     def claude(self, line: str, cell: str | None = None) -> None:
@@ -168,192 +143,52 @@ class ClaudeMagics(Magics):
         options, prompt = split_line(line, self.claude.parser, is_name)
         args = parse_options(self.claude.parser, options)
         text = "\n".join(part for part in (prompt, cell) if part and part.strip()).strip()
-        self._run_turn(args, text)
+        from .session import TurnRequest
+
+        self._run_turn(TurnRequest(text=text, **option_values(args)))
 
     @line_magic
     def claude_key(self, line: str) -> None:
         """Type the API key without showing it; it is kept in memory for this kernel only."""
         key = getpass.getpass("Anthropic API key (not shown, not saved): ").strip()
         if not key:
-            kept = "the key entered earlier stays in use" if self._entered_key else f"{API_KEY_ENV} is used if set"
+            kept = "the key entered earlier stays in use" if self.session.entered_key else f"{API_KEY_ENV} is used if set"
             raise ClaudeError(f"No key entered; {kept}.")
-        self._entered_key = key
+        self.session.entered_key = key
         print("Key set for this kernel.")
-
-    def _is_variable(self, token: str) -> bool:
-        return token.isidentifier() and token in self.shell.user_ns
 
     @line_magic
     def claude_usage(self, line: str) -> None:
         """Tokens and cost of this kernel's turns, by conversation and model."""
-        if not self.ledger.spends:
+        from .display import show
+        from .reports import usage_report
+
+        if not self.session.ledger.spends:
             print("No turns yet.")
             return
-        show(*self.ledger.table())
+        show(*usage_report(self.session.ledger))
 
-    def _run_turn(self, args: Any, text: str) -> None:
-        turn = self._prepare(args, text)
-        if args.dry_run:
-            return self._dry_run(turn)
-        self._check_budget()
-        reply = self._send(turn, text)
-        self._deliver(args, reply)
+    def _is_variable(self, token: str) -> bool:
+        return token.isidentifier() and token in self.shell.user_ns
 
-    def _prepare(self, args: Any, text: str) -> PreparedTurn:
-        """Everything about a turn that can be decided, and refused, before anything is sent."""
-        if args.out is not None and not args.out.isidentifier():
-            raise ClaudeError(f"-o needs a variable name, not {args.out!r}.")
-        if args.dry_run and (args.out or args.code):
-            raise ClaudeError("--dry-run sends nothing, so there is no reply for -o or --code: drop one or the other.")
-        name = args.chat or DEFAULT_CHAT
-        # A fresh conversation (-n) and a new system prompt (-s) take effect only when a turn
-        # completes: a failed turn or a dry run leaves everything as it was.
-        chat = Conversation(name=name) if args.new else self.conversations.get(name)
-        system = next(s for s in (args.system, chat.system, self.system) if s is not None)
-        model = models.resolve(args.model or self.model)
-        user = user_message([*self._attachments(args), *self._prompt_blocks(text, raw=args.raw)])
-        plan = models.context_plan(model, chat.context_tokens, chat.compacted)
-        if plan.refusal:
-            raise ClaudeError(plan.refusal)
-        if plan.warning:
-            print(f"note: {plan.warning}")
-        options = TurnOptions(
-            model=model, max_tokens=self._max_tokens(args), system=system or None, cache_ttl=self.cache_ttl,
-            think=args.think, effort=args.effort, compact=plan.compact,
-        )
-        return PreparedTurn(chat, system, user, options, build_request(chat.request_messages(user), options))
+    def _run_turn(self, ask: Any) -> None:
+        from .display import make_view, show
+        from .reports import dry_run_report
 
-    def _send(self, turn: PreparedTurn, text: str) -> Reply:
-        """Stream the turn into a live view; commit it whole, or leave everything as it was."""
-        client = self.clients.get(self._connection())
-        model = turn.options.model
-        view = make_view(self.display, shell=self.shell)
-        view.start(model)
-        stream = TurnStream(view, self.clients.retries)
-        try:
-            reply = self._reply(stream.run(client, turn.request), stream.messages)
-            last = usage_from_api(stream.messages[-1].usage, self.cache_ttl)
-            turn.chat.commit(turn.user, self._assistant(reply.message), reply.usage, reply.cost, context=last)
-        except BaseException as error:
-            failure = turn_failure(error, model=model, prompt=text)
-            view.fail(self._partial(stream, model, failure or error))
-            self._bill_partial(turn.chat.name, model, stream)
-            if failure is None:
-                raise
-            raise failure from None
-        turn.chat.system = turn.system
-        self.conversations.put(turn.chat)
-        self.ledger.add(turn.chat.name, reply.model, reply.usage, reply.cost)
-        note = reply_note(reply, turn.options.max_tokens)
-        view.finish(Final(reply.text, reply.thinking, self._footer(reply, turn.chat), note))
-        return reply
+        settings = self.settings()
+        turn = self.session.prepare(ask, settings, self.shell.user_ns, notify=_note)
+        if ask.dry_run:
+            show(*dry_run_report(self.session.dry_run(turn)))
+            return
+        reply = self.session.send(turn, make_view(settings.display, shell=self.shell))
+        self._deliver(ask, reply)
 
-    def _dry_run(self, turn: PreparedTurn) -> None:
-        request, options = turn.request, turn.options
-        try:
-            tokens, counted = count_tokens(self.clients.get(self._connection()), request), "counted by the API"
-        except Exception as error:
-            failure = turn_failure(error, model=options.model, prompt="")
-            if failure is None:
-                raise
-            tokens, counted = estimate_tokens(request), f"an estimate: {failure}"
-        price = price_for(options.model, self.prices)
-        show(*dry_run_report(DryRun(
-            model=options.model, blocks=turn.user["content"], earlier_messages=2 * turn.chat.turns,
-            system=options.system, max_tokens=options.max_tokens, input_tokens=tokens, counted=counted,
-            input_cost=format_cost(cost(Usage(input_tokens=tokens), price)),
-            output_cost=format_cost(cost(Usage(output_tokens=options.max_tokens), price)),
-        )))
+    def _deliver(self, ask: Any, reply: Reply) -> None:
+        from .reply import runnable_code
 
-    def _bill_partial(self, chat: str, model: str, stream: TurnStream) -> None:
-        """A turn that failed after the API started answering is billed all the same: count what the
-        API had reported (its input, and the output so far) so the usage and the budget see it."""
-        for part in stream.billed():
-            usage = usage_from_api(part.usage, self.cache_ttl)
-            self.ledger.add(chat, part.model, usage, cost(usage, price_for(part.model, self.prices)))
-
-    def _check_budget(self) -> None:
-        if self.budget_usd and self.ledger.total >= self.budget_usd:
-            raise ClaudeError(
-                f"Budget reached: this kernel has spent {format_cost(self.ledger.total)} of its "
-                f"{format_cost(self.budget_usd)} (ClaudeMagics.budget_usd). Raise it to go on."
-            )
-
-    def _max_tokens(self, args: Any) -> int:
-        if args.max_tokens is None:
-            return self.max_tokens
-        if args.max_tokens < 1:
-            raise ClaudeError(f"--max-tokens must be a positive whole number, not {args.max_tokens}.")
-        return args.max_tokens
-
-    def _limits(self) -> Limits:
-        return Limits(
-            max_rows=self.max_rows, max_columns=self.max_columns, max_chars=self.max_chars,
-            max_string_chars=self.max_string_chars,
-        )
-
-    def _attachments(self, args: Any) -> list[dict[str, Any]]:
-        """Blocks for -w, -f and -i, placed before the prompt: Claude reads context best first."""
-        blocks: list[dict[str, Any]] = []
-        for name in args.with_ or ():
-            if name not in self.shell.user_ns:
-                raise ClaudeError(f"-w {name}: there is no variable named {name!r} here.")
-            blocks += object_blocks(name, self.shell.user_ns[name], self._limits())
-        if args.fig:
-            figures = self.figures.figures()
-            if not figures:
-                raise ClaudeError("-f: no matplotlib figure is open, and the previous cell showed none. Plot first.")
-            blocks += [image_block(figure) for figure in figures]
-        blocks += [path_or_url_block(spec) for spec in args.image or ()]
-        return blocks
-
-    def _prompt_blocks(self, text: str, *, raw: bool) -> list[dict[str, Any]]:
-        expansion = expand_prompt(text, self.shell.user_ns, raw=raw, limits=self._limits())
-        for note in expansion.notes:
-            print(f"note: {note}")
-        return expansion.blocks
-
-    def _connection(self) -> Connection:
-        return Connection(
-            api_key=resolve_api_key(self._entered_key),
-            base_url=self.base_url or None,
-            max_retries=self.max_retries,
-            timeout=self.timeout,
-            fixture=self.fixture,
-            fixture_mode=self.fixture_mode,
-        )
-
-    def _reply(self, message: Any, parts: list[Any]) -> Reply:
-        """The reply object; a resumed pause bills each of its `parts`."""
-        usage = sum((usage_from_api(part.usage, self.cache_ttl) for part in parts), Usage())
-        return Reply(
-            text="".join(block.text for block in message.content if block.type == "text"),
-            thinking="".join(block.thinking for block in message.content if block.type == "thinking"),
-            model=message.model, usage=usage, cost=cost(usage, price_for(message.model, self.prices)),
-            stop_reason=message.stop_reason, message=message,
-        )
-
-    @staticmethod
-    def _assistant(message: Any) -> dict[str, Any]:
-        assistant = assistant_message(block.to_dict(mode="json") for block in message.content)
-        if assistant is None:
-            why = stop_note(message.stop_reason, 0) if message.stop_reason == "refusal" else (
-                f"The reply held no text (stop reason: {message.stop_reason}). Try a larger --max-tokens."
-            )
-            raise ClaudeError(f"{why} Nothing was added to the conversation.")
-        return assistant
-
-    def _footer(self, reply: Reply, chat: Conversation) -> str:
-        budget_left = self.budget_usd - self.ledger.total if self.budget_usd else None
-        return footer(reply.model, reply.usage, reply.cost, chat.spend.known_cost, budget_left)
-
-    def _partial(self, stream: TurnStream, model: str, error: BaseException) -> Final:
-        return Final("".join(stream.text), "".join(stream.thinking), f"{model} · incomplete", f"⚠ {error}")
-
-    def _deliver(self, args: Any, reply: Reply) -> None:
-        if args.out:
-            self.shell.user_ns[args.out] = reply
-        if args.code:
+        if ask.out:
+            self.shell.user_ns[ask.out] = reply
+        if ask.code:
             code = runnable_code(reply.text)
             if code:
                 self.shell.set_next_input(code, replace=False)
@@ -362,4 +197,9 @@ class ClaudeMagics(Magics):
 
     def close(self) -> None:
         self.shell.events.unregister("post_execute", self._keep_figures)
-        self.clients.close()
+        if self._session is not None:
+            self._session.close()
+
+
+def _note(message: str) -> None:
+    print(f"note: {message}")

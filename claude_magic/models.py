@@ -11,8 +11,9 @@ import difflib
 from dataclasses import dataclass
 
 from .errors import ClaudeError
+from .settings import DEFAULT_MODEL
 
-DEFAULT_MODEL = "claude-opus-4-6"
+__all__ = ["ALIASES", "DEFAULT_MODEL", "ModelInfo", "ContextPlan", "resolve", "info", "context_plan"]
 
 ALIASES: dict[str, str] = {
     "opus": "claude-opus-4-6",

@@ -11,9 +11,52 @@ from __future__ import annotations
 import argparse
 import re
 import shlex
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
 from IPython.core.error import UsageError
+from IPython.core.magic_arguments import argument, magic_arguments
+
+from .settings import EFFORTS
+
+__all__ = ["claude_options", "split_line", "parse_options", "option_values", "protect_line_magics"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# The options of %claude and %%claude, in the order `%claude?` lists them. Help strings are
+# printf-style for argparse: %%%% shows as %% in the help.
+CLAUDE_OPTIONS: tuple[tuple[tuple[str, ...], dict[str, Any]], ...] = (
+    (("-m", "--model"), dict(help="Model id or alias: opus, sonnet, haiku. Example: %%%%claude -m haiku")),
+    (("-s", "--system"), dict(help='System prompt of the conversation from this turn on. Example: -s "Answer in French."')),
+    (("-n", "--new"), dict(action="store_true", help="Start a fresh conversation with this turn. Example: %%%%claude -n")),
+    (("-c", "--chat"), dict(metavar="NAME", help="Use the named conversation instead of the kernel's own. Example: -c review")),
+    (("-w", "--with"), dict(dest="with_", nargs="+", metavar="NAME", help="Attach variables as context. Example: %%%%claude -w df model")),
+    (("-f", "--fig"), dict(action="store_true", help="Attach the open matplotlib figures, or those the previous cell showed. Example: %%%%claude -f")),
+    (("-i", "--image"), dict(dest="images", action="append", metavar="PATH_OR_URL", help="Attach an image file or URL; repeatable. Example: -i chart.png")),
+    (("-t", "--think"), dict(action="store_true", help="Let Claude think first; the thinking shows in a collapsible section. Example: %%%%claude -t")),
+    (("-e", "--effort"), dict(choices=EFFORTS, help="How much effort Claude spends: low, medium, high, max. Example: -e low")),
+    (("--max-tokens",), dict(type=int, metavar="N", help="Output limit for this turn. Example: --max-tokens 8000")),
+    (("-o", "--out"), dict(metavar="NAME", help="Store the reply (.text, .thinking, .usage, .cost, .stop_reason, .message) in NAME. Example: -o answer")),
+    (("--code",), dict(action="store_true", help="Put the reply's Python code into a new cell below. Example: %%%%claude --code")),
+    (("--raw",), dict(action="store_true", help="Send the text exactly as written: no {name} expansion. Example: %%%%claude --raw")),
+    (("--dry-run",), dict(action="store_true", help="Show what would be sent, its token count and cost; send nothing. Example: %%%%claude --dry-run")),
+    (("prompt",), dict(nargs="*", help="The prompt (line magic), or the cell below %%%%claude. Example: %%claude what is 2**10?")),
+)
+
+
+def claude_options(magic: F) -> F:
+    """IPython's `magic_arguments` for `magic`, from `CLAUDE_OPTIONS`, so `%claude?` documents them."""
+    for flags, spec in reversed(CLAUDE_OPTIONS):
+        magic = argument(*flags, **spec)(magic)
+    return magic_arguments()(magic)
+
+
+def option_values(args: argparse.Namespace) -> dict[str, Any]:
+    """The options a user gave (not the prompt), lists made tuples so the request can be frozen."""
+    return {
+        name: tuple(value) if isinstance(value, list) else value
+        for name, value in vars(args).items()
+        if name != "prompt" and value is not None
+    }
 
 # A token is a run of quoted strings and other non-space characters; a lone quote that never closes
 # is taken as an ordinary character, since it can only belong to the prompt.

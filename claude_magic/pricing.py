@@ -1,4 +1,4 @@
-"""Prices and usage -> dollars.
+"""Prices and usage -> dollars, and what the kernel has spent.
 
 One table of list prices per million tokens, with its source and date, matched by model-id prefix.
 Users add or override prices through `%config ClaudeMagics.prices`. A model with no price costs
@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from .models import longest_prefix
+
+__all__ = ["Price", "PRICES", "PRICES_SOURCE", "PriceTable", "Usage", "Spend", "Ledger", "usage_from_api",
+           "price_for", "cost", "format_cost", "footer"]
 
 PRICES_SOURCE = "Anthropic's list prices (claude-api guide and pricing page), checked 2026-11-24"
 
@@ -101,11 +104,23 @@ def parse_prices(extra: Mapping[str, Mapping[str, float]]) -> dict[str, Price]:
     return prices
 
 
+class PriceTable:
+    """The built-in prices with the user's configured ones on top, parsed once."""
+
+    def __init__(self, extra: Mapping[str, Mapping[str, float]] | None = None) -> None:
+        self._table: dict[str, Price] = {**PRICES, **parse_prices(extra or {})}
+
+    def price(self, model: str) -> Price | None:
+        key = longest_prefix(model, self._table)
+        return self._table[key] if key else None
+
+    def cost(self, model: str, usage: Usage) -> float | None:
+        return cost(usage, self.price(model))
+
+
 def price_for(model: str, extra: Mapping[str, Mapping[str, float]] | None = None) -> Price | None:
     """The price of `model`: user-configured prices first, then the built-in table."""
-    table: dict[str, Price] = {**PRICES, **parse_prices(extra or {})}
-    key = longest_prefix(model, table)
-    return table[key] if key else None
+    return PriceTable(extra).price(model)
 
 
 def cost(usage: Usage, price: Price | None) -> float | None:
@@ -173,25 +188,3 @@ class Ledger:
     def total(self) -> float:
         """Dollars spent on the models with a known price."""
         return sum(spend.cost for spend in self.spends.values())
-
-    def table(self) -> tuple[str, str]:
-        """The usage report as (Markdown, plain text)."""
-        header = ("chat", "model", "turns", "in", "out", "cache read", "cache written", "cost")
-        rows = [_row(chat, model, spend) for (chat, model), spend in sorted(self.spends.items())]
-        rows.append(_row("kernel", "all", sum(self.spends.values(), Spend())))
-        markdown = "\n".join(
-            ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-            + ["| " + " | ".join(row) + " |" for row in rows]
-        )
-        widths = [max(len(cell) for cell in column) for column in zip(header, *rows)]
-        plain = "\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in (header, *rows))
-        source = f"Prices: {PRICES_SOURCE}, and ClaudeMagics.prices."
-        return f"{markdown}\n\n{source}", f"{plain}\n\n{source}"
-
-
-def _row(chat: str, model: str, spend: Spend) -> tuple[str, ...]:
-    usage = spend.usage
-    return (
-        chat, model, f"{spend.turns:,}", f"{usage.input_tokens:,}", f"{usage.output_tokens:,}",
-        f"{usage.cache_read_tokens:,}", f"{usage.cache_write_tokens:,}", format_cost(spend.known_cost),
-    )

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from .markdown import fence_split
 from .pricing import Usage, format_cost
 
-# A fence opens with 3+ backticks or tildes and closes with at least as many of the same.
-_FENCE = re.compile(
-    r"^(?P<indent>[ ]{0,3})(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^\n`]*)\n(?P<body>.*?)^(?P=indent)?(?P=fence)[`~]*[ \t]*$",
-    re.DOTALL | re.MULTILINE,
-)
+__all__ = ["Reply", "CodeBlock", "code_blocks", "runnable_code", "reply_note", "stop_note"]
+
 _RUNNABLE = {"", "python", "py", "python3", "ipython", "ipython3"}
 
 
@@ -34,6 +31,15 @@ class Reply:
     stop_reason: str | None
     message: Any = field(repr=False)
 
+    @classmethod
+    def of(cls, message: Any, usage: Usage, cost: float | None) -> Reply:
+        """The reply to a complete SDK `Message`, billed `usage` at `cost`."""
+        return cls(
+            text="".join(block.text for block in message.content if block.type == "text"),
+            thinking="".join(block.thinking for block in message.content if block.type == "thinking"),
+            model=message.model, usage=usage, cost=cost, stop_reason=message.stop_reason, message=message,
+        )
+
     @property
     def code(self) -> list[CodeBlock]:
         return code_blocks(self.text)
@@ -53,9 +59,11 @@ class Reply:
 
 
 def code_blocks(markdown: str) -> list[CodeBlock]:
+    """The answer's closed fenced code blocks (an unclosed one was cut short: it is no code to run)."""
     return [
-        CodeBlock(match["info"].strip().split(" ")[0].lower(), match["body"].rstrip("\n"))
-        for match in _FENCE.finditer(markdown)
+        CodeBlock(segment.fence.language, segment.code.rstrip("\n"))
+        for segment in fence_split(markdown)
+        if segment.fence is not None and segment.closed
     ]
 
 

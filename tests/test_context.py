@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from claude_magic.context import Expansion, Limits, describe, expand_prompt, object_blocks
+from claude_magic.context import Expansion, Limits, expand_prompt, object_blocks
+from claude_magic.summaries import describe
 from claude_magic.errors import ContextError
 
 NS = {"x": 5, "name": "Ada", "items": [10, 20, 30], "config": {"key": "value", "n": 3}}
@@ -362,7 +363,8 @@ def test_importing_and_expanding_does_not_import_heavy_packages():
     script = textwrap.dedent(
         """
         import sys
-        from claude_magic.context import expand_prompt, describe
+        from claude_magic.context import expand_prompt
+        from claude_magic.summaries import describe
         from claude_magic.images import FigureStash, is_image_like
         expand_prompt("{a} {b} {c} {d}", {"a": [1], "b": b"abc", "c": "text", "d": 2.5})
         FigureStash().capture()
@@ -377,7 +379,7 @@ def test_importing_and_expanding_does_not_import_heavy_packages():
 def test_container_subclasses_get_the_bounded_repr_too():
     import collections
 
-    from claude_magic.context import Limits, describe
+    from claude_magic.summaries import Limits, describe
 
     big = collections.defaultdict(int, {i: i for i in range(1_000_000)})
     text = describe(big, Limits(max_chars=2_000))

@@ -19,7 +19,12 @@ from IPython.core.interactiveshell import InteractiveShell
 from streaming import FakeClock, deltas_of
 
 from claude_magic import display as d
-from claude_magic.display import PLACEHOLDER, WIDGET_MIMETYPE, Final, MarkdownChunker, make_view, to_markdown, to_plain
+from claude_magic import widgets
+from claude_magic.chunker import MarkdownChunker
+from claude_magic.display import make_view
+from claude_magic.live import PLACEHOLDER
+from claude_magic.output import Final, to_markdown, to_plain
+from claude_magic.widgets import WIDGET_MIMETYPE
 
 REPO = Path(__file__).resolve().parents[1]
 MODEL = "claude-opus-4-6"
@@ -267,7 +272,7 @@ def test_widget_view_pushes_at_most_twenty_times_a_second_not_per_delta(
     tail_updates = len(comms.updates("outputs"))
     all_updates = len(comms.updates())
     print(f"\n{len(deltas)} deltas over {elapsed:.1f} s: {tail_updates} tail updates, {all_updates} updates in all")
-    assert elapsed / d.WIDGET_MAX_WAIT <= tail_updates <= elapsed * 20 + 1
+    assert elapsed / widgets.WIDGET_MAX_WAIT <= tail_updates <= elapsed * 20 + 1
     assert all_updates < elapsed * 20 * 1.5
     view.finish(Final(text))
 
@@ -329,8 +334,7 @@ def test_widget_view_fail_leaves_the_partial_answer_and_the_note(comms: CommLog,
     view = make_view("widget", clock=FakeClock())
     view.start(MODEL)
     view.text("Half an ans")
-    final = Final("Half an ans", footer=f"{MODEL} · incomplete", note="⚠ Incomplete: the connection dropped.")
-    view.fail(final)
+    view.fail(f"{MODEL} · incomplete", "⚠ Incomplete: the connection dropped.")
     assert [p.data for p in published[1:]] == [
         {
             "text/markdown": "Half an ans\n\n⚠ Incomplete: the connection dropped.\n\n"
@@ -347,7 +351,7 @@ def test_widget_view_renders_markdown_while_it_streams(comms: CommLog, published
     view = make_view("widget", clock=clock)
     view.start(MODEL)
     intro = "Intro paragraph that is long enough to be a block of its own. " * 4
-    stream(view, clock, [intro + "\n\n", "```python\nx = 1\n"], d.WIDGET_MAX_WAIT)
+    stream(view, clock, [intro + "\n\n", "```python\nx = 1\n"], widgets.WIDGET_MAX_WAIT)
 
     tail = comms.updates("outputs")[-1]["state"]["outputs"]
     assert tail == [{"output_type": "display_data", "data": {"text/markdown": "```python\nx = 1\n```"}, "metadata": {}}]
@@ -432,7 +436,7 @@ def test_text_view_prints_status_notices_on_their_own_line(capsys: pytest.Captur
     view.start(MODEL)
     view.text("Par")
     view.status("connection dropped, retrying")
-    view.fail(Final("Par", footer=f"{MODEL} · incomplete", note="⚠ Incomplete."))
+    view.fail(f"{MODEL} · incomplete", "⚠ Incomplete.")
     assert capsys.readouterr().out == f"Par\n[connection dropped, retrying]\n⚠ Incomplete.\n{MODEL} · incomplete\n"
 
 
@@ -460,7 +464,8 @@ def test_importing_the_module_does_not_import_ipywidgets() -> None:
 # End to end: a notebook executed headless keeps no widget and passes nbval
 
 CELL = """\
-from claude_magic.display import Final, make_view
+from claude_magic.display import make_view
+from claude_magic.output import Final
 view = make_view("widget")
 view.start("claude-opus-4-6")
 view.thinking("The user wants a sum.")

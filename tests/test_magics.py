@@ -45,7 +45,7 @@ def test_loading_twice_keeps_one_instance_and_its_conversation(ip, fake_api):
     from claude_magic import load_ipython_extension
 
     load_ipython_extension(ip)
-    assert magics(ip) is first and first.conversations.get().turns == 1
+    assert magics(ip) is first and first.session.conversations.get().turns == 1
     assert sum(type(c).__name__ == "ClaudeMagics" for c in ip.configurables) == 1
 
 
@@ -85,7 +85,7 @@ def test_follow_ups_carry_the_history_and_new_starts_afresh(ip, fake_api):
     assert texts(history[1]) == ["Echo: My name is Ada."]
     ip.run_cell_magic("claude", "-n", "Fresh start.")
     assert len(sent(fake_api)["messages"]) == 1
-    assert magics(ip).conversations.get().turns == 1
+    assert magics(ip).session.conversations.get().turns == 1
 
 
 def test_named_chats_are_separate(ip, fake_api):
@@ -163,7 +163,7 @@ def test_max_tokens_stop_is_explained(ip, fake_api, capsys):
     fake_api.script(Turn(text="Once upon a", stop_reason="max_tokens"))
     ip.run_cell_magic("claude", "--max-tokens 5", "story")
     assert "--max-tokens 20" in capsys.readouterr().out
-    assert magics(ip).conversations.get().turns == 1
+    assert magics(ip).session.conversations.get().turns == 1
 
 
 def test_unknown_model_shows_tokens_and_cost_na(ip, fake_api, capsys):
@@ -232,7 +232,7 @@ def test_invalid_config_value_says_what_is_allowed(ip):
 )
 def test_failures_are_one_line_and_leave_the_conversation_as_it_was(ip, fake_api, turn, words, capsys):
     ip.run_cell_magic("claude", "", "first")
-    before = magics(ip).conversations.get().messages
+    before = magics(ip).session.conversations.get().messages
     fake_api.script(turn)
     result = ip.run_cell("%%claude\nsecond")
     assert isinstance(result.error_in_exec, ClaudeError)
@@ -240,7 +240,7 @@ def test_failures_are_one_line_and_leave_the_conversation_as_it_was(ip, fake_api
     assert words in message and "\n" not in message
     shown = capsys.readouterr()
     assert "Traceback" not in shown.out + shown.err
-    assert magics(ip).conversations.get().messages == before
+    assert magics(ip).session.conversations.get().messages == before
     ip.run_cell_magic("claude", "", "third")
     assert texts(sent(fake_api)["messages"][2]) == ["third"]
 
@@ -257,18 +257,18 @@ def test_no_key_names_the_variable_and_sends_nothing(ip, fake_api, monkeypatch):
 
 def test_interrupt_commits_nothing_and_the_next_turn_works(ip, fake_api, monkeypatch):
     ip.run_cell_magic("claude", "", "first")
-    before = magics(ip).conversations.get().messages
-    from claude_magic.client import TurnStream
+    before = magics(ip).session.conversations.get().messages
+    from claude_magic.loop import TurnLoop
 
     def interrupted(self, client, request):
-        self.text.append("half an ans")
+        self.view.text("half an ans")
         raise KeyboardInterrupt
 
     with monkeypatch.context() as patch:
-        patch.setattr(TurnStream, "run", interrupted)
+        patch.setattr(TurnLoop, "run", interrupted)
         with pytest.raises(ClaudeError, match="Interrupted"):
             ip.run_cell_magic("claude", "", "second")
-    assert magics(ip).conversations.get().messages == before
+    assert magics(ip).session.conversations.get().messages == before
     ip.run_cell_magic("claude", "", "third")
     assert len(sent(fake_api)["messages"]) == 3
 
@@ -288,7 +288,7 @@ def test_record_then_replay_with_no_key_and_no_server(ip, fake_api, tmp_path, mo
 
     monkeypatch.setenv("CLAUDE_MAGIC_FIXTURE_MODE", "replay")
     monkeypatch.delenv("ANTHROPIC_API_KEY")
-    magics(ip).conversations = Conversations()
+    magics(ip).session.conversations = Conversations()
     fake_api.stop()
     ip.run_cell_magic("claude", "", "remember this")
     assert "Recorded answer." in capsys.readouterr().out
@@ -301,13 +301,13 @@ def test_a_replay_miss_names_the_cell_and_the_difference(ip, fake_api, tmp_path,
     monkeypatch.setenv("CLAUDE_MAGIC_FIXTURE_MODE", "record")
     ip.run_cell_magic("claude", "", "What is the capital of France?")
     monkeypatch.setenv("CLAUDE_MAGIC_FIXTURE_MODE", "replay")
-    magics(ip).conversations = Conversations()
+    magics(ip).session.conversations = Conversations()
     sent_before = len(fake_api.requests)
     result = ip.run_cell("%%claude\nWhat is the capital of Spain?")
     message = str(result.error_in_exec)
     assert message.startswith("cell 'What is the capital of Spain?'") and "messages[0].content[0].text" in message and "Spain" in message
     assert len(fake_api.requests) == sent_before
-    assert magics(ip).conversations.get().turns == 0
+    assert magics(ip).session.conversations.get().turns == 0
 
 
 def test_a_line_question_is_asked_not_taken_for_help(ip, fake_api):
@@ -366,7 +366,7 @@ def test_fig_attaches_the_figure_the_previous_cell_showed(ip, fake_api):
 
 
 def test_fig_with_nothing_plotted_says_so(ip, fake_api):
-    magics(ip).figures.clear()
+    magics(ip).session.figures.clear()
     with pytest.raises(ClaudeError, match="no matplotlib figure"):
         ip.run_cell_magic("claude", "-f", "what is this?")
 
@@ -386,7 +386,7 @@ def test_image_files_and_urls(ip, fake_api, tmp_path):
 def test_bad_images_are_one_line_and_send_nothing(ip, fake_api, spec, words):
     result = ip.run_cell(f"%%claude -i {spec}\nlook")
     assert isinstance(result.error_in_exec, ClaudeError) and words in str(result.error_in_exec)
-    assert fake_api.requests == [] and magics(ip).conversations.get().turns == 0
+    assert fake_api.requests == [] and magics(ip).session.conversations.get().turns == 0
 
 
 def test_a_variable_whose_repr_raises(ip, fake_api):
@@ -415,7 +415,7 @@ def test_dry_run_shows_blocks_tokens_and_cost_and_changes_nothing(ip, fake_api, 
     from PIL import Image
 
     ip.run_cell_magic("claude", "", "first")
-    before = magics(ip).conversations.get().messages
+    before = magics(ip).session.conversations.get().messages
     path = tmp_path / "dot.png"
     Image.new("RGB", (400, 300), "red").save(path)
     ip.run_cell_magic("claude", f"--dry-run -n -s Terse. -i {path}", "What colour is this?")
@@ -424,7 +424,7 @@ def test_dry_run_shows_blocks_tokens_and_cost_and_changes_nothing(ip, fake_api, 
     assert "What colour is this?" in out and "[image 400×300 px, image/png" in out
     assert "input tokens (counted by the API)" in out and "output at most 4,096 tokens, up to $0.1024" in out
     assert [r.path for r in fake_api.requests] == ["/v1/messages", "/v1/messages/count_tokens"]
-    assert magics(ip).conversations.get().messages == before and magics(ip).conversations.get().system == ""
+    assert magics(ip).session.conversations.get().messages == before and magics(ip).session.conversations.get().system == ""
 
 
 def test_dry_run_without_a_key_estimates(ip, fake_api, capsys, monkeypatch):
@@ -440,7 +440,7 @@ def test_a_failed_new_turn_keeps_the_old_conversation(ip, fake_api):
     fake_api.script(Turn(status=500))
     with pytest.raises(ClaudeError):
         ip.run_cell_magic("claude", "-n -s Pirate.", "fresh")
-    chat = magics(ip).conversations.get()
+    chat = magics(ip).session.conversations.get()
     assert chat.turns == 1 and chat.system == ""
     ip.run_cell_magic("claude", "", "still here?")
     assert len(sent(fake_api)["messages"]) == 3 and "system" not in sent(fake_api)
@@ -457,7 +457,7 @@ def test_budget_stops_turns_once_reached_and_the_footer_shows_what_is_left(ip, f
     result = ip.run_cell("%%claude\none more")
     assert isinstance(result.error_in_exec, ClaudeError)
     assert "Budget reached" in str(result.error_in_exec) and "$0.0200" in str(result.error_in_exec)
-    assert len(fake_api.requests) == 2 and magics(ip).conversations.get().turns == 2
+    assert len(fake_api.requests) == 2 and magics(ip).session.conversations.get().turns == 2
 
 
 def test_budget_must_not_be_negative(ip):
@@ -509,7 +509,7 @@ def test_a_paused_turn_is_resumed_and_kept_whole(ip, fake_api, capsys):
     assert resumed[-1] == {"role": "assistant", "content": [{"type": "text", "text": "First half,"}]}
     reply = ip.user_ns["reply"]
     assert reply.text == "First half, second half." and reply.usage.input_tokens == 30
-    history = magics(ip).conversations.get().messages
+    history = magics(ip).session.conversations.get().messages
     assert texts(history[1]) == ["First half, ", "second half."]
     assert "paused by the API; resuming" in capsys.readouterr().out
 
@@ -524,7 +524,7 @@ def test_long_conversations_go_through_compaction_and_keep_its_block(ip, fake_ap
     assert body["context_management"] == {"edits": [{"type": "compact_20260112"}]}
     assert "compact-2026-01-12" in fake_api.requests[-1].headers["anthropic-beta"]
     assert "summarised by the API (compaction)" in capsys.readouterr().out
-    block = magics(ip).conversations.get().messages[-1]["content"][0]
+    block = magics(ip).session.conversations.get().messages[-1]["content"][0]
     assert block == {"type": "compaction", "content": "Summary: a big document was discussed.", "encrypted_content": None}
     ip.run_cell_magic("claude", "", "and now?")
     assert sent(fake_api)["messages"][3]["content"][0] == block and "context_management" in sent(fake_api)
@@ -575,7 +575,7 @@ def test_a_timeout_is_one_line_and_names_the_setting(ip, fake_api):
     fake_api.script(Turn(text="slow answer", delay=0.6))
     with pytest.raises(ClaudeError, match="timed out.*ClaudeMagics.timeout"):
         ip.run_cell_magic("claude", "", "hi")
-    assert magics(ip).conversations.get().turns == 0
+    assert magics(ip).session.conversations.get().turns == 0
 
 
 def test_errors_are_ordinary_exceptions_and_no_handler_is_installed(ip):
@@ -598,7 +598,7 @@ def test_a_fixture_that_cannot_be_written_keeps_the_answer(ip, fake_api, tmp_pat
     magics(ip).fixture = "/proc/self/claude-fixture.json"  # reads as missing; cannot be written, even by root
     monkeypatch.setenv("CLAUDE_MAGIC_FIXTURE_MODE", "record")
     ip.run_cell_magic("claude", "", "keep this")
-    assert magics(ip).conversations.get().turns == 1
+    assert magics(ip).session.conversations.get().turns == 1
     assert "was not written" in capsys.readouterr().err
 
 
@@ -611,7 +611,7 @@ def test_a_fixture_path_that_is_a_folder_is_one_line(ip, fake_api, tmp_path):
 def test_the_connection_repr_never_shows_the_key(ip):
     import os
 
-    assert os.environ["ANTHROPIC_API_KEY"] not in repr(magics(ip)._connection())
+    assert os.environ["ANTHROPIC_API_KEY"] not in repr(magics(ip).session.connection(magics(ip).settings()))
 
 
 def test_a_configured_system_prompt_does_not_change_a_running_conversation(ip, fake_api):
@@ -637,8 +637,8 @@ def test_a_dropped_turn_still_counts_what_the_api_billed(ip, fake_api):
     fake_api.script(Turn(text="partial answer " * 20, drop_after=8, usage={"input_tokens": 1000, "output_tokens": 50}))
     with pytest.raises(ClaudeError):
         ip.run_cell_magic("claude", "", "hi")
-    assert magics(ip).conversations.get().turns == 0
-    (spend,) = magics(ip).ledger.spends.values()
+    assert magics(ip).session.conversations.get().turns == 0
+    (spend,) = magics(ip).session.ledger.spends.values()
     assert spend.usage.input_tokens == 1000 and spend.cost > 0
 
 
@@ -646,7 +646,7 @@ def test_a_refusal_with_nothing_to_keep_says_so(ip, fake_api):
     fake_api.script(Turn(text="", stop_reason="refusal"))
     with pytest.raises(ClaudeError, match="declined"):
         ip.run_cell_magic("claude", "", "something bad")
-    assert magics(ip).conversations.get().turns == 0
+    assert magics(ip).session.conversations.get().turns == 0
 
 
 def test_dry_run_with_out_or_code_is_refused(ip, fake_api):

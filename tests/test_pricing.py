@@ -7,6 +7,7 @@ from types import SimpleNamespace
 import pytest
 
 from claude_magic.pricing import Ledger, Price, Usage, cost, footer, format_cost, price_for, usage_from_api
+from claude_magic.reports import usage_report
 
 
 def api_usage(**fields):
@@ -77,7 +78,7 @@ def test_ledger_by_chat_and_model_and_its_table():
     ledger.add("default", "claude-opus-4-6", Usage(200, 20), 0.0015)
     ledger.add("quiz", "mystery", Usage(5, 5), None)
     assert ledger.total == pytest.approx(0.00225)
-    markdown, plain = ledger.table()
+    markdown, plain = usage_report(ledger)
     lines = markdown.splitlines()
     assert lines[0] == "| chat | model | turns | in | out | cache read | cache written | cost |"
     assert lines[2] == "| default | claude-opus-4-6 | 2 | 300 | 30 | 0 | 0 | $0.0023 |"

@@ -123,7 +123,7 @@ def session():
 
 
 def reset(s: Session) -> None:
-    s.magics.conversations = Conversations()
+    s.magics.session.conversations = Conversations()
     while s.fake.pending:  # left over only if a previous example failed midway
         s.fake._next_turn()
     s.fake.requests.clear()
@@ -271,7 +271,7 @@ def run_cell(s: Session, cell: Cell, step: int, model: Model) -> None:
         assert model == before
 
     for chat_name, expected in model.items():
-        actual = s.magics.conversations.get(chat_name or "default")
+        actual = s.magics.session.conversations.get(chat_name or "default")
         where = f"chat {chat_name or 'default'} after {cell}"
         assert [project(m) for m in actual.messages] == list(expected.messages), where
         assert (actual.system or None) == expected.system, where
@@ -316,5 +316,5 @@ def test_a_failed_fresh_start_keeps_the_conversation_and_its_system_prompt(sessi
     model = fresh_model()
     run_cell(session, Cell(None, False, "Be terse.", False, "ok", "first", "one", 8, 0), 0, model)
     run_cell(session, Cell(None, True, "Answer in French.", False, outcome, "second", "two words", 4, 5), 1, model)
-    assert session.magics.conversations.get().turns == 1
-    assert session.magics.conversations.get().system == "Be terse."
+    assert session.magics.session.conversations.get().turns == 1
+    assert session.magics.session.conversations.get().system == "Be terse."

@@ -16,7 +16,8 @@ import anthropic
 import httpx2
 import pytest
 
-from claude_magic.replay import Exchange, Fixture, RecordReplayTransport, ReplayMiss
+from claude_magic.fixture import Exchange, Fixture
+from claude_magic.transport import RecordReplayTransport, ReplayMiss
 
 KEY = "sk-ant-test-SECRETSECRET"
 MODEL = "claude-sonnet-4-6"

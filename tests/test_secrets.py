@@ -26,7 +26,7 @@ from comm.base_comm import BaseComm
 from fakeapi import Turn
 from IPython.utils.capture import capture_output
 
-import claude_magic.display
+import claude_magic.live
 from claude_magic.errors import ClaudeError
 
 # Shaped like a real key (sk-ant-api03-, URL-safe characters, AA), distinctive in every part.
@@ -194,7 +194,7 @@ def test_the_key_never_leaks(ip, fake_api, monkeypatch, tmp_path, capsys, debug_
         # The live views: widgets (a turn with thinking and enough text for many blocks, and a
         # failed one), then plain Markdown displays.
         m.display = "widget"
-        monkeypatch.setattr(claude_magic.display, "PUSH_INTERVAL", 0.0)  # every delta reaches the widgets
+        monkeypatch.setattr(claude_magic.live, "PUSH_INTERVAL", 0.0)  # every delta reaches the widgets
         long_answer = "\n\n".join(f"Paragraph {i}: " + "word " * 50 for i in range(12))
         fake_api.script(Turn(text=long_answer, thinking="Plan the paragraphs. " * 5, chunk_chars=40))
         cell("%%claude -t -o widget_reply\nWrite twelve paragraphs.")
@@ -242,14 +242,14 @@ def test_the_key_never_leaks(ip, fake_api, monkeypatch, tmp_path, capsys, debug_
         artifacts[f"{name}: message json"] = reply.message.model_dump_json()
         artifacts[f"{name}: message repr"] = repr(reply.message)
         artifacts[f"{name}: usage"] = repr(reply.usage) + repr(reply.cost)
-    for chat in m.conversations:
+    for chat in m.session.conversations:
         artifacts[f"conversation {chat.name}"] = json.dumps(chat.messages) + repr(chat)
-    artifacts["history export"] = json.dumps(m.conversations.get().messages)
+    artifacts["history export"] = json.dumps(m.session.conversations.get().messages)
 
     artifacts["magics repr"] = repr(m)
     artifacts["magics settings"] = as_text(m.trait_values())
     artifacts["shell config"] = as_text(ip.config)
-    artifacts["client cache"] = as_text(vars(m.clients))
+    artifacts["client cache"] = as_text(vars(m.session.clients))
     artifacts["user namespace"] = as_text({k: repr(v) for k, v in ip.user_ns.items() if k != "__builtins__"})
     artifacts["fixture"] = fixture.read_text()
 
@@ -300,8 +300,8 @@ def test_claude_key_keeps_the_key_in_memory_only(ip, fake_api, monkeypatch, caps
         "magics repr": repr(m),
         "magics settings": as_text(m.trait_values()),
         "shell config": as_text(ip.config),
-        "client cache": as_text(vars(m.clients)),
-        "conversations": as_text([chat.messages for chat in m.conversations]),
+        "client cache": as_text(vars(m.session.clients)),
+        "conversations": as_text([chat.messages for chat in m.session.conversations]),
     }
     assert "Key set" in artifacts["output"]
     assert not leaks(artifacts)

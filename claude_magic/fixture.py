@@ -1,13 +1,10 @@
-"""Recorded responses: the fixture file format and the record/replay HTTP transport.
+"""The fixture file format: recorded exchanges as readable, stable, key-free JSON.
 
-This module owns everything about fixtures: how a request is keyed, how a response (a streamed reply,
-a JSON body, an error status) is stored and replayed, what may never be written (keys, auth headers),
-and the one-line error for a request the fixture does not hold. The transport sits under the SDK's own
-`httpx2.Client`, so a replayed reply goes through the real SDK parser and `MessageStream`, exactly as a
-live one does.
-
-Imported only when a client is built, never at `%load_ext`, so importing anthropic here costs nothing
-at start-up.
+This module owns how a request is keyed (its method, path and canonical body, base64 data replaced by
+a digest), how a response (a streamed reply, a JSON body, an error status) is stored, what may never
+be written (keys, auth headers: no header is stored at all, and key-shaped text is scrubbed), and where
+a request the fixture does not hold first differs from the nearest recording. Pure JSON: the HTTP
+transport that replays these is `transport`.
 """
 
 from __future__ import annotations
@@ -15,44 +12,24 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
-import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-import anthropic
-import httpx2
-
-from .client import API_KEY_ENV, FIXTURE_MODES
 from .errors import one_line
+from .sse import REDACTED, SECRET, parse_sse
 
-Mode = Literal["off", "auto", "replay", "record"]
-MODES: tuple[str, ...] = FIXTURE_MODES
+__all__ = ["Exchange", "Fixture", "canonical_body", "request_body", "FORMAT", "VERSION"]
 
 FORMAT = "claude_magic-fixture"
 VERSION = 1
 
 _DIGEST = "sha256:"
-_SECRET = re.compile(r"sk-ant-[A-Za-z0-9_-]{8,}")
-_REDACTED = "sk-ant-…redacted"
 _WIDTH = 40  # characters of a value shown in a miss message
 _BODY_KINDS = ("events", "json", "text")
 # A stream closed before its end is kept only if it had already said its last word.
 _FINAL_EVENTS = ("message_stop", "error")
-
-
-class ReplayMiss(anthropic.AnthropicError):
-    """No recording matches a request in a mode that may not go live.
-
-    An `AnthropicError`, because the SDK retries any other exception raised by a transport: a miss
-    must fail at once, not after the retry back-off.
-    """
-
-    def __init__(self, message: str, difference: str = "") -> None:
-        super().__init__(message)
-        self.difference = difference
 
 
 # ----------------------------------------------------------------------------------- request keys
@@ -75,7 +52,7 @@ def canonical_body(value: Any) -> Any:
     return out
 
 
-def _request_body(content: bytes) -> Any:
+def request_body(content: bytes) -> Any:
     if not content:
         return None
     try:
@@ -125,13 +102,12 @@ class Exchange:
 
     @classmethod
     def from_live(
-        cls, method: str, path: str, body: Any, status: int, headers: httpx2.Headers, content: bytes
+        cls, method: str, path: str, body: Any, status: int, content_type: str, retry_after: str | None, content: bytes
     ) -> Exchange:
-        content_type = headers.get("content-type", "").partition(";")[0].strip()
-        retry_after = headers.get("retry-after") if status >= 400 else None
-        exchange = cls(method, path, body, status, content_type, retry_after=retry_after)
+        """The exchange as a live response gave it; `content` is the body as the SDK read it."""
+        exchange = cls(method, path, body, status, content_type, retry_after=retry_after if status >= 400 else None)
         if content_type == "text/event-stream":
-            exchange.events = _parse_sse(content)
+            exchange.events = parse_sse(content)
         else:
             try:
                 exchange.json_body = json.loads(content)
@@ -139,15 +115,10 @@ class Exchange:
                 exchange.text = content.decode("utf-8", "replace")
         return exchange
 
-    def to_response(self) -> httpx2.Response:
-        headers = {"content-type": self.content_type}
-        if self.retry_after is not None:
-            headers["retry-after"] = self.retry_after
-        if self.events is not None:
-            # One chunk per event, as the API sends them, so a stream replays as a stream.
-            return httpx2.Response(self.status, headers=headers, content=[_sse_bytes(e) for e in self.events])
+    def body_bytes(self) -> bytes:
+        """A JSON or text response's body as the API sent it (a stream is sent event by event)."""
         body = self.text if self.text is not None else json.dumps(self.json_body, ensure_ascii=False)
-        return httpx2.Response(self.status, headers=headers, content=body.encode("utf-8"))
+        return body.encode("utf-8")
 
     def to_json(self) -> dict[str, Any]:
         response: dict[str, Any] = {"status": self.status, "content_type": self.content_type}
@@ -194,73 +165,6 @@ def _check_events(events: Any) -> None:
             raise ValueError(f"an event has no name: {_clip(json.dumps(event), 0)}")
         if "data" not in event and not isinstance(event.get("text"), str):
             raise ValueError(f"event {event['event']!r} has neither 'data' nor 'text'")
-
-
-def _parse_sse(content: bytes) -> list[dict[str, Any]]:
-    text = content.decode("utf-8", "replace").replace("\r\n", "\n").replace("\r", "\n")
-    events = []
-    # What follows the last blank line is an unfinished event, which the SDK drops as well.
-    for block in text.split("\n\n")[:-1]:
-        name, data = None, []
-        for line in block.split("\n"):
-            field, _, value = line.partition(":")
-            value = value[1:] if value.startswith(" ") else value
-            if field == "event":
-                name = value
-            elif field == "data":
-                data.append(value)
-        # Pings and nameless or empty events carry nothing; the SDK skips them too.
-        if name not in (None, "ping") and data:
-            events.append(_event(name, "\n".join(data)))
-    return _unsplit_secrets(events)
-
-
-_DELTA_TEXT = {"text_delta": "text", "thinking_delta": "thinking"}
-
-
-def _unsplit_secrets(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Join the deltas of any block whose text holds something shaped like a key into one delta.
-
-    A key repeated in a reply streams in pieces no pattern can see; joined, the scrub on saving
-    finds it. Only such blocks change: the rest keep their deltas as streamed.
-    """
-    texts: dict[int, list[str]] = {}
-    for event in events:
-        if (found := _delta_text(event)) is not None:
-            texts.setdefault(found[0], []).append(found[1])
-    leaking = {index for index, parts in texts.items() if _SECRET.search("".join(parts))}
-    joined, seen = [], set()
-    for event in events:
-        found = _delta_text(event)
-        if found is None or found[0] not in leaking:
-            joined.append(event)
-        elif found[0] not in seen:
-            seen.add(found[0])
-            delta = event["data"]["delta"]
-            whole = {**delta, _DELTA_TEXT[delta["type"]]: "".join(texts[found[0]])}
-            joined.append({**event, "data": {**event["data"], "delta": whole}})
-    return joined
-
-
-def _delta_text(event: dict[str, Any]) -> tuple[int, str] | None:
-    data = event.get("data")
-    delta = data.get("delta") if isinstance(data, dict) else None
-    if event["event"] != "content_block_delta" or not isinstance(delta, dict) or delta.get("type") not in _DELTA_TEXT:
-        return None
-    return data["index"], delta[_DELTA_TEXT[delta["type"]]]
-
-
-def _event(name: str, data: str) -> dict[str, Any]:
-    try:
-        return {"event": name, "data": json.loads(data)}
-    except ValueError:
-        return {"event": name, "text": data}
-
-
-def _sse_bytes(event: dict[str, Any]) -> bytes:
-    data = event["text"] if "text" in event else json.dumps(event["data"], ensure_ascii=False)
-    lines = "".join(f"data: {line}\n" for line in data.split("\n"))
-    return f"event: {event['event']}\n{lines}\n".encode("utf-8")
 
 
 # ---------------------------------------------------------------------------------------- fixture
@@ -331,7 +235,7 @@ class Fixture:
         document = {"format": FORMAT, "version": VERSION, "exchanges": exchanges}
         text = json.dumps(document, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
         # Headers are never stored, but a key can still sit in a prompt or a reply.
-        return _SECRET.sub(_REDACTED, text)
+        return SECRET.sub(REDACTED, text)
 
 
 def _exchanges_of(document: Any) -> list[Exchange]:
@@ -416,118 +320,3 @@ def _clip(text: str, parted: int) -> str:
     start = 0 if len(text) <= _WIDTH or parted < _WIDTH - 10 else parted - 10
     shown = text[start : start + _WIDTH]
     return ("…" if start else "") + shown + ("…" if start + _WIDTH < len(text) else "")
-
-
-# -------------------------------------------------------------------------------------- transport
-
-
-class _Tee(httpx2.SyncByteStream):
-    """Hands the live body on chunk by chunk, as it arrives, while keeping a copy to record."""
-
-    def __init__(self, stream: httpx2.SyncByteStream, done: Callable[[bytes, bool], None]) -> None:
-        self._stream = stream
-        self._done = done
-        self._chunks: list[bytes] = []
-        self._finished = False
-
-    def __iter__(self) -> Iterator[bytes]:
-        for chunk in self._stream:
-            self._chunks.append(chunk)
-            yield chunk
-        self._finish(ended=True)
-
-    def close(self) -> None:
-        try:
-            self._stream.close()
-        finally:
-            self._finish(ended=False)
-
-    def _finish(self, ended: bool) -> None:
-        if not self._finished:
-            self._finished = True
-            self._done(b"".join(self._chunks), ended)
-
-
-class RecordReplayTransport(httpx2.BaseTransport):
-    """Answers the SDK's requests from a fixture, from `live`, or from `live` while recording.
-
-    - replay: from the fixture only; a miss raises `ReplayMiss`; `live` is never called.
-    - auto: from the fixture when it holds the request, else through `live` unrecorded
-      (with no `live`, i.e. no API key, a miss raises `ReplayMiss`).
-    - record: always through `live`, writing each exchange once its body has been read or closed.
-    - off: straight through `live`.
-    """
-
-    def __init__(self, fixture: Fixture, mode: Mode, live: httpx2.BaseTransport | None = None) -> None:
-        if mode not in MODES:
-            raise ValueError(f"unknown replay mode {mode!r}; expected one of {', '.join(MODES)}")
-        if mode in ("record", "off") and live is None:
-            raise ValueError(f"replay mode {mode!r} needs a live transport to send requests to")
-        self.fixture = fixture
-        self.mode = mode
-        self.live = live
-
-    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
-        if self.mode == "off":
-            return self._live(request)
-        method, path, body = request.method, request.url.path, _request_body(request.read())
-        if self.mode == "record":
-            return self._record(request, method, path, body)
-        recorded = self.fixture.find(method, path, body)
-        if recorded is not None:
-            return recorded.to_response()
-        if self.mode == "auto" and self.live is not None:
-            return self._live(request)
-        raise self._miss(method, path, body)
-
-    def close(self) -> None:
-        if self.live is not None:
-            self.live.close()
-
-    def _live(self, request: httpx2.Request) -> httpx2.Response:
-        assert self.live is not None  # __init__ refuses "record" and "off" without one; "auto" checks
-        return self.live.handle_request(request)
-
-    def _record(self, request: httpx2.Request, method: str, path: str, body: Any) -> httpx2.Response:
-        response = self._live(request)
-
-        def keep(content: bytes, ended: bool) -> None:
-            exchange = Exchange.from_live(method, path, body, response.status_code, response.headers, content)
-            # A stream abandoned midway (Ctrl-C, a dropped read) is not what the API said: keep it only
-            # if it ran to its end or had already sent its final event (an `error` event makes the
-            # SDK close the stream without reading on).
-            if ended or exchange.finished:
-                self.fixture.put(exchange)
-                try:
-                    self.fixture.save()
-                except OSError as error:
-                    # The answer is paid for and good: the turn keeps it; only the recording is lost.
-                    print(f"note: the fixture {self.fixture.path} was not written: {error}", file=sys.stderr)
-
-        if response.is_stream_consumed:  # a transport that returns a body already read (MockTransport)
-            keep(response.content, True)
-        else:
-            headers = response.headers
-            response.stream = _Tee(response.stream, lambda raw, ended: keep(_decoded(raw, headers), ended))
-        return response
-
-    def _miss(self, method: str, path: str, body: Any) -> ReplayMiss:
-        count = len(self.fixture)
-        message = (
-            f"no recorded response for this request in {self.fixture.path.name} "
-            f"({count} recording{'' if count == 1 else 's'})"
-        )
-        if self.mode == "auto":
-            message += f" and no {API_KEY_ENV} is set to ask the API"
-        difference = self.fixture.nearest_difference(method, path, body)
-        if difference:
-            message += f"; nearest differs at {difference}"
-        return ReplayMiss(message, difference)
-
-
-def _decoded(raw: bytes, headers: httpx2.Headers) -> bytes:
-    """The body as the SDK sees it: a gzip or deflate encoding undone, as httpx2 does for the caller."""
-    encoding = headers.get("content-encoding")
-    if not encoding:
-        return raw
-    return httpx2.Response(200, headers={"content-encoding": encoding}, content=raw).content

@@ -1,0 +1,93 @@
+"""The requests of one turn: stream each into the live view, resume a paused turn, gather the parts.
+
+A turn may take several requests (today: a turn the API paused is resumed; tool calls will loop
+here too). `TurnLoop.run` streams them one after another and hands back the reply, its content
+gathered across the parts; nothing here touches the conversation, so a turn that fails anywhere
+leaves it as it was. A stream that never reaches `message_stop` is a failed request, though the
+SDK would hand its truncated message back as if it were whole.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .client import RetryWatch, messages_api
+from .output import TurnView
+
+if TYPE_CHECKING:
+    import anthropic
+
+__all__ = ["TurnLoop", "IncompleteStream", "MAX_CONTINUATIONS"]
+
+# A turn the API pauses (long server-side work) is resumed this many times at most.
+MAX_CONTINUATIONS = 3
+
+
+class IncompleteStream(Exception):
+    """The stream ended before `message_stop`: the SDK hands such a message back as if whole."""
+
+
+class TurnLoop:
+    """One turn's streamed requests; `messages` holds each complete reply, in order."""
+
+    def __init__(self, view: TurnView, retries: RetryWatch) -> None:
+        self.view = view
+        self.retries = retries
+        self.messages: list[Any] = []
+        self._cut: Any = None
+
+    def run(self, client: anthropic.Anthropic, request: dict[str, Any]) -> Any:
+        """The reply, its content gathered across resumed pauses."""
+        with self.retries.notices(self.view):
+            message = self._stream(client, request)
+            for _ in range(MAX_CONTINUATIONS):
+                if message.stop_reason != "pause_turn":
+                    break
+                self.view.status("paused by the API; resuming")
+                so_far = {"role": "assistant", "content": _resumable([b.to_dict(mode="json") for b in self.content()])}
+                message = self._stream(client, {**request, "messages": [*request["messages"], so_far]})
+        if len(self.messages) > 1:
+            message = message.model_copy(update={"content": self.content()})
+        return message
+
+    def content(self) -> list[Any]:
+        return [block for message in self.messages for block in message.content]
+
+    def billed(self) -> list[Any]:
+        """Every reply the API bills for: the complete parts, and the one cut short if it had begun."""
+        return [*self.messages, *([self._cut] if self._cut is not None else [])]
+
+    def _stream(self, client: anthropic.Anthropic, request: dict[str, Any]) -> Any:
+        started = complete = False
+        with messages_api(client, request).stream(**request) as stream:
+            try:
+                for event in stream:
+                    started = True
+                    complete = self._forward(event) or complete
+                if not complete:
+                    raise IncompleteStream("the connection dropped before the answer was complete")
+            except BaseException:
+                # What arrived is billed: keep its usage (the input, and the output so far).
+                self._cut = stream.current_message_snapshot if started else None
+                raise
+            message = stream.get_final_message()
+        self.messages.append(message)
+        return message
+
+    def _forward(self, event: Any) -> bool:
+        """Pass one event on to the view; True once the stream has said its last word."""
+        if event.type == "text":
+            self.view.text(event.text)
+        elif event.type == "thinking":
+            self.view.thinking(event.thinking)
+        elif event.type == "compaction":
+            self.view.status("compacting earlier turns")
+        return event.type == "message_stop"
+
+
+def _resumable(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The paused reply as the assistant's turn so far, which the API carries on from; it refuses a
+    final assistant text that ends in white space, so that is trimmed."""
+    if blocks and blocks[-1]["type"] == "text":
+        blocks[-1] = {**blocks[-1], "text": blocks[-1]["text"].rstrip()}
+    return blocks

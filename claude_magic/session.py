@@ -1,0 +1,229 @@
+"""A kernel's Claude session and the turn: prepare, send, commit, with no IPython in sight.
+
+`Session` holds what outlives a cell: the conversations, the ledger of spending, the SDK client,
+the figure stash and a key typed with `%claude_key`. A turn is a `TurnRequest` (what the user
+asked, typed) under a `Settings` snapshot. `prepare` decides everything that can be decided, and
+refused, before anything is sent; `send` runs the turn's requests (`loop`) into a live view and
+commits the whole exchange at the end, or nothing: a failed, dropped or interrupted turn leaves
+every conversation as it was, and is still billed for what the API reported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from . import models
+from .client import ClientCache, Connection, count_tokens, resolve_api_key
+from .context import Limits, expand_prompt, object_blocks
+from .conversation import DEFAULT_CHAT, Conversation, Conversations, Message, assistant_message, user_message
+from .errors import ClaudeError
+from .failures import turn_failure
+from .images import FigureStash, image_block, path_or_url_block
+from .loop import TurnLoop
+from .output import Final, TurnView
+from .pricing import Ledger, PriceTable, Usage, footer, format_cost, usage_from_api
+from .reply import Reply, reply_note, stop_note
+from .reports import DryRun
+from .request import TurnOptions, build_request, estimate_tokens
+from .settings import Settings
+
+__all__ = ["Session", "TurnRequest", "PreparedTurn"]
+
+Notify = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class TurnRequest:
+    """One `%%claude` cell, as typed: its prompt and its options."""
+
+    text: str
+    model: str | None = None
+    system: str | None = None
+    new: bool = False
+    chat: str | None = None
+    with_: tuple[str, ...] = ()
+    fig: bool = False
+    images: tuple[str, ...] = ()
+    think: bool = False
+    effort: str | None = None
+    max_tokens: int | None = None
+    out: str | None = None
+    code: bool = False
+    raw: bool = False
+    dry_run: bool = False
+
+
+@dataclass(frozen=True)
+class PreparedTurn:
+    chat: Conversation
+    system: str  # as resolved for this conversation: "" is "none", and stays so
+    user: Message
+    options: TurnOptions
+    request: dict[str, Any]
+    prompt: str
+    settings: Settings
+    prices: PriceTable
+
+
+class Session:
+    """See the module docstring."""
+
+    def __init__(self) -> None:
+        self.conversations = Conversations()
+        self.clients = ClientCache()
+        self.ledger = Ledger()
+        self.figures = FigureStash()
+        self.entered_key: str | None = None
+
+    def prepare(self, ask: TurnRequest, settings: Settings, namespace: Mapping[str, Any], notify: Notify) -> PreparedTurn:
+        """Everything about a turn that can be decided, and refused, before anything is sent."""
+        if ask.out is not None and not ask.out.isidentifier():
+            raise ClaudeError(f"-o needs a variable name, not {ask.out!r}.")
+        if ask.dry_run and (ask.out or ask.code):
+            raise ClaudeError("--dry-run sends nothing, so there is no reply for -o or --code: drop one or the other.")
+        name = ask.chat or DEFAULT_CHAT
+        # A fresh conversation (-n) and a new system prompt (-s) take effect only when a turn
+        # completes: a failed turn or a dry run leaves everything as it was.
+        chat = Conversation(name=name) if ask.new else self.conversations.get(name)
+        system = next(s for s in (ask.system, chat.system, settings.system) if s is not None)
+        model = models.resolve(ask.model or settings.model)
+        limits = _limits(settings)
+        user = user_message([*self._attachments(ask, namespace, limits), *_prompt_blocks(ask, namespace, limits, notify)])
+        plan = models.context_plan(model, chat.context_tokens, chat.compacted)
+        if plan.refusal:
+            raise ClaudeError(plan.refusal)
+        if plan.warning:
+            notify(plan.warning)
+        options = TurnOptions(
+            model=model, max_tokens=_max_tokens(ask, settings), system=system or None, cache_ttl=settings.cache_ttl,
+            think=ask.think, effort=ask.effort, compact=plan.compact,
+        )
+        request = build_request(chat.request_messages(user), options)
+        return PreparedTurn(chat, system, user, options, request, ask.text, settings, PriceTable(settings.prices))
+
+    def send(self, turn: PreparedTurn, view: TurnView) -> Reply:
+        """Stream the turn into `view`; commit it whole, or leave everything as it was."""
+        self._check_budget(turn.settings)
+        client = self.clients.get(self.connection(turn.settings))
+        model = turn.options.model
+        view.start(model)
+        loop = TurnLoop(view, self.clients.retries)
+        try:
+            reply = self._reply(loop.run(client, turn.request), loop.messages, turn)
+            last = usage_from_api(loop.messages[-1].usage, turn.settings.cache_ttl)
+            turn.chat.commit(turn.user, _assistant(reply.message), reply.usage, reply.cost, context=last, system=turn.system)
+        except BaseException as error:
+            failure = turn_failure(error, model=model, prompt=turn.prompt)
+            view.fail(f"{model} · incomplete", f"⚠ {failure or error}")
+            self._bill(turn, loop.billed())
+            if failure is None:
+                raise
+            raise failure from None
+        self.conversations.put(turn.chat)
+        self.ledger.add(turn.chat.name, reply.model, reply.usage, reply.cost)
+        note = reply_note(reply, turn.options.max_tokens)
+        view.finish(Final(reply.text, reply.thinking, self._footer(reply, turn), note))
+        return reply
+
+    def dry_run(self, turn: PreparedTurn) -> DryRun:
+        """What `turn` would send and cost, counted by the API where it can be asked."""
+        request, options = turn.request, turn.options
+        try:
+            tokens, counted = count_tokens(self.clients.get(self.connection(turn.settings)), request), "counted by the API"
+        except Exception as error:
+            failure = turn_failure(error, model=options.model, prompt="")
+            if failure is None:
+                raise
+            tokens, counted = estimate_tokens(request), f"an estimate: {failure}"
+        return DryRun(
+            model=options.model, blocks=turn.user["content"], earlier_messages=2 * turn.chat.turns,
+            system=options.system, max_tokens=options.max_tokens, input_tokens=tokens, counted=counted,
+            input_cost=format_cost(turn.prices.cost(options.model, Usage(input_tokens=tokens))),
+            output_cost=format_cost(turn.prices.cost(options.model, Usage(output_tokens=options.max_tokens))),
+        )
+
+    def connection(self, settings: Settings) -> Connection:
+        return Connection(
+            api_key=resolve_api_key(self.entered_key),
+            base_url=settings.base_url or None,
+            max_retries=settings.max_retries,
+            timeout=settings.timeout,
+            fixture=settings.fixture,
+            fixture_mode=settings.fixture_mode,
+        )
+
+    def close(self) -> None:
+        self.clients.close()
+
+    def _attachments(self, ask: TurnRequest, namespace: Mapping[str, Any], limits: Limits) -> list[dict[str, Any]]:
+        """Blocks for -w, -f and -i, placed before the prompt: Claude reads context best first."""
+        blocks: list[dict[str, Any]] = []
+        for name in ask.with_:
+            if name not in namespace:
+                raise ClaudeError(f"-w {name}: there is no variable named {name!r} here.")
+            blocks += object_blocks(name, namespace[name], limits)
+        if ask.fig:
+            figures = self.figures.figures()
+            if not figures:
+                raise ClaudeError("-f: no matplotlib figure is open, and the previous cell showed none. Plot first.")
+            blocks += [image_block(figure) for figure in figures]
+        blocks += [path_or_url_block(spec) for spec in ask.images]
+        return blocks
+
+    def _check_budget(self, settings: Settings) -> None:
+        if settings.budget_usd and self.ledger.total >= settings.budget_usd:
+            raise ClaudeError(
+                f"Budget reached: this kernel has spent {format_cost(self.ledger.total)} of its "
+                f"{format_cost(settings.budget_usd)} (ClaudeMagics.budget_usd). Raise it to go on."
+            )
+
+    def _reply(self, message: Any, parts: list[Any], turn: PreparedTurn) -> Reply:
+        """The reply object; a resumed pause bills each of its `parts`."""
+        usage = sum((usage_from_api(part.usage, turn.settings.cache_ttl) for part in parts), Usage())
+        return Reply.of(message, usage, turn.prices.cost(message.model, usage))
+
+    def _bill(self, turn: PreparedTurn, parts: list[Any]) -> None:
+        """A turn that failed after the API started answering is billed all the same: count what the
+        API had reported (its input, and the output so far) so the usage and the budget see it."""
+        for part in parts:
+            usage = usage_from_api(part.usage, turn.settings.cache_ttl)
+            self.ledger.add(turn.chat.name, part.model, usage, turn.prices.cost(part.model, usage))
+
+    def _footer(self, reply: Reply, turn: PreparedTurn) -> str:
+        budget = turn.settings.budget_usd
+        budget_left = budget - self.ledger.total if budget else None
+        return footer(reply.model, reply.usage, reply.cost, turn.chat.spend.known_cost, budget_left)
+
+
+def _limits(settings: Settings) -> Limits:
+    return Limits(
+        max_rows=settings.max_rows, max_columns=settings.max_columns, max_chars=settings.max_chars,
+        max_string_chars=settings.max_string_chars,
+    )
+
+
+def _prompt_blocks(ask: TurnRequest, namespace: Mapping[str, Any], limits: Limits, notify: Notify) -> list[dict[str, Any]]:
+    expansion = expand_prompt(ask.text, namespace, raw=ask.raw, limits=limits)
+    for note in expansion.notes:
+        notify(note)
+    return expansion.blocks
+
+
+def _max_tokens(ask: TurnRequest, settings: Settings) -> int:
+    if ask.max_tokens is None:
+        return settings.max_tokens
+    if ask.max_tokens < 1:
+        raise ClaudeError(f"--max-tokens must be a positive whole number, not {ask.max_tokens}.")
+    return ask.max_tokens
+
+
+def _assistant(message: Any) -> Message:
+    assistant = assistant_message(block.to_dict(mode="json") for block in message.content)
+    if assistant is None:
+        why = stop_note(message.stop_reason, 0) if message.stop_reason == "refusal" else (
+            f"The reply held no text (stop reason: {message.stop_reason}). Try a larger --max-tokens."
+        )
+        raise ClaudeError(f"{why} Nothing was added to the conversation.")
+    return assistant
