@@ -232,7 +232,7 @@ IMPORT_SDK = """
     print(time.perf_counter() - start)
 """
 
-LOAD_TARGET_SECONDS = 0.030
+LOAD_TARGET_SECONDS = 0.010
 LOAD_VS_JUPYTER_AI = 20
 
 
@@ -402,7 +402,7 @@ def magic_turn(shell: Any, fake: FakeAPI, exchanges: list[Exchange]) -> Timing:
     from claude_magic.pricing import Usage
 
     name = f"steady_{next(_CHAT_NUMBERS)}"
-    chat = magics_of(shell).conversations.get(name)
+    chat = magics_of(shell).session.conversations.get(name)
     for user, assistant in exchanges:
         chat.commit(user, assistant, Usage(), 0.0)
     fake.script(Turn(text=STEADY_ANSWER))
@@ -823,7 +823,7 @@ MEMORY_MAGIC = MEMORY_PRELUDE + """
     shell.run_line_magic("load_ext", "claude_magic")
     shell.run_line_magic("config", "ClaudeMagics.display = 'text'")
     shell.run_line_magic("config", "ClaudeMagics.max_retries = 0")
-    conversations = shell.magics_manager.registry["ClaudeMagics"].conversations
+    conversations = shell.magics_manager.registry["ClaudeMagics"].session.conversations
 
     def turn(i, chat):
         shell.run_cell_magic("claude", f"-c {chat} -m {model}", question(i))

@@ -15,7 +15,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .errors import ClaudeError
 from .output import TurnView
@@ -180,5 +180,6 @@ class _RetryLogHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         # Matched on the template, so no other record is ever formatted.
         if record.msg == _RETRY_LOG and isinstance(record.args, tuple) and len(record.args) == 2:
-            self.view.status(f"{self.watch.reason()}, retrying in {float(record.args[1]):.0f} s")
+            seconds = cast(float, record.args[1])
+            self.view.status(f"{self.watch.reason()}, retrying in {seconds:.0f} s")
             self.watch.status = None

@@ -10,8 +10,9 @@ dropped stream, an interrupt) leaves the history as it was, because nothing was 
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from .errors import ClaudeError, InvariantError
 from .pricing import Spend, Usage

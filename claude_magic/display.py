@@ -11,7 +11,8 @@ from __future__ import annotations
 import importlib.util
 import sys
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from IPython.display import display, update_display
 

@@ -98,7 +98,7 @@ class Exchange:
     @property
     def finished(self) -> bool:
         """Whether a streamed reply reached its last event (a truncated one did not)."""
-        return bool(self.events) and self.events[-1]["event"] in _FINAL_EVENTS
+        return self.events is not None and bool(self.events) and self.events[-1]["event"] in _FINAL_EVENTS
 
     @classmethod
     def from_live(

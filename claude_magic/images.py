@@ -24,6 +24,8 @@ from typing import Any
 
 from .errors import ContextError, one_line
 
+__all__ = ["FigureStash", "Thumbnail", "image_block", "is_image_like", "path_or_url_block", "thumbnail", "url_block"]
+
 MAX_LONG_EDGE = 1568
 MAX_PIXELS = 1_150_000
 MAX_BYTES = 5 * 1024 * 1024

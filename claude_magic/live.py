@@ -9,12 +9,14 @@ own display to a fixed placeholder, so a saved notebook holds no widget referenc
 from __future__ import annotations
 
 import uuid
-from typing import Callable
+from collections.abc import Callable
 
 from IPython.display import display, update_display
 
 from .chunker import MarkdownChunker
 from .output import Final, has_answer, to_markdown, to_plain
+
+__all__ = ["LiveView", "GrowingText", "PLACEHOLDER", "PUSH_INTERVAL"]
 
 # What the live display leaves in the saved notebook once the answer has its own output. Empty, so a
 # frontend without widgets (GitHub, nbviewer, nbconvert) shows nothing where the live view was.

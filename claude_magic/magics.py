@@ -8,6 +8,7 @@ IPython's magic machinery is imported on the first turn, so `%load_ext` stays in
 
 from __future__ import annotations
 
+import argparse
 import getpass
 import sys
 from typing import TYPE_CHECKING, Any
@@ -20,6 +21,8 @@ from .options import claude_options, option_values, parse_options, split_line
 from .settings import API_KEY_ENV, CACHE_TTLS, DEFAULTS, DISPLAY_MODES, FIXTURE_MODES, Settings
 
 if TYPE_CHECKING:
+    from IPython.core.interactiveshell import InteractiveShell
+
     from .reply import Reply
     from .session import Session
 
@@ -29,6 +32,8 @@ __all__ = ["ClaudeMagics"]
 @magics_class
 class ClaudeMagics(Magics):
     """Claude in the notebook. Every setting here is also `%config ClaudeMagics.<name>`."""
+
+    shell: InteractiveShell  # always given: the extension registers its magics with the running shell
 
     model = Unicode(DEFAULTS.model, help="Model id or alias (opus, sonnet, haiku) for new turns.").tag(config=True)
     max_tokens = Int(DEFAULTS.max_tokens, help="Output token limit of a turn (override per turn with --max-tokens).").tag(config=True)
@@ -140,8 +145,9 @@ class ClaudeMagics(Magics):
         # On a cell's first line every word is an option's; in a line magic -w takes the words that
         # name variables and the prompt starts at the first that does not.
         is_name = self._is_variable if cell is None else str.isidentifier
-        options, prompt = split_line(line, self.claude.parser, is_name)
-        args = parse_options(self.claude.parser, options)
+        parser = _parser(ClaudeMagics.claude)
+        options, prompt = split_line(line, parser, is_name)
+        args = parse_options(parser, options)
         text = "\n".join(part for part in (prompt, cell) if part and part.strip()).strip()
         from .session import TurnRequest
 
@@ -203,3 +209,7 @@ class ClaudeMagics(Magics):
 
 def _note(message: str) -> None:
     print(f"note: {message}")
+
+
+def _parser(magic: Any) -> argparse.ArgumentParser:
+    return magic.parser  # made by magic_arguments when the class was defined

@@ -8,6 +8,7 @@ snapshot ids (`claude-haiku-4-5-20251001`) get their family's facts.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .errors import ClaudeError
@@ -59,7 +60,7 @@ def info(model: str) -> ModelInfo:
     return _MODELS.get(longest_prefix(model, _MODELS), _UNKNOWN)
 
 
-def longest_prefix(model: str, table: dict[str, object]) -> str:
+def longest_prefix(model: str, table: Mapping[str, object]) -> str:
     """The longest key of `table` that `model` starts with, or "" if none does."""
     matches = [key for key in table if model.startswith(key)]
     return max(matches, key=len, default="")

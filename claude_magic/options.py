@@ -11,7 +11,8 @@ from __future__ import annotations
 import argparse
 import re
 import shlex
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from IPython.core.error import UsageError
 from IPython.core.magic_arguments import argument, magic_arguments

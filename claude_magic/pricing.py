@@ -7,8 +7,9 @@ Users add or override prices through `%config ClaudeMagics.prices`. A model with
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from .models import longest_prefix
 

@@ -41,7 +41,7 @@ def parse_sse(content: bytes) -> list[dict[str, Any]]:
 def sse_bytes(event: dict[str, Any]) -> bytes:
     data = event["text"] if "text" in event else json.dumps(event["data"], ensure_ascii=False)
     lines = "".join(f"data: {line}\n" for line in data.split("\n"))
-    return f"event: {event['event']}\n{lines}\n".encode("utf-8")
+    return f"event: {event['event']}\n{lines}\n".encode()
 
 
 def _event(name: str, data: str) -> dict[str, Any]:
@@ -77,7 +77,9 @@ def _unsplit_secrets(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _delta_text(event: dict[str, Any]) -> tuple[int, str] | None:
     data = event.get("data")
-    delta = data.get("delta") if isinstance(data, dict) else None
-    if event["event"] != "content_block_delta" or not isinstance(delta, dict) or delta.get("type") not in _DELTA_TEXT:
+    if event["event"] != "content_block_delta" or not isinstance(data, dict):
+        return None
+    delta = data.get("delta")
+    if not isinstance(delta, dict) or delta.get("type") not in _DELTA_TEXT:
         return None
     return data["index"], delta[_DELTA_TEXT[delta["type"]]]

@@ -97,8 +97,9 @@ class RecordReplayTransport(httpx2.BaseTransport):
         if response.is_stream_consumed:  # a transport that returns a body already read (MockTransport)
             keep(response.content, True)
         else:
-            headers = response.headers
-            response.stream = _Tee(response.stream, lambda raw, ended: keep(_decoded(raw, headers), ended))
+            headers, stream = response.headers, response.stream
+            assert isinstance(stream, httpx2.SyncByteStream)  # a sync client's transport gives a sync body
+            response.stream = _Tee(stream, lambda raw, ended: keep(_decoded(raw, headers), ended))
         return response
 
     def _miss(self, method: str, path: str, body: Any) -> ReplayMiss:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from claude_magic.client import REPLAY_ONLY_KEY, ClientCache, Connection, make_client
+from claude_magic.errors import ClaudeError
 from claude_magic.request import TurnOptions, build_request
 from claude_magic.settings import FIXTURE_MODE_ENV
-from claude_magic.errors import ClaudeError
 
 MESSAGES = [{"role": "user", "content": [{"type": "text", "text": "hi"}]}]
 

@@ -16,11 +16,10 @@ import pytest
 from comm.base_comm import BaseComm
 from IPython.core.displaypub import DisplayPublisher
 from IPython.core.interactiveshell import InteractiveShell
-from streaming import FakeClock, deltas_of
+from streaming import FakeClock, deltas_of, long_answer
 
 from claude_magic import display as d
 from claude_magic import widgets
-from claude_magic.chunker import MarkdownChunker
 from claude_magic.display import make_view
 from claude_magic.live import PLACEHOLDER
 from claude_magic.output import Final, to_markdown, to_plain
@@ -93,165 +92,11 @@ def published(monkeypatch: pytest.MonkeyPatch) -> list[Published]:
     return publisher.published
 
 
-def long_answer(paragraphs: int) -> str:
-    """A multi-paragraph answer shaped like a real one: headings, prose, lists and code."""
-    parts = []
-    for i in range(paragraphs):
-        if i % 6 == 0:
-            parts.append(f"## Step {i // 6 + 1}")
-        if i % 5 == 4:
-            parts.append("```python\n" + "\n".join(f"total_{j} = frame[{j}].sum() * {i}" for j in range(15)) + "\n```")
-        elif i % 5 == 2:
-            parts.append("\n".join(f"- item {j}: the column `c{j}` holds **{j * i}** rows" for j in range(5)))
-        else:
-            parts.append(" ".join(f"word{j}" for j in range(60)) + ".")
-    return "\n\n".join(parts) + "\n"
-
-
 def stream(view: Any, clock: FakeClock, deltas: list[str], step: float, *, kind: str = "text") -> None:
     feed = getattr(view, kind)
     for delta in deltas:
         clock.now += step
         feed(delta)
-
-
-# ---------------------------------------------------------------------------------------------
-# MarkdownChunker
-
-
-def chunk(text: str, **options: int) -> tuple[list[str], str]:
-    chunker = MarkdownChunker(**options)
-    blocks = [block for char in text for block in chunker.feed(char)]
-    return blocks, chunker.tail
-
-
-def test_paragraphs_are_cut_at_blank_lines() -> None:
-    blocks, tail = chunk("First paragraph,\nstill first.\n\n\nSecond.\n\nThird, unfinished", min_block_chars=0)
-    assert blocks == ["First paragraph,\nstill first.", "Second."]
-    assert tail == "Third, unfinished"
-
-
-def test_blocks_and_tail_are_the_text_however_it_was_split() -> None:
-    text = long_answer(12)
-    whole = MarkdownChunker()
-    blocks, tail = chunk(text)
-    assert whole.feed(text) == blocks
-    assert whole.tail == tail
-    assert "\n\n".join([*blocks, tail]) == text.rstrip("\n")
-
-
-def test_blank_lines_inside_a_fence_do_not_cut() -> None:
-    blocks, tail = chunk("```python\nx = 1\n\n\ny = 2\n```\n\nAfter.\n\nNext", min_block_chars=0)
-    assert blocks == ["```python\nx = 1\n\n\ny = 2\n```", "After."]
-    assert tail == "Next"
-
-
-def test_a_longer_fence_is_closed_only_by_as_many_marks() -> None:
-    blocks, tail = chunk("````markdown\n```python\n\nx\n```\n\n````\n\nNext", min_block_chars=0)
-    assert blocks == ["````markdown\n```python\n\nx\n```\n\n````"]
-
-
-def test_an_indented_line_after_a_blank_line_continues_the_block() -> None:
-    text = "1. Install:\n\n   ```bash\n   pip install x\n   ```\n\n2. Run it:\n\n       indented code\n\nDone"
-    blocks, tail = chunk(text, min_block_chars=0)
-    assert blocks == ["1. Install:\n\n   ```bash\n   pip install x\n   ```", "2. Run it:\n\n       indented code"]
-    assert tail == "Done"
-
-
-def test_a_block_is_finished_as_soon_as_the_next_one_starts() -> None:
-    chunker = MarkdownChunker(min_block_chars=0)
-    assert chunker.feed("First.\n\n") == []
-    assert chunker.feed("S") == ["First."]
-    assert chunker.tail == "S"
-
-
-def test_a_long_fence_is_cut_and_reopened_with_the_same_info_string() -> None:
-    code = "".join(f"line {i}\n" for i in range(7))
-    blocks, tail = chunk("Intro:\n~~~ python title=x\n" + code, min_block_chars=0, max_fence_lines=3)
-    assert blocks == [
-        "Intro:\n~~~ python title=x\nline 0\nline 1\nline 2\n~~~",
-        "~~~ python title=x\nline 3\nline 4\nline 5\n~~~",
-    ]
-    assert tail == "~~~ python title=x\nline 6\n~~~"
-
-
-def test_the_tail_closes_an_open_fence() -> None:
-    chunker = MarkdownChunker()
-    chunker.feed("Look:\n```python\nx = 1\n")
-    assert chunker.tail == "Look:\n```python\nx = 1\n```"
-    chunker.feed("``")
-    assert chunker.tail == "Look:\n```python\nx = 1\n``\n```"
-    chunker.feed("`")
-    assert chunker.tail == "Look:\n```python\nx = 1\n```"
-
-
-def test_the_tail_closes_a_fence_whose_opening_line_is_still_arriving() -> None:
-    chunker = MarkdownChunker()
-    chunker.feed("Look:\n```pyt")
-    assert chunker.tail == "Look:\n```pyt\n```"
-
-
-@pytest.mark.parametrize(
-    ("partial", "shown"),
-    [
-        ("Use `df.gro", "Use `df.gro`"),
-        ("Use `", "Use "),
-        ("This is **impor", "This is **impor**"),
-        ("**bold `co", "**bold `co`**"),
-        ("2 * 3 and `a` b", "2 * 3 and `a` b"),
-        ("-", ""),
-        ("---", ""),
-    ],
-)
-def test_the_tail_never_shows_a_bare_mark(partial: str, shown: str) -> None:
-    chunker = MarkdownChunker()
-    chunker.feed("A paragraph\n" + partial)
-    assert chunker.tail == ("A paragraph\n" + shown).rstrip("\n")
-
-
-def test_short_blocks_join_the_next_one() -> None:
-    blocks, tail = chunk("## Heading\n\n" + "x" * 30 + "\n\nnext", min_block_chars=20)
-    assert blocks == ["## Heading\n\n" + "x" * 30]
-    assert tail == "next"
-
-
-# ---------------------------------------------------------------------------------------------
-# The static output
-
-FINAL = Final(
-    text="Use **groupby**:\n\n```python\ndf.groupby('a').sum()\n```\n",
-    thinking="The user wants totals per group.",
-    footer=FOOTER,
-    note="Stopped at the 1,024-token limit: re-run with --max-tokens 4,096 for a longer answer.",
-)
-
-
-def test_to_markdown_puts_thinking_collapsed_first_then_answer_note_and_footer() -> None:
-    assert to_markdown(FINAL) == (
-        "<details><summary>Thinking</summary>\n\n"
-        "The user wants totals per group.\n\n"
-        "</details>\n\n"
-        "Use **groupby**:\n\n```python\ndf.groupby('a').sum()\n```\n\n"
-        "Stopped at the 1,024-token limit: re-run with --max-tokens 4,096 for a longer answer.\n\n"
-        "<sub>claude-opus-4-6 · 1,204 in · 312 out · cache 0 read / 0 written · `$0.0138` · chat `$0.0291`</sub>"
-    )
-
-
-def test_to_plain_has_the_answer_note_and_footer_without_thinking() -> None:
-    assert to_plain(FINAL) == (
-        "Use **groupby**:\n\n```python\ndf.groupby('a').sum()\n```\n\n"
-        "Stopped at the 1,024-token limit: re-run with --max-tokens 4,096 for a longer answer.\n"
-        + FOOTER
-    )
-
-
-def test_to_markdown_without_thinking_or_note() -> None:
-    assert to_markdown(Final("Hi.", footer="m · cost n/a")) == "Hi.\n\n<sub>m · cost n/a</sub>"
-
-
-def test_plain_text_in_note_and_footer_is_escaped() -> None:
-    markdown = to_markdown(Final("", note="⚠ *not* [a link] in max_tokens", footer="x"))
-    assert markdown.startswith("⚠ \\*not\\* \\[a link\\] in max_tokens\n\n")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -523,23 +368,6 @@ def test_an_executed_notebook_holds_only_the_placeholder_and_the_markdown_and_pa
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 passed" in result.stdout
-
-
-def test_a_long_tight_list_is_cut_before_an_item() -> None:
-    text = "".join(f"- item {i}\n" for i in range(60)) + "- last"
-    blocks, tail = chunk(text, max_block_lines=24)
-    assert [block.count("\n") + 1 for block in blocks] == [24, 24]
-    assert all(block.startswith("- item") for block in blocks) and tail.startswith("- item 48")
-    assert "\n".join([*blocks, tail]) == text
-
-
-def test_a_long_table_is_cut_before_a_row_and_repeats_its_header() -> None:
-    header = "| n | square |\n|---|---|\n"
-    text = header + "".join(f"| {i} | {i * i} |\n" for i in range(50)) + "| 50 | 2500 |"
-    blocks, tail = chunk(text, max_block_lines=24)
-    assert len(blocks) == 2 and all(block.startswith(header) for block in [*blocks[1:], tail])
-    rows = [line for part in [*blocks, tail] for line in part.splitlines() if not line.startswith(("| n", "|---"))]
-    assert rows == [line for line in text.splitlines()[2:]]
 
 
 @pytest.mark.parametrize("shape", ["table", "tight list"])
