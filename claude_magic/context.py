@@ -13,15 +13,19 @@ import keyword
 import numbers
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from . import images
 from .errors import ContextError, one_line
 from .markdown import fence_split
+from .sent import Sent, image_size, kind_of, tokens_of
 from .summaries import STRING_CUT, Limits, cut_text, guarded, summarize
 
-__all__ = ["Expansion", "Limits", "expand_prompt", "object_blocks"]
+__all__ = ["Expansion", "Limits", "expand_prompt", "object_blocks", "AS_TYPED"]
+
+# How a brace that is not expanded can be sent as typed without a note.
+AS_TYPED = "sent as typed (--raw, or a code span or fence, keeps braces without this note)"
 
 _TICKS = re.compile(r"`+")
 _SPECIAL = re.compile(r"[{}\\]")
@@ -43,6 +47,7 @@ Part = str | dict[str, Any]
 class Expansion:
     blocks: list[dict[str, Any]]  # API content blocks in prompt order; adjacent text merged, none blank
     notes: list[str]  # one-line notes for the user (unbound names, truncations)
+    sent: list[Sent] = field(default_factory=list)  # what each expanded reference became
 
 
 def expand_prompt(text: str, namespace: Mapping[str, Any], *, raw: bool = False, limits: Limits = Limits()) -> Expansion:
@@ -55,13 +60,21 @@ def expand_prompt(text: str, namespace: Mapping[str, Any], *, raw: bool = False,
             expander.parts.append(chunk)
         else:
             expander.prose(chunk)
-    return Expansion(_merge(expander.parts), list(dict.fromkeys(expander.notes)))
+    return Expansion(_merge(expander.parts), list(dict.fromkeys(expander.notes)), expander.sent)
 
 
-def object_blocks(label: str, obj: Any, limits: Limits = Limits()) -> list[dict[str, Any]]:
-    """The blocks for `-w NAME`: the object's text or image, labelled with its name."""
+def object_blocks(label: str, obj: Any, limits: Limits = Limits()) -> tuple[list[dict[str, Any]], Sent]:
+    """The blocks for `-w NAME`: the object's text or image, labelled with its name; and what they are."""
     parts, _ = _value_parts(label, obj, limits, inline=False)
-    return _merge(parts)
+    return _merge(parts), Sent(f"-w {label}", _kind(obj, parts), tokens_of(parts))
+
+
+def _kind(obj: Any, parts: list[Part]) -> str:
+    image = next((part for part in parts if isinstance(part, dict)), None)
+    if image is None:
+        return kind_of(obj)
+    width, height = image_size(image)
+    return f"image {width:,} × {height:,} px"
 
 
 # --- splitting off Markdown code ------------------------------------------------------------------
@@ -99,6 +112,7 @@ class _Expander:
         self.limits = limits
         self.parts: list[Part] = []
         self.notes: list[str] = []
+        self.sent: list[Sent] = []
 
     def prose(self, text: str) -> None:
         """Scan for braces; everything not replaced is copied from `text` exactly as typed."""
@@ -116,24 +130,30 @@ class _Expander:
                 self.parts.append(text[copied:at + 1])  # the doubled brace gives one literal brace
                 copied = position = at + 2
             elif (reference := _REFERENCE.match(text, at + 1)) and not keyword.iskeyword(reference["root"]):
-                if reference["root"] in self.namespace:
-                    self.parts.append(text[copied:at])
-                    self.reference(reference)
+                if reference["root"] not in self.namespace:
+                    self.notes.append(f"{text[at:reference.end()]} is not a variable here; {AS_TYPED}")
+                elif (parts := self.reference(reference)) is not None:
+                    self.parts += [text[copied:at], *parts]
                     copied = reference.end()
-                else:
-                    self.notes.append(f"{text[at:reference.end()]} is not a variable here; sent as typed")
                 position = reference.end()
             else:  # a dict literal, JSON, a format spec: kept whole, so its `}}` stays as typed too
                 position = _group_end(text, at) or at + 1
         self.parts.append(text[copied:])
 
-    def reference(self, match: re.Match[str]) -> None:
+    def reference(self, match: re.Match[str]) -> list[Part] | None:
+        """What the reference becomes, or None (with a note) if its lookup fails: a pasted
+        `{cfg['epochs']}` is more likely text than a reference to a key that is not there."""
         label = match[0][:-1]
-        obj = _resolve(self.namespace[match["root"]], match["chain"], label)
+        try:
+            obj = _resolve(self.namespace[match["root"]], match["chain"])
+        except Exception as error:
+            self.notes.append(f"{{{label}}}: {type(error).__name__}: {one_line(str(error), 80)}; {AS_TYPED}")
+            return None
         parts, note = _value_parts(label, obj, self.limits, inline=True)
-        self.parts.extend(parts)
         if note:
             self.notes.append(f"{{{label}}}: {note}")
+        self.sent.append(Sent(f"{{{label}}}", _kind(obj, parts), tokens_of(parts)))
+        return parts
 
 
 def _group_end(text: str, start: int) -> int | None:
@@ -149,16 +169,13 @@ def _group_end(text: str, start: int) -> int | None:
     return None
 
 
-def _resolve(obj: Any, chain: str, label: str) -> Any:
+def _resolve(obj: Any, chain: str) -> Any:
     """Walk `.attr`, `[0]` and `['key']` steps with getattr and getitem: never eval."""
     for step in _STEP.finditer(chain):
-        try:
-            if step["attr"]:
-                obj = getattr(obj, step["attr"])
-            else:
-                obj = obj[int(step["index"])] if step["index"] else obj[step["key"][1:-1]]
-        except Exception as error:
-            raise ContextError(f"{{{label}}}: {type(error).__name__}: {one_line(str(error))}") from None
+        if step["attr"]:
+            obj = getattr(obj, step["attr"])
+        else:
+            obj = obj[int(step["index"])] if step["index"] else obj[step["key"][1:-1]]
     return obj
 
 

@@ -3,7 +3,8 @@
 A `Conversation` is the history the API sees: alternating user and assistant messages, starting with
 a user turn. It changes in exactly one place, `commit`, which takes a whole exchange (the user
 message and the complete reply) at once; a turn that fails anywhere before that (an API error, a
-dropped stream, an interrupt) leaves the history as it was, because nothing was appended yet.
+dropped stream, an interrupt) leaves the history as it was, because nothing was appended yet. Each
+turn remembers the notebook cell that asked it, so re-running that cell can replace its turn.
 `Conversations` holds the kernel's default conversation and any named ones.
 """
 
@@ -17,8 +18,8 @@ from typing import Any
 from .errors import ClaudeError, InvariantError
 from .pricing import Spend, Usage
 
-__all__ = ["Conversation", "Conversations", "DEFAULT_CHAT", "InvariantError", "user_message", "assistant_message",
-           "check_messages", "merge_text"]
+__all__ = ["Conversation", "Conversations", "Turn", "DEFAULT_CHAT", "InvariantError", "user_message",
+           "assistant_message", "check_messages", "merge_text"]
 
 DEFAULT_CHAT = "default"
 
@@ -30,13 +31,25 @@ Message = dict[str, Any]
 MAX_IMAGES = 100
 
 
+@dataclass(frozen=True)
+class Turn:
+    """One committed exchange: its messages (the user's first, the reply last) and the cell that asked."""
+
+    messages: tuple[Message, ...]
+    cell_id: str | None = None
+
+
 @dataclass
 class Conversation:
     name: str = DEFAULT_CHAT
     system: str | None = None
     spend: Spend = field(default_factory=Spend)
-    _messages: list[Message] = field(default_factory=list)
+    _turns: list[Turn] = field(default_factory=list)
     _last_usage: Usage = field(default_factory=Usage)
+
+    @property
+    def _messages(self) -> list[Message]:
+        return self._kept(replace_last=False)
 
     @property
     def messages(self) -> list[Message]:
@@ -45,7 +58,13 @@ class Conversation:
 
     @property
     def turns(self) -> int:
-        return len(self._messages) // 2
+        return len(self._turns)
+
+    def turn_of(self, cell_id: str | None) -> int | None:
+        """The index of the latest turn the cell `cell_id` asked, if any."""
+        if cell_id is None:
+            return None
+        return next((i for i in reversed(range(len(self._turns))) if self._turns[i].cell_id == cell_id), None)
 
     @property
     def context_tokens(self) -> int:
@@ -62,26 +81,34 @@ class Conversation:
             for block in message["content"]
         )
 
-    def request_messages(self, user: Message) -> list[Message]:
-        """The history plus the new user message, checked, without changing the history."""
-        messages = [*self._messages, user]
+    def request_messages(self, user: Message, *, replace_last: bool = False) -> list[Message]:
+        """The history (without its last turn, if that is being replaced) plus the new user message,
+        checked, without changing the history."""
+        messages = [*self._kept(replace_last), user]
         check_messages(messages)
         return messages
 
     def commit(
         self, user: Message, assistant: Message, usage: Usage, cost: float | None, context: Usage | None = None,
-        system: str | None = None,
+        system: str | None = None, cell_id: str | None = None, replace_last: bool = False,
     ) -> None:
-        """Append one complete exchange, or nothing at all if it would break an invariant. `usage` is
-        what the exchange cost; `context` the usage of its last request, which measures the context
-        (the same unless a paused turn was resumed, which bills each part); `system` the system prompt
-        the exchange ran under, which the conversation keeps from now on ("" for none)."""
-        check_messages([*self._messages, user, assistant])
-        self._messages += [copy.deepcopy(user), copy.deepcopy(assistant)]
+        """Append one complete exchange (in place of the last turn, if `replace_last`), or nothing at
+        all if it would break an invariant. `usage` is what the exchange cost; `context` the usage of
+        its last request, which measures the context (the same unless a paused turn was resumed, which
+        bills each part); `system` the system prompt the exchange ran under, which the conversation
+        keeps from now on ("" for none); `cell_id` the notebook cell that asked it."""
+        check_messages([*self._kept(replace_last), user, assistant])
+        if replace_last and self._turns:
+            self._turns.pop()
+        self._turns.append(Turn((copy.deepcopy(user), copy.deepcopy(assistant)), cell_id))
         self.spend.add(usage, cost)
         self._last_usage = context or usage
         if system is not None:
             self.system = system
+
+    def _kept(self, replace_last: bool) -> list[Message]:
+        turns = self._turns[:-1] if replace_last else self._turns
+        return [message for turn in turns for message in turn.messages]
 
 
 def user_message(blocks: Iterable[Block]) -> Message:

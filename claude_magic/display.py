@@ -27,8 +27,11 @@ __all__ = ["make_view", "resolve_mode", "show", "MarkdownView", "TextView"]
 MARKDOWN_MAX_WAIT = 2.0
 
 
-def resolve_mode(mode: str, shell: Any) -> str:
-    """The mode to use: "auto" is "widget" in a kernel that can load ipywidgets, else "text"."""
+def resolve_mode(mode: str, shell: Any, *, interactive: bool = True) -> str:
+    """The mode to use. "auto" is "widget" in a kernel that can load ipywidgets and whose frontend
+    names its cells (JupyterLab, Notebook 7: someone is watching); "markdown" in a kernel driven
+    headless (nbclient, nbconvert, papermill name no cells), which would otherwise save the state of
+    every widget it saw into the notebook; "text" outside a kernel."""
     if mode not in DISPLAY_MODES:
         raise ValueError(f"display mode must be one of {', '.join(DISPLAY_MODES)}, not {mode!r}")
     has_widgets = importlib.util.find_spec("ipywidgets") is not None
@@ -36,7 +39,9 @@ def resolve_mode(mode: str, shell: Any) -> str:
         raise ClaudeError("display 'widget' needs ipywidgets: pip install ipywidgets, or set ClaudeMagics.display = 'markdown'.")
     if mode != "auto":
         return mode
-    return "widget" if _in_kernel(shell) and has_widgets else "text"
+    if not _in_kernel(shell):
+        return "text"
+    return "widget" if interactive and has_widgets else "markdown"
 
 
 def _in_kernel(shell: Any) -> bool:
@@ -45,8 +50,10 @@ def _in_kernel(shell: Any) -> bool:
     return zmqshell is not None and isinstance(shell, zmqshell.ZMQInteractiveShell)
 
 
-def make_view(mode: str, *, shell: Any = None, clock: Callable[[], float] = time.monotonic) -> TurnView:
-    resolved = resolve_mode(mode, shell)
+def make_view(
+    mode: str, *, shell: Any = None, interactive: bool = True, clock: Callable[[], float] = time.monotonic
+) -> TurnView:
+    resolved = resolve_mode(mode, shell, interactive=interactive)
     if resolved == "widget":
         from .widgets import WidgetView
 
@@ -72,7 +79,7 @@ class MarkdownView(LiveView):
         self._push()
 
     def _render(self) -> None:
-        live = to_markdown(Final(self._answer.markdown(), self._thought.markdown(), footer=self._status_line()))
+        live = to_markdown(Final(self._answer.markdown(), self._thought.markdown(), self._status_line(), sent=self._sent))
         update_display({"text/markdown": live, "text/plain": PLACEHOLDER}, raw=True, display_id=self._display_id)
 
     def _resent(self, stream: GrowingText) -> int:
@@ -93,7 +100,9 @@ class TextView:
         self._at_line_start = True
         self._waiting = False
 
-    def start(self, model: str) -> None:
+    def start(self, model: str, sent: str = "") -> None:
+        if sent:
+            self._line(sent, dim=True)
         # On a terminal, a transient line that the first output erases.
         if sys.stdout.isatty():
             sys.stdout.write(f"{_DIM}{model} · waiting…{_UNDIM}")
@@ -122,9 +131,9 @@ class TextView:
         if final.footer:
             self._line(final.footer, dim=True)
 
-    def fail(self, footer: str, note: str) -> None:
+    def fail(self, footer: str) -> None:
         if self._answered:
-            self.finish(Final("", footer=footer, note=note))
+            self.finish(Final("", footer=footer))
         elif not self._at_line_start or self._waiting:
             self._line("")
 

@@ -3,8 +3,7 @@
 This module owns everything pictorial that goes into a request: recognising an image-like object,
 rendering a matplotlib figure, reading image bytes and files with Pillow, downscaling to the size the
 API actually looks at (1568 px on the long edge, about 1.15 megapixels), choosing PNG or JPEG, and
-keeping the result under the API's 5 MB limit. It also keeps the figures a cell showed (`FigureStash`),
-because the inline backend closes them before the next cell can ask for them.
+keeping the result under the API's 5 MB limit; and finding the matplotlib figures still open.
 
 matplotlib and Pillow are imported only when an image is actually made; recognising one goes through
 `sys.modules`, so a user who never imported matplotlib never pays for it.
@@ -24,12 +23,13 @@ from typing import Any
 
 from .errors import ContextError, one_line
 
-__all__ = ["FigureStash", "Thumbnail", "image_block", "is_image_like", "path_or_url_block", "thumbnail", "url_block"]
+__all__ = ["Thumbnail", "bytes_block", "image_block", "is_image_like", "open_figures", "path_or_url_block", "thumbnail",
+           "url_block"]
 
 MAX_LONG_EDGE = 1568
 MAX_PIXELS = 1_150_000
 MAX_BYTES = 5 * 1024 * 1024
-MAX_STASHED_FIGURES = 8
+MAX_FIGURES = 8
 
 JPEG_QUALITY = 85
 # PNG above this many bytes per pixel is a photograph in all but name: JPEG serves it better.
@@ -63,7 +63,7 @@ def image_block(obj: Any) -> dict[str, Any]:
     if _is_pil_image(obj):
         return _pil_block(obj)
     if isinstance(obj, (bytes, bytearray, memoryview)):
-        return _bytes_block(bytes(obj), "the data")
+        return bytes_block(bytes(obj), "the data")
     if isinstance(obj, os.PathLike):
         return _path_block(Path(obj))
     raise ContextError(f"a {type(obj).__name__} is not an image (figure, axes, PIL image, image bytes or file).")
@@ -88,40 +88,19 @@ def path_or_url_block(spec: str) -> dict[str, Any]:
     return _path_block(path)
 
 
-class FigureStash:
-    """The figures of the last cell that showed any, for `-f` in a later cell.
+def open_figures(limit: int = MAX_FIGURES) -> list[Any]:
+    """The open matplotlib figures that hold something, oldest first, at most `limit`.
 
-    The magics call `capture()` from a `post_execute` callback registered before the inline backend's
-    own, which closes the cell's figures; a closed Figure still renders, so keeping the object is enough.
+    Only a user who imported pyplot has figures; importing it here would cost them a second. An empty
+    figure (the one `plt.gcf()` makes in a later cell) is nothing to show.
     """
-
-    def __init__(self, limit: int = MAX_STASHED_FIGURES) -> None:
-        self._limit = limit
-        self._figures: list[Any] = []
-
-    def capture(self) -> None:
-        """Keep the open figures, if the cell left any; a cell that shows none keeps the previous ones."""
-        figures = self._open_figures()
-        if figures:
-            self._figures = figures
-
-    def figures(self) -> list[Any]:
-        """The open figures if there are any, else the ones the last figure-showing cell left."""
-        return self._open_figures() or list(self._figures)
-
-    def clear(self) -> None:
-        self._figures = []
-
-    def _open_figures(self) -> list[Any]:
-        # Only a user who imported pyplot has figures; importing it here would cost them a second.
-        helpers = sys.modules.get("matplotlib._pylab_helpers")
-        if "matplotlib.pyplot" not in sys.modules or helpers is None:
-            return []
-        # Gcf.get_fig_manager and plt.figure(num) would make a figure current; reading the list does not.
-        managers = sorted(helpers.Gcf.get_all_fig_managers(), key=lambda manager: manager.num)
-        # An empty figure (the one `plt.gcf()` makes in a later cell) is nothing to show.
-        figures = [manager.canvas.figure for manager in managers if len(manager.canvas.figure.get_children()) > 1]
-        return figures[-self._limit:]
+    helpers = sys.modules.get("matplotlib._pylab_helpers")
+    if "matplotlib.pyplot" not in sys.modules or helpers is None:
+        return []
+    # Gcf.get_fig_manager and plt.figure(num) would make a figure current; reading the list does not.
+    managers = sorted(helpers.Gcf.get_all_fig_managers(), key=lambda manager: manager.num)
+    figures = [manager.canvas.figure for manager in managers if len(manager.canvas.figure.get_children()) > 1]
+    return figures[-limit:]
 
 
 def _figure_of(obj: Any) -> Any | None:
@@ -175,7 +154,7 @@ def _figure_block(figure: Any) -> dict[str, Any]:
     png = buffer.getvalue()
     if _fits(png):
         return _block(png, "image/png")
-    return _bytes_block(png, "the figure")
+    return bytes_block(png, "the figure")
 
 
 def _path_block(path: Path) -> dict[str, Any]:
@@ -187,10 +166,11 @@ def _path_block(path: Path) -> dict[str, Any]:
         raise ContextError(f"no such image file: '{path}'") from None
     except OSError as error:
         raise ContextError(f"cannot read '{path}': {error.strerror or error}") from None
-    return _bytes_block(data, f"'{path}'")
+    return bytes_block(data, f"'{path}'")
 
 
-def _bytes_block(data: bytes, name: str) -> dict[str, Any]:
+def bytes_block(data: bytes, name: str) -> dict[str, Any]:
+    """The bounded image block of encoded image bytes (`name` says whose, in errors)."""
     if _is_svg(_head(data)):
         raise ContextError(f"{name} {_RASTERISE_HINT}")
     Image = _pillow()

@@ -83,14 +83,15 @@ class LiveView:
         self._answer = GrowingText()
         self._thought = GrowingText()
         self._model = ""
+        self._sent = ""
         self._phase = "waiting…"
         self._notice = ""
         self._started = 0.0
         self._pushed = float("-inf")
         self._length_pushed = 0
 
-    def start(self, model: str) -> None:
-        self._model = model
+    def start(self, model: str, sent: str = "") -> None:
+        self._model, self._sent = model, sent
         self._started = self._clock()
         self._show()
 
@@ -111,9 +112,10 @@ class LiveView:
         display({"text/markdown": to_markdown(final), "text/plain": to_plain(final)}, raw=True)
         self._retire()
 
-    def fail(self, footer: str, note: str) -> None:
-        # With nothing streamed there is nothing to keep: the caller's one-line error says it all.
-        partial = Final(self._answer.text, self._thought.text, footer, note)
+    def fail(self, footer: str) -> None:
+        # With nothing streamed there is nothing to keep: the caller's one-line error says it all,
+        # once; the partial answer only says it is incomplete.
+        partial = Final(self._answer.text, self._thought.text, footer, sent=self._sent)
         if has_answer(partial):
             self.finish(partial)
         else:

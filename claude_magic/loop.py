@@ -34,7 +34,7 @@ class TurnLoop:
         self.view = view
         self.retries = retries
         self.messages: list[Any] = []
-        self._cut: Any = None
+        self.cut: Any = None  # the SDK's snapshot of a reply cut short, once one began and failed
 
     def run(self, client: anthropic.Anthropic, request: dict[str, Any]) -> Any:
         """The reply, its content gathered across resumed pauses."""
@@ -55,7 +55,7 @@ class TurnLoop:
 
     def billed(self) -> list[Any]:
         """Every reply the API bills for: the complete parts, and the one cut short if it had begun."""
-        return [*self.messages, *([self._cut] if self._cut is not None else [])]
+        return [*self.messages, *([self.cut] if self.cut is not None else [])]
 
     def _stream(self, client: anthropic.Anthropic, request: dict[str, Any]) -> Any:
         started = complete = False
@@ -68,7 +68,7 @@ class TurnLoop:
                     raise IncompleteStream("the connection dropped before the answer was complete")
             except BaseException:
                 # What arrived is billed: keep its usage (the input, and the output so far).
-                self._cut = stream.current_message_snapshot if started else None
+                self.cut = stream.current_message_snapshot if started else None
                 raise
             message = stream.get_final_message()
         self.messages.append(message)

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import sys
 from typing import TYPE_CHECKING, Any
 
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class, no_var_expand
 from traitlets import Dict, Enum, Float, Int, TraitError, Unicode, validate
 
+from .cells import CellLog
 from .errors import ClaudeError
 from .options import claude_options, option_values, parse_options, split_line
 from .settings import API_KEY_ENV, CACHE_TTLS, DEFAULTS, DISPLAY_MODES, FIXTURE_MODES, Settings
@@ -70,8 +70,12 @@ class ClaudeMagics(Magics):
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         super().__init__(shell=shell, **kwargs)
         self._session: Session | None = None
-        # Ahead of the inline backend's own post_execute hook, which closes the cell's figures.
-        self.shell.events.callbacks["post_execute"].insert(0, self._keep_figures)
+        self.cells = CellLog(is_cell=self._is_cell)
+        self.shell.events.register("pre_run_cell", self.cells.started)
+        self.shell.events.register("post_run_cell", self.cells.finished)
+        # A kernel's display publisher and display hook see every image a cell shows; a terminal has neither.
+        for hooks in self._display_hooks():
+            hooks.register_hook(self.cells.displayed)
 
     @property
     def session(self) -> Session:
@@ -79,21 +83,17 @@ class ClaudeMagics(Magics):
         if self._session is None:
             from .session import Session
 
-            self._session = Session()
+            self._session = Session(self.cells)
         return self._session
 
     def settings(self) -> Settings:
         return Settings.of(self.trait_values())
 
-    def _keep_figures(self) -> None:
-        # Runs after every cell: a failure here must never spoil the user's own output, and
-        # losing the stash only costs -f its fallback. Only a user of pyplot has figures to keep.
-        if "matplotlib.pyplot" not in sys.modules:
-            return
-        try:
-            self.session.figures.capture()
-        except Exception:
-            self.session.figures.clear()
+    def _display_hooks(self) -> list[Any]:
+        return [hooks for hooks in (self.shell.display_pub, self.shell.displayhook) if hasattr(hooks, "register_hook")]
+
+    def _is_cell(self, filename: str) -> bool:
+        return self.shell.compile.format_code_name(filename) is not None
 
     @validate("prices")
     def _valid_prices(self, proposal: Any) -> dict[str, Any]:
@@ -149,9 +149,17 @@ class ClaudeMagics(Magics):
         options, prompt = split_line(line, parser, is_name)
         args = parse_options(parser, options)
         text = "\n".join(part for part in (prompt, cell) if part and part.strip()).strip()
-        from .session import TurnRequest
+        self._run_turn(text, option_values(args))
 
-        self._run_turn(TurnRequest(text=text, **option_values(args)))
+    @line_magic
+    def claude_fix(self, line: str) -> None:
+        """Ask what went wrong in the last cell that failed, and get the fix as a new cell below.
+
+        Example: `%claude_fix` after a cell raised, or `%claude_fix keep the plot style`.
+        """
+        from .session import FIX_PROMPT
+
+        self._run_turn("\n\n".join(part for part in (FIX_PROMPT, line.strip()) if part), {"error": True, "code": True})
 
     @line_magic
     def claude_key(self, line: str) -> None:
@@ -177,17 +185,19 @@ class ClaudeMagics(Magics):
     def _is_variable(self, token: str) -> bool:
         return token.isidentifier() and token in self.shell.user_ns
 
-    def _run_turn(self, ask: Any) -> None:
+    def _run_turn(self, text: str, options: dict[str, Any]) -> None:
         from .display import make_view, show
         from .reports import dry_run_report
+        from .session import TurnRequest
 
+        ask = TurnRequest(text=text, cell_id=self.cells.current_cell_id, **options)
         settings = self.settings()
         turn = self.session.prepare(ask, settings, self.shell.user_ns, notify=_note)
         if ask.dry_run:
             show(*dry_run_report(self.session.dry_run(turn)))
             return
-        reply = self.session.send(turn, make_view(settings.display, shell=self.shell))
-        self._deliver(ask, reply)
+        view = make_view(settings.display, shell=self.shell, interactive=ask.cell_id is not None)
+        self._deliver(ask, self.session.send(turn, view))
 
     def _deliver(self, ask: Any, reply: Reply) -> None:
         from .reply import runnable_code
@@ -196,13 +206,18 @@ class ClaudeMagics(Magics):
             self.shell.user_ns[ask.out] = reply
         if ask.code:
             code = runnable_code(reply.text)
-            if code:
+            if not code:
+                _note("the reply has no Python code block to put in a cell.")
+            elif self.session.code_to_insert(ask.cell_id, code):
                 self.shell.set_next_input(code, replace=False)
             else:
-                print("note: the reply has no Python code block to put in a cell.")
+                _note("the same code is already in the cell below, from this cell's last run.")
 
     def close(self) -> None:
-        self.shell.events.unregister("post_execute", self._keep_figures)
+        self.shell.events.unregister("pre_run_cell", self.cells.started)
+        self.shell.events.unregister("post_run_cell", self.cells.finished)
+        for hooks in self._display_hooks():
+            hooks.unregister_hook(self.cells.displayed)
         if self._session is not None:
             self._session.close()
 

@@ -12,7 +12,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["Fence", "Segment", "fence_split", "code_span", "literal"]
+__all__ = ["Fence", "Segment", "fence_split", "close_open_blocks", "code_span", "literal", "DOLLAR"]
+
+# A literal dollar that no renderer's math pass pairs (see `dollars`, which applies the rule).
+DOLLAR = "<span>&#36;</span>"
 
 _FENCE_OPEN = re.compile(r"(?P<indent>[ \t]*)(?P<marker>`{3,}(?=[^`]*$)|~{3,})(?P<info>.*)")
 
@@ -79,6 +82,19 @@ def fence_split(text: str) -> list[Segment]:
     return [segment for segment in segments if segment.text]
 
 
+def close_open_blocks(text: str) -> str:
+    """`text` with a fence or `<details>` it left open closed, so what follows it (a note, a footer)
+    is not swallowed into a code block or a collapsed section: a reply cut at max_tokens does that."""
+    segments = fence_split(text)
+    last = segments[-1] if segments else None
+    if last is not None and last.fence is not None and not last.closed:
+        text = text.rstrip("\n") + "\n" + last.fence.closing
+        segments = fence_split(text)
+    prose = "".join(segment.text for segment in segments if segment.fence is None)
+    unclosed = len(re.findall(r"<details\b", prose)) - len(re.findall(r"</details>", prose))
+    return text + "\n\n</details>" * max(unclosed, 0)
+
+
 def code_span(text: str) -> str:
     """`text` as an inline code span, with enough backticks that none inside closes it."""
     ticks = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
@@ -87,16 +103,10 @@ def code_span(text: str) -> str:
 
 
 # Characters that can start Markdown syntax inside a line; `_` only at a word's edge (max_tokens is safe).
-_MARKDOWN_ACTIVE = re.compile(r"([\\`*\[\]<~]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))")
-_DOLLAR_WORDS = re.compile(r"(\S*\$\S*)")
+_MARKDOWN_ACTIVE = re.compile(r"([\\`*\[\]<~|]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))")
 
 
 def literal(text: str) -> str:
-    """Markdown that shows plain `text` as written.
-
-    A backslash does not protect `$` in Jupyter (its math pass runs before Markdown and pairs
-    `$0.01 · chat $0.02` into a formula), so words with a dollar sign go into code spans, which
-    every renderer and math pass leaves alone.
-    """
-    pieces = _DOLLAR_WORDS.split(text)
-    return "".join(code_span(piece) if "$" in piece else _MARKDOWN_ACTIVE.sub(r"\\\1", piece) for piece in pieces)
+    """Markdown that shows plain `text` as written: its Markdown marks escaped, and each dollar
+    written as DOLLAR, since a backslash does not stop Jupyter's math pass from pairing `$`."""
+    return _MARKDOWN_ACTIVE.sub(r"\\\1", text).replace("$", DOLLAR)

@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from .markdown import literal
+from .dollars import encode_dollars
+from .markdown import close_open_blocks, literal
 
 __all__ = ["Final", "TurnView", "to_markdown", "to_plain", "has_answer"]
 
@@ -23,14 +24,15 @@ class Final:
     thinking: str = ""
     footer: str = ""
     note: str = ""
+    sent: str = ""  # the one line saying what the turn attached (`sent.sent_line`)
 
 
 class TurnView(Protocol):
-    """The live view of one turn: `start`, then any number of deltas and status notices, then
-    `finish` (the turn completed) or `fail` (it did not: the view keeps what streamed, marked with
-    `footer` and `note`; the caller raises its error after)."""
+    """The live view of one turn: `start` (with the line saying what was attached), then any number
+    of deltas and status notices, then `finish` (the turn completed) or `fail` (it did not: the view
+    keeps what streamed, marked with `footer`; the caller raises its one-line error after)."""
 
-    def start(self, model: str) -> None: ...
+    def start(self, model: str, sent: str = "") -> None: ...
 
     def status(self, message: str) -> None: ...
 
@@ -40,17 +42,21 @@ class TurnView(Protocol):
 
     def finish(self, final: Final) -> None: ...
 
-    def fail(self, footer: str, note: str) -> None: ...
+    def fail(self, footer: str) -> None: ...
 
 
 def to_markdown(final: Final) -> str:
-    """The saved output: thinking collapsed in `<details>`, the answer, the note, a small footer."""
+    """The saved output: what was sent, thinking collapsed in `<details>`, the answer, the note, a
+    small footer. Dollars that are not math read as money (`dollars`), and a fence or section the
+    answer left open is closed before the note."""
     parts = []
+    if final.sent:
+        parts.append(f"<sub>{literal(final.sent)}</sub>")
     if final.thinking.strip():
-        thinking = final.thinking.strip("\n")
+        thinking = close_open_blocks(encode_dollars(final.thinking.strip("\n")))
         parts.append(f"<details><summary>Thinking</summary>\n\n{thinking}\n\n</details>")
     if final.text.strip():
-        parts.append(final.text.strip("\n"))
+        parts.append(close_open_blocks(encode_dollars(final.text.strip("\n"))))
     if final.note:
         parts.append(literal(final.note))
     if final.footer:
@@ -59,9 +65,9 @@ def to_markdown(final: Final) -> str:
 
 
 def to_plain(final: Final) -> str:
-    """The `text/plain` twin of `to_markdown`: the answer, then the note and footer lines."""
+    """The `text/plain` twin of `to_markdown`: what was sent, the answer as written, the note and footer."""
     tail = "\n".join(line for line in (final.note, final.footer) if line)
-    return "\n\n".join(part for part in (final.text.strip("\n"), tail) if part)
+    return "\n\n".join(part for part in (final.sent, final.text.strip("\n"), tail) if part)
 
 
 def has_answer(final: Final) -> bool:

@@ -14,7 +14,7 @@ from typing import Any
 from .models import longest_prefix
 
 __all__ = ["Price", "PRICES", "PRICES_SOURCE", "PriceTable", "Usage", "Spend", "Ledger", "usage_from_api",
-           "price_for", "cost", "format_cost", "footer"]
+           "price_for", "cost", "format_cost", "footer", "streamed_tokens"]
 
 PRICES_SOURCE = "Anthropic's list prices (claude-api guide and pricing page), checked 2026-11-24"
 
@@ -97,6 +97,13 @@ def usage_from_api(usage: Any, cache_ttl: str = "5m") -> Usage:
     )
 
 
+def streamed_tokens(message: Any) -> int:
+    """About the output tokens of a reply's text and thinking so far, four characters a token: the API
+    counts them only in its last event, which a reply cut short never sends."""
+    chars = sum(len(getattr(block, "text", "") or getattr(block, "thinking", "") or "") for block in message.content)
+    return -(-chars // 4)
+
+
 def parse_prices(extra: Mapping[str, Mapping[str, float]]) -> dict[str, Price]:
     """User-configured prices; a KeyError, TypeError or ValueError says what is wrong."""
     prices = {name: Price(float(price["input"]), float(price["output"])) for name, price in extra.items()}
@@ -144,14 +151,18 @@ def format_cost(dollars: float | None) -> str:
 
 
 def footer(model: str, usage: Usage, turn_cost: float | None, chat_cost: float | None, budget_left: float | None = None) -> str:
-    """The one line under an answer: tokens, this turn's cost, the conversation's so far, and what
-    is left of the kernel's budget if one is set."""
+    """The one line under an answer: tokens, this turn's cost, the conversation's so far, and where
+    the kernel stands against its budget if one is set."""
     line = (
-        f"{model} · {usage.input_tokens:,} in · {usage.output_tokens:,} out · "
+        f"{model} · {usage.input_tokens:,} in / {usage.output_tokens:,} out tokens · "
         f"cache {usage.cache_read_tokens:,} read / {usage.cache_write_tokens:,} written · "
-        f"{format_cost(turn_cost)} · chat {format_cost(chat_cost)}"
+        f"{format_cost(turn_cost)} this turn · {format_cost(chat_cost)} this chat"
     )
-    return line if budget_left is None else f"{line} · {format_cost(max(budget_left, 0.0))} of budget left"
+    if budget_left is None:
+        return line
+    if budget_left < 0:
+        return f"{line} · {format_cost(-budget_left)} over budget"
+    return f"{line} · {format_cost(budget_left)} of budget left"
 
 
 @dataclass

@@ -11,25 +11,33 @@ every conversation as it was, and is still billed for what the API reported.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from . import models
+from .attachments import attachments
+from .cells import CellLog
 from .client import ClientCache, Connection, count_tokens, resolve_api_key
-from .context import Limits, expand_prompt, object_blocks
+from .context import Limits, expand_prompt
 from .conversation import DEFAULT_CHAT, Conversation, Conversations, Message, assistant_message, user_message
 from .errors import ClaudeError
 from .failures import turn_failure
-from .images import FigureStash, image_block, path_or_url_block
 from .loop import TurnLoop
 from .output import Final, TurnView
-from .pricing import Ledger, PriceTable, Usage, footer, format_cost, usage_from_api
+from .pricing import Ledger, PriceTable, Usage, footer, format_cost, streamed_tokens, usage_from_api
 from .reply import Reply, reply_note, stop_note
 from .reports import DryRun
 from .request import TurnOptions, build_request, estimate_tokens
+from .sent import sent_line
 from .settings import Settings
 
-__all__ = ["Session", "TurnRequest", "PreparedTurn"]
+__all__ = ["Session", "TurnRequest", "PreparedTurn", "FIX_PROMPT"]
+
+# What %claude_fix asks, with the last error attached (-x) and the fix offered as a cell (--code).
+FIX_PROMPT = (
+    "The cell in the error above failed. In two or three sentences, say what went wrong and why; then "
+    "give the corrected cell as a single Python code block I can run."
+)
 
 Notify = Callable[[str], None]
 
@@ -53,6 +61,8 @@ class TurnRequest:
     code: bool = False
     raw: bool = False
     dry_run: bool = False
+    error: bool = False
+    cell_id: str | None = None  # the notebook cell that asks, where the frontend says (Lab, Notebook 7)
 
 
 @dataclass(frozen=True)
@@ -65,17 +75,21 @@ class PreparedTurn:
     prompt: str
     settings: Settings
     prices: PriceTable
+    sent: str  # what was attached, in one line
+    cell_id: str | None
+    replace_last: bool  # this cell asked the conversation's latest turn: its new answer replaces it
 
 
 class Session:
     """See the module docstring."""
 
-    def __init__(self) -> None:
+    def __init__(self, cells: CellLog | None = None) -> None:
         self.conversations = Conversations()
         self.clients = ClientCache()
         self.ledger = Ledger()
-        self.figures = FigureStash()
+        self.cells = cells or CellLog()
         self.entered_key: str | None = None
+        self._inserted_code: dict[str, str] = {}  # by cell id: what --code last put below that cell
 
     def prepare(self, ask: TurnRequest, settings: Settings, namespace: Mapping[str, Any], notify: Notify) -> PreparedTurn:
         """Everything about a turn that can be decided, and refused, before anything is sent."""
@@ -90,7 +104,14 @@ class Session:
         system = next(s for s in (ask.system, chat.system, settings.system) if s is not None)
         model = models.resolve(ask.model or settings.model)
         limits = _limits(settings)
-        user = user_message([*self._attachments(ask, namespace, limits), *_prompt_blocks(ask, namespace, limits, notify)])
+        attached, sent = attachments(
+            namespace, limits, self.cells, names=ask.with_, figures=ask.fig, images=ask.images, error=ask.error,
+        )
+        expansion = expand_prompt(ask.text, namespace, raw=ask.raw, limits=limits)
+        for note in expansion.notes:
+            notify(note)
+        user = user_message([*attached, *expansion.blocks])
+        replace_last = _replaces_last(chat, ask, notify)
         plan = models.context_plan(model, chat.context_tokens, chat.compacted)
         if plan.refusal:
             raise ClaudeError(plan.refusal)
@@ -100,31 +121,37 @@ class Session:
             model=model, max_tokens=_max_tokens(ask, settings), system=system or None, cache_ttl=settings.cache_ttl,
             think=ask.think, effort=ask.effort, compact=plan.compact,
         )
-        request = build_request(chat.request_messages(user), options)
-        return PreparedTurn(chat, system, user, options, request, ask.text, settings, PriceTable(settings.prices))
+        request = build_request(chat.request_messages(user, replace_last=replace_last), options)
+        return PreparedTurn(
+            chat, system, user, options, request, ask.text, settings, PriceTable(settings.prices),
+            sent_line([*sent, *expansion.sent]), ask.cell_id, replace_last,
+        )
 
     def send(self, turn: PreparedTurn, view: TurnView) -> Reply:
         """Stream the turn into `view`; commit it whole, or leave everything as it was."""
         self._check_budget(turn.settings)
         client = self.clients.get(self.connection(turn.settings))
         model = turn.options.model
-        view.start(model)
+        view.start(model, turn.sent)
         loop = TurnLoop(view, self.clients.retries)
         try:
             reply = self._reply(loop.run(client, turn.request), loop.messages, turn)
             last = usage_from_api(loop.messages[-1].usage, turn.settings.cache_ttl)
-            turn.chat.commit(turn.user, _assistant(reply.message), reply.usage, reply.cost, context=last, system=turn.system)
+            turn.chat.commit(
+                turn.user, _assistant(reply.message), reply.usage, reply.cost, context=last, system=turn.system,
+                cell_id=turn.cell_id, replace_last=turn.replace_last,
+            )
         except BaseException as error:
             failure = turn_failure(error, model=model, prompt=turn.prompt)
-            view.fail(f"{model} · incomplete", f"⚠ {failure or error}")
-            self._bill(turn, loop.billed())
+            view.fail(f"{model} · incomplete")
+            self._bill(turn, loop)
             if failure is None:
                 raise
             raise failure from None
         self.conversations.put(turn.chat)
         self.ledger.add(turn.chat.name, reply.model, reply.usage, reply.cost)
         note = reply_note(reply, turn.options.max_tokens)
-        view.finish(Final(reply.text, reply.thinking, self._footer(reply, turn), note))
+        view.finish(Final(reply.text, reply.thinking, self._footer(reply, turn), note, turn.sent))
         return reply
 
     def dry_run(self, turn: PreparedTurn) -> DryRun:
@@ -138,7 +165,7 @@ class Session:
                 raise
             tokens, counted = estimate_tokens(request), f"an estimate: {failure}"
         return DryRun(
-            model=options.model, blocks=turn.user["content"], earlier_messages=2 * turn.chat.turns,
+            model=options.model, blocks=turn.user["content"], earlier_messages=len(request["messages"]) - 1,
             system=options.system, max_tokens=options.max_tokens, input_tokens=tokens, counted=counted,
             input_cost=format_cost(turn.prices.cost(options.model, Usage(input_tokens=tokens))),
             output_cost=format_cost(turn.prices.cost(options.model, Usage(output_tokens=options.max_tokens))),
@@ -154,23 +181,17 @@ class Session:
             fixture_mode=settings.fixture_mode,
         )
 
+    def code_to_insert(self, cell_id: str | None, code: str) -> bool:
+        """Whether `--code` should put `code` in a new cell: not when this cell put the same code
+        there the last time it ran (re-running it would stack copies)."""
+        if cell_id is None:
+            return True
+        fresh = self._inserted_code.get(cell_id) != code
+        self._inserted_code[cell_id] = code
+        return fresh
+
     def close(self) -> None:
         self.clients.close()
-
-    def _attachments(self, ask: TurnRequest, namespace: Mapping[str, Any], limits: Limits) -> list[dict[str, Any]]:
-        """Blocks for -w, -f and -i, placed before the prompt: Claude reads context best first."""
-        blocks: list[dict[str, Any]] = []
-        for name in ask.with_:
-            if name not in namespace:
-                raise ClaudeError(f"-w {name}: there is no variable named {name!r} here.")
-            blocks += object_blocks(name, namespace[name], limits)
-        if ask.fig:
-            figures = self.figures.figures()
-            if not figures:
-                raise ClaudeError("-f: no matplotlib figure is open, and the previous cell showed none. Plot first.")
-            blocks += [image_block(figure) for figure in figures]
-        blocks += [path_or_url_block(spec) for spec in ask.images]
-        return blocks
 
     def _check_budget(self, settings: Settings) -> None:
         if settings.budget_usd and self.ledger.total >= settings.budget_usd:
@@ -184,11 +205,14 @@ class Session:
         usage = sum((usage_from_api(part.usage, turn.settings.cache_ttl) for part in parts), Usage())
         return Reply.of(message, usage, turn.prices.cost(message.model, usage))
 
-    def _bill(self, turn: PreparedTurn, parts: list[Any]) -> None:
-        """A turn that failed after the API started answering is billed all the same: count what the
-        API had reported (its input, and the output so far) so the usage and the budget see it."""
-        for part in parts:
+    def _bill(self, turn: PreparedTurn, loop: TurnLoop) -> None:
+        """A turn that failed after the API started answering is billed all the same: its complete
+        parts as reported, and the part cut short for its input and the output it had streamed (the
+        API reports output tokens only at the end, so a cut part's are estimated from its text)."""
+        for part in loop.billed():
             usage = usage_from_api(part.usage, turn.settings.cache_ttl)
+            if part is loop.cut:
+                usage = replace(usage, output_tokens=max(usage.output_tokens, streamed_tokens(part)))
             self.ledger.add(turn.chat.name, part.model, usage, turn.prices.cost(part.model, usage))
 
     def _footer(self, reply: Reply, turn: PreparedTurn) -> str:
@@ -204,11 +228,17 @@ def _limits(settings: Settings) -> Limits:
     )
 
 
-def _prompt_blocks(ask: TurnRequest, namespace: Mapping[str, Any], limits: Limits, notify: Notify) -> list[dict[str, Any]]:
-    expansion = expand_prompt(ask.text, namespace, raw=ask.raw, limits=limits)
-    for note in expansion.notes:
-        notify(note)
-    return expansion.blocks
+def _replaces_last(chat: Conversation, ask: TurnRequest, notify: Notify) -> bool:
+    """Whether this cell re-asks the conversation's latest turn (its answer is replaced); a re-run of
+    an older cell's turn is asked again at the end, and the user is told."""
+    index = None if ask.new else chat.turn_of(ask.cell_id)
+    if index is None or index == chat.turns - 1:
+        return index is not None
+    notify(
+        f"this cell asked turn {index + 1} of {chat.turns}; its new answer is added at the end, after the "
+        "later turns (run it with -n to start a fresh conversation)."
+    )
+    return False
 
 
 def _max_tokens(ask: TurnRequest, settings: Settings) -> int:

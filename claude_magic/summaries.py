@@ -23,6 +23,11 @@ __all__ = ["Limits", "describe", "summarize", "cut_text", "guarded", "STRING_CUT
 # 10^7 values cost about 0.1 s a column, which would break the one-second budget for a large frame.
 QUANTILE_SAMPLE = 1_000_000
 MAX_CELL_WIDTH = 50  # characters of one cell in the rows table: long text cells are cut there
+# Unique values are counted exactly up to this many rows, and in an evenly spaced sample above: an
+# exact count of 10^7 values costs about 0.1 s a column.
+UNIQUE_SAMPLE = 200_000
+MAX_LEVELS = 8  # of a categorical column's levels, this many are named
+MAX_LEVEL_CHARS = 30
 MAX_REPR_DEPTH = 6
 
 STRING_CUT = "[... {cut:,} more characters cut]"
@@ -145,14 +150,38 @@ def _frame_summary(frame: Any, limits: Limits, title: str) -> str:
     positions = _shown_positions(frame.shape[1], limits.max_columns)
     columns = [frame.iloc[:, position] for position in positions]
     profiles = [_profile(column) for column in columns]
-    lines = [title, "columns (dtype, nulls):"]
+    lines = [title, "columns (dtype, nulls, and unique values, levels, share true or range):"]
     for index, (position, column, (nulls, _)) in enumerate(zip(positions, columns, profiles, strict=True)):
         if index and position != positions[index - 1] + 1:
             lines.append(f"  ... {position - positions[index - 1] - 1:,} columns not shown ...")
-        lines.append(f"  {frame.columns[position]}: {column.dtype}, nulls {nulls:,}")
+        lines.append(f"  {frame.columns[position]}: {column.dtype}, nulls {nulls:,}, {_facts(column)}")
+    if len(frame) > UNIQUE_SAMPLE:
+        lines.append(f"  (* unique values counted in an evenly spaced sample of {UNIQUE_SAMPLE:,} rows: at least that many)")
     lines += _rows_section(frame, limits)
     lines += _numeric_section(frame, positions, profiles)
     return "\n".join(lines)
+
+
+def _facts(column: Any) -> str:
+    """What a column's dtype says most about: a category's levels, a bool's share of True, a date's
+    range; for the rest, how many distinct values it holds."""
+    kind = getattr(column.dtype, "kind", "O")
+    if str(column.dtype) == "category":
+        levels = [str(level)[:MAX_LEVEL_CHARS] for level in column.cat.categories[:MAX_LEVELS]]
+        more = len(column.cat.categories) - len(levels)
+        return f"{len(column.cat.categories):,} levels: " + ", ".join(levels) + (f", … {more:,} more" if more else "")
+    if kind == "b":
+        share = column.mean()
+        return f"true {share:.1%}" if share == share else "true n/a"  # NaN when every value is missing
+    if kind == "M":
+        low, high = column.min(), column.max()
+        return f"from {low} to {high}" if low == low else "no dates"
+    sample = column.iloc[:: -(-len(column) // UNIQUE_SAMPLE)] if len(column) > UNIQUE_SAMPLE else column
+    try:
+        unique = sample.nunique()
+    except TypeError:  # unhashable cells (lists, dicts): nothing to count
+        return "unique n/a"
+    return f"unique {unique:,}" + ("*" if sample is not column else "")
 
 
 def _shown_positions(count: int, limit: int) -> list[int]:

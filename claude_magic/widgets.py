@@ -14,6 +14,7 @@ from typing import Any
 
 from IPython.display import display
 
+from .dollars import encode_dollars
 from .live import PLACEHOLDER, GrowingText, LiveView
 
 __all__ = ["WidgetView", "WIDGET_MIMETYPE"]
@@ -38,7 +39,9 @@ class WidgetView(LiveView):
         self._status_widget = self._widgets.status_line(self._status_line())
         self._answer_pane = _Pane(self._widgets)
         self._thinking_pane: _Pane | None = None
-        self._root = self._widgets.vbox([self._status_widget, self._answer_pane.box])
+        # What was sent stands under the status line from the start, as in the saved output.
+        self._head = [self._status_widget, *([self._widgets.status_line(self._sent)] if self._sent else [])]
+        self._root = self._widgets.vbox([*self._head, self._answer_pane.box])
         view = {"model_id": self._root.model_id, "version_major": 2, "version_minor": 0}
         display({WIDGET_MIMETYPE: view, "text/plain": PLACEHOLDER}, raw=True, display_id=self._display_id)
         self._ticker = _Ticker(self._tick)
@@ -64,7 +67,7 @@ class WidgetView(LiveView):
         if self._thinking_pane is None:
             self._thinking_pane = _Pane(self._widgets)
             section = self._widgets.accordion(self._thinking_pane.box, "Thinking")
-            self._root.children = (self._status_widget, section, self._answer_pane.box)
+            self._root.children = (*self._head, section, self._answer_pane.box)
         return self._thinking_pane
 
     def _close(self) -> None:
@@ -140,8 +143,8 @@ class _Pane:
 
     def update(self, stream: GrowingText) -> None:
         for block in stream.take():
-            self._append(self._widgets.output(block))
-        self._tail.outputs = _markdown_outputs(stream.tail)
+            self._append(self._widgets.output(encode_dollars(block)))
+        self._tail.outputs = _markdown_outputs(encode_dollars(stream.tail))
 
     def _append(self, block: Any) -> None:
         if self._group is not None and len(self._group.children) < BLOCKS_PER_GROUP:

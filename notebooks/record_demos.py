@@ -127,6 +127,13 @@ DATA_AND_PLOTS = [
         model="claude-haiku-4-5",
         usage={"input_tokens": 540, "output_tokens": 38},
     ),
+    Turn(
+        text=(
+            "`sales` has no column `Nort`: the name is a typo for `North`, so pandas raises a `KeyError` "
+            "when it looks the column up.\n\n```python\nsales[\"North\"].mean()\n```"
+        ),
+        usage={"input_tokens": 430, "output_tokens": 52},
+    ),
 ]
 
 THINKING_AND_COST = [
@@ -137,9 +144,9 @@ THINKING_AND_COST = [
             "more. The intuitive answer, 0.10, would make the bat 1.10 and the total 1.20."
         ),
         text=(
-            "The ball costs **5 cents**.\n\n"
-            "If the ball is *b*, the bat is *b* + 1.00, so 2*b* + 1.00 = 1.10 and *b* = 0.05. "
-            "The tempting answer, 10 cents, would make the total $1.20."
+            "The ball costs **$0.05**.\n\n"
+            "If the ball costs $b$, the bat costs $b + 1.00$, so $2b + 1.00 = 1.10$ and $b = 0.05$. "
+            "The tempting answer, $0.10, would make the bat $1.10 and the total $1.20."
         ),
         usage={"input_tokens": 48, "output_tokens": 152},
     ),

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from claude_magic.context import Expansion, Limits, expand_prompt, object_blocks
+from claude_magic.context import AS_TYPED, Expansion, Limits, expand_prompt, object_blocks
 from claude_magic.errors import ContextError
 
 NS = {"x": 5, "name": "Ada", "items": [10, 20, 30], "config": {"key": "value", "n": 3}}
@@ -99,8 +99,8 @@ def test_unbound_identifier_is_kept_with_one_note_per_name():
     expansion = expand_prompt("Use {nme} and {nme} and {df.head}", NS)
     assert text_of(expansion) == "Use {nme} and {nme} and {df.head}"
     assert expansion.notes == [
-        "{nme} is not a variable here; sent as typed",
-        "{df.head} is not a variable here; sent as typed",
+        f"{{nme}} is not a variable here; {AS_TYPED}",
+        f"{{df.head}} is not a variable here; {AS_TYPED}",
     ]
 
 
@@ -158,10 +158,12 @@ def test_attribute_and_index_chains_are_walked():
         ("{x.real.nothing}", "{x.real.nothing}: AttributeError: 'int' object has no attribute 'nothing'"),
     ],
 )
-def test_a_failing_lookup_names_the_reference(reference, message):
-    with pytest.raises(ContextError) as caught:
-        expand_prompt(f"see {reference}", NS)
-    assert str(caught.value) == message
+def test_a_failing_lookup_is_sent_as_typed_with_a_note_naming_it(reference, message):
+    """A pasted `{cfg['epochs']}` is text more often than a reference: it never blocks the turn."""
+    expansion = expand_prompt(f"see {reference} and {{x}}", NS)
+    assert text_of(expansion) == f"see {reference} and 5"
+    assert expansion.notes == [f"{message}; {AS_TYPED}"]
+    assert [item.label for item in expansion.sent] == ["{x}"]
 
 
 def test_lookup_never_evaluates_code():
@@ -210,12 +212,13 @@ def test_long_strings_are_cut_with_a_marker_and_a_note():
 
 
 def test_object_blocks_label_text_and_images(image):
-    assert object_blocks("name", "Ada") == [
-        {"type": "text", "text": '<variable name="name" type="str">\nAda\n</variable>'}
-    ]
-    blocks = object_blocks("img", image)
+    blocks, sent = object_blocks("name", "Ada")
+    assert blocks == [{"type": "text", "text": '<variable name="name" type="str">\nAda\n</variable>'}]
+    assert (sent.label, sent.kind) == ("-w name", "text, 3 characters")
+    blocks, sent = object_blocks("img", image)
     assert [block["type"] for block in blocks] == ["text", "image", "text"]
     assert blocks[0]["text"] == '<variable name="img" type="PIL.Image">'
+    assert sent.kind.startswith("image ") and sent.kind.endswith(" px") and sent.tokens > 1
 
 
 # --- what objects become -------------------------------------------------------------------------
@@ -227,9 +230,9 @@ def test_importing_and_expanding_does_not_import_heavy_packages():
         import sys
         from claude_magic.context import expand_prompt
         from claude_magic.summaries import describe
-        from claude_magic.images import FigureStash, is_image_like
+        from claude_magic.images import open_figures, is_image_like
         expand_prompt("{a} {b} {c} {d}", {"a": [1], "b": b"abc", "c": "text", "d": 2.5})
-        FigureStash().capture()
+        open_figures()
         print(sorted(m for m in ("pandas", "numpy", "matplotlib", "PIL") if m in sys.modules))
         """
     )

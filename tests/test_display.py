@@ -175,16 +175,17 @@ def test_widget_view_ends_in_a_static_markdown_output_and_closes_its_widgets(
     assert comms.opened() == comms.closed()
 
 
-def test_widget_view_fail_leaves_the_partial_answer_and_the_note(comms: CommLog, published: list[Published]) -> None:
+def test_widget_view_fail_leaves_the_partial_answer_marked_incomplete(comms: CommLog, published: list[Published]) -> None:
+    """Only marked: the one-line error that follows says why, once."""
     view = make_view("widget", clock=FakeClock())
-    view.start(MODEL)
+    view.start(MODEL, "sent: {df} (DataFrame 3 × 2, ~40 tokens)")
     view.text("Half an ans")
-    view.fail(f"{MODEL} · incomplete", "⚠ Incomplete: the connection dropped.")
+    view.fail(f"{MODEL} · incomplete")
     assert [p.data for p in published[1:]] == [
         {
-            "text/markdown": "Half an ans\n\n⚠ Incomplete: the connection dropped.\n\n"
+            "text/markdown": "<sub>sent: {df} (DataFrame 3 × 2, \\~40 tokens)</sub>\n\nHalf an ans\n\n"
             "<sub>claude-opus-4-6 · incomplete</sub>",
-            "text/plain": "Half an ans\n\n⚠ Incomplete: the connection dropped.\nclaude-opus-4-6 · incomplete",
+            "text/plain": "sent: {df} (DataFrame 3 × 2, ~40 tokens)\n\nHalf an ans\n\nclaude-opus-4-6 · incomplete",
         },
         {"text/plain": PLACEHOLDER},
     ]
@@ -281,8 +282,8 @@ def test_text_view_prints_status_notices_on_their_own_line(capsys: pytest.Captur
     view.start(MODEL)
     view.text("Par")
     view.status("connection dropped, retrying")
-    view.fail(f"{MODEL} · incomplete", "⚠ Incomplete.")
-    assert capsys.readouterr().out == f"Par\n[connection dropped, retrying]\n⚠ Incomplete.\n{MODEL} · incomplete\n"
+    view.fail(f"{MODEL} · incomplete")
+    assert capsys.readouterr().out == f"Par\n[connection dropped, retrying]\n{MODEL} · incomplete\n"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -354,7 +355,8 @@ def test_an_executed_notebook_holds_only_the_placeholder_and_the_markdown_and_pa
         ("display_data", {
             "text/markdown": "<details><summary>Thinking</summary>\n\nThe user wants a sum.\n\n</details>\n\n"
             "Use **sum**:\n\n```python\ntotal = df.x.sum()\n```\n\n"
-            "<sub>claude-opus-4-6 · 10 in · 20 out · cache 0 read / 0 written · `$0.0005` · chat `$0.0005`</sub>",
+            "<sub>claude-opus-4-6 · 10 in · 20 out · cache 0 read / 0 written · <span>&#36;</span>0.0005 · "
+            "chat <span>&#36;</span>0.0005</sub>",
             "text/plain": "Use **sum**:\n\n```python\ntotal = df.x.sum()\n```\n\n"
             "claude-opus-4-6 · 10 in · 20 out · cache 0 read / 0 written · $0.0005 · chat $0.0005",
         }),

@@ -20,9 +20,9 @@ from claude_magic.images import (  # noqa: E402
     MAX_BYTES,
     MAX_LONG_EDGE,
     MAX_PIXELS,
-    FigureStash,
     image_block,
     is_image_like,
+    open_figures,
     path_or_url_block,
     url_block,
 )
@@ -286,57 +286,15 @@ def test_ftp_through_the_image_option_is_refused():
         path_or_url_block("ftp://example.com/cat.png")
 
 
-# --- the figure stash ----------------------------------------------------------------------------
+# --- open figures --------------------------------------------------------------------------------
 
 
-def test_stash_keeps_figures_after_the_backend_closes_them():
-    stash = FigureStash()
-    figure = line_figure(3, 2, 100)
-    stash.capture()
-    plt.close("all")  # what the inline backend does at the end of the cell
-    assert stash.figures() == [figure]
-    assert decoded(image_block(stash.figures()[0]))[1].size == (300, 200)
-
-
-def test_stash_is_bounded_to_the_latest_figures():
-    stash = FigureStash(limit=8)
+def test_open_figures_are_the_latest_that_hold_something():
     figures = [line_figure(1, 1, 20) for _ in range(12)]
-    stash.capture()
+    plt.figure()  # empty, as plt.gcf() makes one in a later cell: nothing to show
+    assert open_figures() == figures[-8:]
     plt.close("all")
-    assert stash.figures() == figures[-8:]
-
-
-def test_a_cell_without_figures_keeps_the_previous_ones_and_a_new_cell_replaces_them():
-    stash = FigureStash()
-    first = line_figure(1, 1, 20)
-    stash.capture()
-    plt.close("all")
-    stash.capture()  # a cell that showed nothing
-    assert stash.figures() == [first]
-    second = line_figure(1, 1, 20)
-    stash.capture()
-    plt.close("all")
-    assert stash.figures() == [second]
-
-
-def test_open_figures_come_first_and_empty_ones_do_not_count():
-    stash = FigureStash()
-    old = line_figure(1, 1, 20)
-    stash.capture()
-    plt.close("all")
-    plt.gcf()  # a later cell asking for the current figure gets a new, empty one
-    assert stash.figures() == [old]
-    new = line_figure(1, 1, 20)
-    assert stash.figures() == [new]
-
-
-def test_stash_clear():
-    stash = FigureStash()
-    line_figure(1, 1, 20)
-    stash.capture()
-    plt.close("all")
-    stash.clear()
-    assert stash.figures() == []
+    assert open_figures() == []
 
 
 def test_odd_paths_and_empty_images_are_one_line():

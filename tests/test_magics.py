@@ -70,7 +70,7 @@ def test_a_cell_streams_its_answer_and_footer(ip, fake_api, capsys):
     ip.run_cell_magic("claude", "", "What is the capital of France?")
     out = capsys.readouterr().out
     assert "Paris is the capital." in out
-    assert "claude-opus-4-6 · 1,000 in · 200 out" in out and "$0.0100" in out
+    assert "claude-opus-4-6 · 1,000 in / 200 out tokens" in out and "$0.0100 this turn" in out
     body = sent(fake_api)
     assert body["model"] == "claude-opus-4-6" and body["stream"] is True
     assert body["messages"] == [{"role": "user", "content": [{"type": "text", "text": "What is the capital of France?"}]}]
@@ -366,9 +366,9 @@ def test_fig_attaches_the_figure_the_previous_cell_showed(ip, fake_api):
 
 
 def test_fig_with_nothing_plotted_says_so(ip, fake_api):
-    magics(ip).session.figures.clear()
-    with pytest.raises(ClaudeError, match="no matplotlib figure"):
+    with pytest.raises(ClaudeError, match="no cell has shown an image yet"):
         ip.run_cell_magic("claude", "-f", "what is this?")
+    assert fake_api.requests == []
 
 
 def test_image_files_and_urls(ip, fake_api, tmp_path):
@@ -400,11 +400,12 @@ def test_a_variable_whose_repr_raises(ip, fake_api):
     assert fake_api.requests == []
 
 
-def test_unload_removes_the_figure_hook(ip):
-    hook = magics(ip)._keep_figures
-    assert ip.events.callbacks["post_execute"][0] == hook
+def test_unload_removes_the_cell_hooks(ip):
+    cells = magics(ip).cells
+    assert cells.started in ip.events.callbacks["pre_run_cell"] and cells.finished in ip.events.callbacks["post_run_cell"]
     ip.run_line_magic("unload_ext", "claude_magic")
-    assert hook not in ip.events.callbacks["post_execute"]
+    assert cells.started not in ip.events.callbacks["pre_run_cell"]
+    assert cells.finished not in ip.events.callbacks["post_run_cell"]
     ip.run_line_magic("load_ext", "claude_magic")
 
 
@@ -664,3 +665,63 @@ def test_settings_from_ipython_config_apply_at_load(ip, fake_api):
     ip.run_line_magic("load_ext", "claude_magic")
     ip.run_cell_magic("claude", "", "hi")
     assert sent(fake_api)["model"] == "claude-haiku-4-5"
+
+
+# -- the first hour (issue 10) -------------------------------------------------------------------------
+
+
+def test_x_attaches_the_failing_cell_and_its_traceback_before_the_prompt(ip, fake_api):
+    with pytest.raises(ClaudeError, match="no cell has failed"):
+        ip.run_cell_magic("claude", "-x", "why?")
+    result = ip.run_cell("ratios = {'a': 1}\nratios['b'] / 2")
+    assert isinstance(result.error_in_exec, KeyError)
+    ip.run_cell_magic("claude", "-x", "why did that fail?")
+    (attached,) = texts(sent(fake_api)["messages"][0])
+    assert "ratios['b'] / 2" in attached and "KeyError: 'b'" in attached
+    assert attached.endswith("</error>\n\nwhy did that fail?")
+
+
+def test_claude_fix_asks_about_the_last_error_and_offers_the_fix_as_a_cell(ip, fake_api):
+    ip.run_cell("1 / 0")
+    fake_api.script(Turn(text="Division by zero.\n\n```python\n1 / 1\n```"))
+    ip.run_line_magic("claude_fix", "")
+    (asked,) = texts(sent(fake_api)["messages"][0])
+    assert "ZeroDivisionError" in asked and "corrected cell" in asked
+    assert ip.rl_next_input == "1 / 1"
+
+
+def test_a_reference_that_cannot_be_looked_up_is_sent_as_typed_and_never_blocks(ip, fake_api, capsys):
+    ip.user_ns["cfg"] = {"lr": 0.1}
+    ip.run_cell_magic("claude", "", "Tune {cfg['epochs']} and {cfg['lr']}")
+    assert texts(sent(fake_api)["messages"][0]) == ["Tune {cfg['epochs']} and 0.1"]
+    out = capsys.readouterr().out
+    assert "{cfg['epochs']}: KeyError: 'epochs'; sent as typed (--raw" in out
+    assert "sent: {cfg['lr']} (float" in out
+
+
+def test_what_was_sent_is_listed_above_the_answer(ip, fake_api, capsys):
+    import pandas as pd
+
+    ip.user_ns["df"] = pd.DataFrame({"a": range(1000), "b": 1.0})
+    ip.user_ns["notes"] = "x" * 400
+    ip.run_cell_magic("claude", "-w notes", "Describe {df}.")
+    out = capsys.readouterr().out
+    assert "sent: -w notes (text, 400 characters, ~" in out and "{df} (DataFrame 1,000 × 2, ~" in out
+    assert out.index("sent:") < out.index("Echo:")
+
+
+def test_a_dropped_turn_bills_the_output_it_streamed(ip, fake_api):
+    fake_api.script(Turn(text="word " * 200, drop_after=60, usage={"input_tokens": 100}))
+    with pytest.raises(ClaudeError):
+        ip.run_cell_magic("claude", "", "hi")
+    (spend,) = magics(ip).session.ledger.spends.values()
+    assert spend.usage.output_tokens > 50  # about 55 deltas of 8 characters, not the 1 message_start reports
+
+
+def test_past_the_budget_the_footer_says_how_much_over(ip, fake_api, capsys):
+    magics(ip).budget_usd = 0.005
+    fake_api.script(Turn(text="one", usage={"input_tokens": 1000, "output_tokens": 200}))
+    ip.run_cell_magic("claude", "", "spend")
+    assert "$0.0050 over budget" in capsys.readouterr().out
+
+

@@ -51,4 +51,4 @@ def test_an_unclosed_fence_runs_to_the_end_and_is_no_code_to_run():
 
 
 def test_literal_text_keeps_dollars_and_markdown_marks_inert():
-    assert literal("a_b *x* $0.01") == "a_b \\*x\\* `$0.01`"
+    assert literal("a_b *x* $0.01 | 5") == "a_b \\*x\\* <span>&#36;</span>0.01 \\| 5"

@@ -45,8 +45,8 @@ def test_saved_outputs_are_static_markdown(notebook):
         errors = [output for output in cell.outputs if output.output_type == "error"]
         expected = "raises-exception" in cell.metadata.get("tags", [])
         assert len(errors) == expected, f"{cell.source[:40]!r}: an error output only where the cell is tagged so"
-        # An error is one line, never a traceback wall.
-        assert all(len(error.traceback) == 1 for error in errors)
+        # Our errors are one line, never a traceback wall (a demo's own failing cell keeps Python's).
+        assert all(len(error.traceback) == 1 for error in errors if error.ename == "ClaudeError")
     answers = [output for output in outputs if "text/markdown" in output.get("data", {})]
     assert answers and all("text/plain" in output["data"] for output in answers)
 

@@ -66,10 +66,12 @@ def test_usage_adds_up():
 
 def test_footer_line():
     line = footer("claude-opus-4-6", Usage(1204, 312, 50, 10, 0), 0.0138, 0.0291)
-    assert line == "claude-opus-4-6 · 1,204 in · 312 out · cache 50 read / 10 written · $0.0138 · chat $0.0291"
-    assert footer("x", Usage(), None, None).endswith("cost n/a · chat cost n/a")
-    assert footer("x", Usage(), 0.5, 0.5, budget_left=1.25).endswith("chat $0.5000 · $1.25 of budget left")
-    assert footer("x", Usage(), 0.5, 0.5, budget_left=-0.1).endswith("$0.0000 of budget left")
+    assert line == (
+        "claude-opus-4-6 · 1,204 in / 312 out tokens · cache 50 read / 10 written · $0.0138 this turn · $0.0291 this chat"
+    )
+    assert footer("x", Usage(), None, None).endswith("cost n/a this turn · cost n/a this chat")
+    assert footer("x", Usage(), 0.5, 0.5, budget_left=1.25).endswith("this chat · $1.25 of budget left")
+    assert footer("x", Usage(), 0.5, 0.5, budget_left=-0.1).endswith("this chat · $0.1000 over budget")
 
 
 def test_ledger_by_chat_and_model_and_its_table():

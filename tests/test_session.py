@@ -25,14 +25,15 @@ class RecordingView:
     """A `TurnView` that keeps what it was told."""
 
     started: str = ""
+    sent: str = ""
     text_deltas: list[str] = field(default_factory=list)
     thinking_deltas: list[str] = field(default_factory=list)
     statuses: list[str] = field(default_factory=list)
     final: Final | None = None
-    failed: tuple[str, str] | None = None
+    failed: str | None = None
 
-    def start(self, model: str) -> None:
-        self.started = model
+    def start(self, model: str, sent: str = "") -> None:
+        self.started, self.sent = model, sent
 
     def status(self, message: str) -> None:
         self.statuses.append(message)
@@ -46,8 +47,8 @@ class RecordingView:
     def finish(self, final: Final) -> None:
         self.final = final
 
-    def fail(self, footer: str, note: str) -> None:
-        self.failed = (footer, note)
+    def fail(self, footer: str) -> None:
+        self.failed = footer
 
 
 @pytest.fixture
@@ -91,7 +92,8 @@ def test_preparing_sends_nothing_and_notes_unbound_names(session, settings, fake
     prepared, _, notes = turn(session, settings, "Hello {nobody}, meet {who}.", {"who": "Ada"})
     assert fake_api.requests == [] and session.conversations.get().turns == 0
     assert prepared.request["messages"][0]["content"] == [{"type": "text", "text": "Hello {nobody}, meet Ada."}]
-    assert notes == ["{nobody} is not a variable here; sent as typed"]
+    assert notes == ["{nobody} is not a variable here; sent as typed (--raw, or a code span or fence, keeps braces without this note)"]
+    assert prepared.sent == "sent: {who} (text, 3 characters, ~1 tokens)"
 
 
 @pytest.mark.parametrize(
@@ -111,7 +113,7 @@ def test_a_failed_turn_commits_nothing_keeps_its_partial_and_is_one_line(session
     with pytest.raises(ClaudeError, match=words) as caught:
         session.send(prepared, view)
     assert "\n" not in str(caught.value)
-    assert view.failed == ("claude-opus-4-6 · incomplete", f"⚠ {caught.value}")
+    assert view.failed == "claude-opus-4-6 · incomplete"
     chat = session.conversations.get()
     assert chat.messages == before and chat.system == ""
 
@@ -140,7 +142,7 @@ def test_the_budget_refuses_before_anything_is_sent(session, settings, fake_api)
     budgeted = Settings(**{**settings.__dict__, "budget_usd": 0.005})
     fake_api.script(Turn(text="one", usage={"input_tokens": 1000, "output_tokens": 200}))
     _, view = send(session, budgeted, "spend")
-    assert view.final is not None and "of budget left" in view.final.footer
+    assert view.final is not None and view.final.footer.endswith("$0.0050 over budget")
     prepared, view, _ = turn(session, budgeted, "more")
     with pytest.raises(ClaudeError, match="Budget reached"):
         session.send(prepared, view)

@@ -23,9 +23,9 @@ def test_dataframe_summary_has_shape_dtypes_nulls_rows_and_statistics():
     df = pd.DataFrame({"a": [1.0, None, 3.0, 4.0], "b": ["x", "y", None, "z"], "n": [1, 2, 3, 4]})
     text = describe(df)
     assert text.startswith("pandas.DataFrame: 4 rows × 3 columns\n")
-    assert "  a: float64, nulls 1\n" in text
-    assert "  b: " in text and ", nulls 1\n" in text.split("  b: ")[1]
-    assert "  n: int64, nulls 0\n" in text
+    assert "  a: float64, nulls 1, unique 3\n" in text
+    assert "  b: " in text and ", nulls 1, unique 3\n" in text.split("  b: ")[1]
+    assert "  n: int64, nulls 0, unique 4\n" in text
     assert "rows (all 4):" in text
     stats = text.split("numeric columns (mean, std, min, quartiles, max):\n")[1]
     expected = df.describe()
@@ -81,7 +81,7 @@ def test_series_summary():
     series = pd.Series([1.0, 2.0, None, 4.0] * 100, name="price")
     text = describe(series)
     assert text.startswith("pandas.Series 'price': 400 values, dtype float64\n")
-    assert "  price: float64, nulls 100\n" in text
+    assert "  price: float64, nulls 100, unique 3\n" in text
     assert "rows (first 5 and last 5 of 400):" in text
     assert re.search(r"\nmean +2\.333\n", text)
 
@@ -139,3 +139,26 @@ def test_container_subclasses_get_the_bounded_repr_too():
     # Cut as it is written (a full repr would end "999999: 999999})"), not repr'd whole first.
     assert text.startswith("defaultdict({0: 0, 1: 1") and "more>" in text and "999999" not in text
     assert describe(collections.deque([1, 2, 3])).startswith("deque([1, 2, 3])")
+
+
+def test_columns_say_what_their_dtype_says_most_about():
+    df = pd.DataFrame({
+        "level": pd.Categorical(["lo", "hi", "mid", "lo"] * 5, categories=[f"c{i}" for i in range(12)] + ["lo", "mid", "hi"]),
+        "flag": [True, False, True, True] * 5,
+        "maybe": pd.array([True, None, False, True] * 5, dtype="boolean"),
+        "when": pd.date_range("2024-01-01", periods=20, freq="D"),
+    })
+    text = describe(df)
+    assert "  level: category, nulls 0, 15 levels: c0, c1, c2, c3, c4, c5, c6, c7, … 7 more\n" in text
+    assert "  flag: bool, nulls 0, true 75.0%\n" in text
+    assert "  maybe: boolean, nulls 5, true 66.7%\n" in text
+    assert "  when: datetime64[us], nulls 0, from 2024-01-01 00:00:00 to 2024-01-20 00:00:00\n" in text
+
+
+def test_unique_counts_of_a_large_frame_come_from_a_sample_and_say_so():
+    from claude_magic.summaries import UNIQUE_SAMPLE
+
+    df = pd.DataFrame({"id": np.arange(UNIQUE_SAMPLE * 3), "group": np.arange(UNIQUE_SAMPLE * 3) % 7})
+    text = describe(df)
+    assert f"  id: int64, nulls 0, unique {UNIQUE_SAMPLE:,}*\n" in text and "  group: int64, nulls 0, unique 7*\n" in text
+    assert "(* unique values counted in an evenly spaced sample" in text

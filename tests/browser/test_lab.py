@@ -1,9 +1,11 @@
 """`%%claude` in a real JupyterLab, in a real Chromium, against the local fake API.
 
-One notebook: `%load_ext claude_magic`, a `%%claude -t` cell, a matplotlib cell, a `%%claude -f` cell.
+One notebook: `%load_ext claude_magic`, a `%%claude -t` cell, a matplotlib cell that ends in
+`plt.show()`, and a `%%claude -f` cell whose answer mixes dollar amounts with a formula.
 While the `-t` answer streams (slowly, from the fake server) the page must show it growing and a
 "Thinking" accordion that fills and opens on a click; once it ends the answer is real rendered Markdown
-with a token-and-dollar footer; the `-f` request carries the figure as an image block; and after a
+with a token-and-dollar footer; the `-f` request carries the figure as an image block (the inline backend
+closed it inside its cell) and the answer shows its money as money and its formula as math; and after a
 save, a kernel shutdown and a reload the answers are still there as static Markdown with no widget
 error. Screenshots go to artifacts/browser/ (mid-stream, final, after reload).
 
@@ -65,21 +67,21 @@ such a tuple is no longer hashable, so it cannot be a dictionary key or a member
 FIGURE_ANSWER = """\
 ## The chart
 
-- One line through three points, rising from 1 to 3 and falling back to 2.
-- The title reads "demo"; the axes carry no labels.
+- One line through three points, rising from 1 to 3 and falling back to 2; roughly $y = 2 + \\sin x$.
+- The title reads "demo"; the axes carry no labels. If each point were a sale, the ball costs $0.05 and the bat $1.05.
 """
 
 CELLS = [
     "%load_ext claude_magic",
     "%%claude -t\nWhat is the difference between a list and a tuple in Python?",
-    'import matplotlib.pyplot as plt\nplt.plot([1, 3, 2])\nplt.title("demo")',
+    'import matplotlib.pyplot as plt\nplt.plot([1, 3, 2])\nplt.title("demo")\nplt.show()',
     "%%claude -f\nWhat does this chart show?",
 ]
 THINK_CELL, PLOT_CELL, FIG_CELL = 1, 2, 3
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_ERRORS = ("Loading widget", "Error displaying widget")
-FOOTER = re.compile(r"\d[\d,]* in · \d[\d,]* out · .*\$\d")
+FOOTER = re.compile(r"\d[\d,]* in / \d[\d,]* out tokens · .*\$\d")
 
 # Page helpers, evaluated in the browser. Cells are found in the DOM (the notebook's windowing is
 # off in the test's Lab settings, so every cell is attached).
@@ -114,6 +116,8 @@ JS_RENDERED = f"""(i) => {{
         code: [...md.querySelectorAll('pre code')].map(c => c.textContent),
         details: [...md.querySelectorAll('details summary')].map(s => s.textContent.trim()),
         footer: [...md.querySelectorAll('sub')].map(s => s.textContent).join(' '),
+        math: md.querySelectorAll('mjx-container').length,
+        text: md.innerText,
     }};
 }}"""
 JS_PANEL = "() => document.querySelector('.jp-NotebookPanel') && window.jupyterapp.shell.currentWidget"
@@ -134,7 +138,7 @@ def run_command(page, command: str) -> None:
 def write_notebook(path: Path) -> None:
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [nbformat.v4.new_code_cell(source) for source in CELLS]
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
     nbformat.write(notebook, path)
 
 
@@ -236,6 +240,13 @@ def test_claude_cells_in_jupyterlab(fake_api, lab, browser_session, artifacts):
     figure_answer = page.evaluate(JS_RENDERED, FIG_CELL)
     assert figure_answer is not None and figure_answer["h2"] == ["The chart"], figure_answer
     assert figure_answer["li"] == 2 and FOOTER.search(figure_answer["footer"]), figure_answer
+    # Money reads as money and the formula as math, once MathJax has typeset the page.
+    page.wait_for_function(
+        f"(i) => {{ const r = ({JS_RENDERED})(i); return r && r.math === 1; }}", arg=FIG_CELL, timeout=15_000
+    )
+    figure_answer = page.evaluate(JS_RENDERED, FIG_CELL)
+    assert "the ball costs $0.05 and the bat $1.05." in figure_answer["text"], figure_answer["text"]
+    assert re.search(r"sent: -f In\[\d+\] \(image \d", figure_answer["footer"]), figure_answer["footer"]
     plot = page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell").nth(PLOT_CELL)
     assert plot.locator(".jp-OutputArea-output img").count() == 1, "the plotting cell shows no image"
     assert not widget_error_text(page), widget_error_text(page)
@@ -280,7 +291,8 @@ def test_claude_cells_in_jupyterlab(fake_api, lab, browser_session, artifacts):
     assert reloaded["h2"] == answer["h2"] and reloaded["li"] == 4 and len(reloaded["code"]) == 1, reloaded
     assert reloaded["details"] == ["Thinking"], reloaded
     assert FOOTER.search(reloaded["footer"]), reloaded["footer"]
-    assert page.evaluate(JS_RENDERED, FIG_CELL)["h2"] == ["The chart"]
+    after_reload = page.evaluate(JS_RENDERED, FIG_CELL)
+    assert after_reload["h2"] == ["The chart"] and "the bat $1.05." in after_reload["text"], after_reload
     assert page.locator("h2:visible", has_text="When to use which").count() == 1
     assert not widget_error_text(page), widget_error_text(page)
     shoot(page, artifacts / "3-after-reload.png", whole_notebook=True)

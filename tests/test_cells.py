@@ -1,0 +1,70 @@
+"""The cell log: what each cell showed and what failed, from IPython's events and the display hooks."""
+
+from __future__ import annotations
+
+import base64
+from types import SimpleNamespace
+
+from claude_magic.cells import MAX_IMAGES_PER_CELL, CellLog
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"fake"
+
+
+def run_cell(log: CellLog, source: str, count: int, *, shows=(), error: BaseException | None = None, cell_id=None):
+    log.started(SimpleNamespace(raw_cell=source, cell_id=cell_id))
+    for message in shows:
+        assert log.displayed(message) is message  # a hook hands every message on untouched
+    log.finished(SimpleNamespace(execution_count=count, error_in_exec=error, error_before_exec=None))
+
+
+def display(data: dict, kind: str = "display_data") -> dict:
+    return {"msg_type": kind, "content": {"data": data, "metadata": {}}}
+
+
+def test_the_last_image_showing_cell_is_kept_and_a_cell_that_shows_nothing_changes_nothing():
+    log = CellLog()
+    run_cell(log, "plot()", 1, shows=[display({"image/png": base64.b64encode(PNG).decode(), "text/plain": "<Figure>"})])
+    run_cell(log, "x = 1", 2)
+    shown, back = log.last_shown()
+    assert (shown.count, back) == (1, 2) and [image.data for image in shown.images] == [PNG]
+    run_cell(log, "Image(...)", 3, shows=[display({"image/jpeg": b"\xff\xd8\xffjpeg"}, "execute_result")])
+    shown, back = log.last_shown()
+    assert (shown.count, back) == (3, 1) and shown.images[0].mimetype == "image/jpeg"
+
+
+def test_one_picture_in_several_formats_is_one_image_and_a_cell_keeps_at_most_eight():
+    log = CellLog()
+    both = display({"image/png": PNG, "image/svg+xml": "<svg/>"})
+    run_cell(log, "many()", 1, shows=[both] * 20 + [{"msg_type": "stream", "content": {"text": "hi"}}])
+    shown, _ = log.last_shown()
+    assert len(shown.images) == MAX_IMAGES_PER_CELL and {image.mimetype for image in shown.images} == {"image/png"}
+
+
+def test_the_last_error_is_the_users_not_a_refused_magic():
+    from IPython.core.error import UsageError
+
+    log = CellLog()
+    try:
+        {}["price"]
+    except KeyError as error:
+        run_cell(log, "d['price']", 4, error=error)
+    run_cell(log, "%%claude --frobnicate", 5, error=UsageError("unrecognized arguments"))
+    assert log.last_error is not None and log.last_error.count == 4
+    assert log.last_error.summary == "KeyError: 'price'" and log.last_error.source == "d['price']"
+
+
+def test_the_current_cell_id_is_the_running_cells():
+    log = CellLog()
+    assert log.current_cell_id is None
+    log.started(SimpleNamespace(raw_cell="x", cell_id="abc"))
+    assert log.current_cell_id == "abc"
+
+
+def test_a_hook_never_raises_into_the_users_output():
+    log = CellLog()
+    log.started(SimpleNamespace(raw_cell="x", cell_id=None))
+    broken = display({"image/png": "not base64!"})
+    assert log.displayed(broken) is broken
+    assert log.displayed(None) is None
+    log.finished(object())  # no execution_count, no error attributes
+    assert log.last_error is None

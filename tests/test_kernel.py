@@ -1,0 +1,160 @@
+"""What depends on a real kernel: its display hooks, the inline backend, cell ids and nbclient.
+
+Each test starts an ipykernel through jupyter_client, talking to the fake API on 127.0.0.1, and
+sends execute requests the way a frontend does; `cell_id` is sent as JupyterLab and Notebook 7 send
+it (`metadata.cellId`), and left out as nbclient leaves it out.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+from pathlib import Path
+
+import nbformat
+import pytest
+from fakeapi import FakeAPI, Turn
+from jupyter_client.manager import start_new_kernel
+from nbclient import NotebookClient
+from PIL import Image
+
+DEADLINE = 60.0
+REPO = Path(__file__).resolve().parents[1]
+
+
+class Kernel:
+    def __init__(self, client) -> None:
+        self.client = client
+
+    def run(self, code: str, cell_id: str | None = None) -> dict:
+        """Run `code` as a frontend would; the reply with the cell's outputs as `outputs`."""
+        metadata = {"cellId": cell_id} if cell_id else {}
+        content = {"code": code, "silent": False, "store_history": True, "user_expressions": {}, "allow_stdin": False}
+        message = self.client.session.msg("execute_request", content, metadata=metadata)
+        self.client.shell_channel.send(message)
+        outputs = []
+        while True:
+            iopub = self.client.get_iopub_msg(timeout=DEADLINE)
+            if iopub["parent_header"].get("msg_id") != message["header"]["msg_id"]:
+                continue
+            if iopub["msg_type"] == "status" and iopub["content"]["execution_state"] == "idle":
+                break
+            outputs.append(iopub)
+        reply = self.client.get_shell_msg(timeout=DEADLINE)
+        return {**reply["content"], "outputs": outputs}
+
+    def printed(self, code: str, cell_id: str | None = None) -> str:
+        reply = self.run(code, cell_id)
+        assert reply["status"] == "ok", reply
+        return "".join(o["content"]["text"] for o in reply["outputs"] if o["msg_type"] == "stream")
+
+
+@pytest.fixture
+def kernel(fake_api: FakeAPI):
+    env = {key: value for key, value in os.environ.items() if key != "CLAUDE_MAGIC_FIXTURE_MODE"}
+    env.update(ANTHROPIC_BASE_URL=fake_api.base_url, ANTHROPIC_API_KEY="sk-ant-test-kernel-key-0123")
+    manager, client = start_new_kernel(kernel_name="python3", env=env)
+    kernel = Kernel(client)
+    try:
+        kernel.printed("%load_ext claude_magic\n%config ClaudeMagics.display = 'text'\n%config ClaudeMagics.max_retries = 0")
+        kernel.printed("%matplotlib inline\nimport matplotlib.pyplot as plt")
+        yield kernel
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+
+
+def sent_images(fake_api: FakeAPI) -> list[tuple[int, int]]:
+    """The pixel sizes of the images in the last request's new user message."""
+    content = fake_api.requests[-1].json["messages"][-1]["content"]
+    sizes = []
+    for block in content:
+        if block["type"] == "image":
+            sizes.append(Image.open(io.BytesIO(base64.b64decode(block["source"]["data"]))).size)
+    return sizes
+
+
+def test_fig_sends_what_the_latest_image_cell_showed_never_an_older_figure(kernel, fake_api):
+    kernel.printed("old = plt.figure(figsize=(2, 2), dpi=50); plt.plot([1, 2])")  # shown by the backend at cell end
+    kernel.printed("plt.figure(figsize=(4, 3), dpi=50); plt.plot([3, 1, 2]); plt.show()")
+    kernel.printed("x = 1  # a cell that shows nothing does not change what -f sends")
+    out = kernel.printed("%%claude -f\nWhat does this show?")
+    ((width, height),) = sent_images(fake_api)
+    assert width > 1.2 * height  # the 4 × 3 figure plt.show() showed, not the square one before it
+    assert f"sent: -f (image {width:,} × {height:,} px, shown 2 cells back" in out
+
+
+@pytest.mark.parametrize(
+    "showing",
+    [
+        "from IPython.display import Image, display\n"
+        "import io; from PIL import Image as P; b = io.BytesIO(); P.new('RGB', (120, 80), 'red').save(b, 'PNG')\n"
+        "display(Image(b.getvalue()))",
+        "from PIL import Image as P\nP.new('RGB', (120, 80), 'blue')",  # a PIL image as the cell's result
+        "import pandas as pd\npd.Series([1, 3, 2]).plot(figsize=(3, 2))",
+    ],
+    ids=["IPython.display.Image", "PIL result", "df.plot"],
+)
+def test_fig_sees_images_from_any_library(kernel, fake_api, showing):
+    kernel.printed("plt.figure(figsize=(2, 4)); plt.plot([1, 2])")  # an older, tall figure
+    kernel.printed(showing)
+    kernel.printed("%%claude -f\nwhat is it?")
+    ((width, height),) = sent_images(fake_api)
+    assert width > height
+
+
+def test_rerunning_the_cell_that_asked_the_latest_turn_replaces_it(kernel, fake_api):
+    kernel.printed("%%claude\nfirst question", cell_id="cell-a")
+    kernel.printed("%%claude\nsecond question", cell_id="cell-b")
+    kernel.printed("%%claude\nsecond question, edited", cell_id="cell-b")
+    history = fake_api.requests[-1].json["messages"]
+    assert [m["content"][0]["text"] for m in history if m["role"] == "user"] == ["first question", "second question, edited"]
+    out = kernel.printed("%%claude\nfirst question again", cell_id="cell-a")
+    assert "this cell asked turn 1 of 2; its new answer is added at the end" in out
+    assert len(fake_api.requests[-1].json["messages"]) == 5
+    # nbclient sends no cell id: every run appends, as before.
+    kernel.printed("%%claude\nheadless")
+    kernel.printed("%%claude\nheadless")
+    assert len(fake_api.requests[-1].json["messages"]) == 9
+
+
+def test_a_rerun_code_cell_does_not_insert_the_same_code_twice(kernel, fake_api):
+    fake_api.script(Turn(text="```python\nprint(1)\n```"), Turn(text="```python\nprint(1)\n```"))
+    first = kernel.run("%%claude --code\ncode please", cell_id="cell-c")
+    again = kernel.run("%%claude --code\ncode please", cell_id="cell-c")
+    inserted = [[p for p in reply.get("payload", []) if p.get("source") == "set_next_input"] for reply in (first, again)]
+    assert [len(payloads) for payloads in inserted] == [1, 0]
+    assert "the same code is already in the cell below" in "".join(
+        o["content"].get("text", "") for o in again["outputs"] if o["msg_type"] == "stream"
+    )
+
+
+def test_the_last_error_goes_with_x_and_claude_fix_offers_the_fix(kernel, fake_api):
+    nothing = kernel.run("%claude_fix")
+    assert nothing["status"] == "error" and "no cell has failed" in nothing["evalue"] and fake_api.requests == []
+    failed = kernel.run("import pandas as pd\ndf = pd.DataFrame({'cost': [1, 2]})\ndf['price'].mean()")
+    assert failed["status"] == "error"
+    kernel.printed("%%claude -x\nwhy?")
+    error, question = fake_api.requests[-1].json["messages"][-1]["content"][0]["text"].split("</error>\n\n")
+    assert question == "why?"
+    assert error.startswith("<error>\nThe cell's source:\n") and "df['price'].mean()" in error
+    assert "KeyError: 'price'" in error and "\x1b[" not in error
+    assert error.index("  cell, line 3, in <module>") < error.index("pandas/core/frame.py") and "interactiveshell.py" not in error
+    fake_api.script(Turn(text="The column is `cost`.\n\n```python\ndf['cost'].mean()\n```"))
+    fixed = kernel.run("%claude_fix")
+    assert [p["text"] for p in fixed.get("payload", []) if p.get("source") == "set_next_input"] == ["df['cost'].mean()"]
+
+
+def test_headless_execution_leaves_no_widget_state_in_the_notebook(fake_api, tmp_path, monkeypatch):
+    monkeypatch.delenv("CLAUDE_MAGIC_FIXTURE_MODE")
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", fake_api.base_url)
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test-kernel-key-0123")
+    notebook = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("%load_ext claude_magic"),
+        nbformat.v4.new_code_cell("%%claude\nhello"),
+    ])
+    NotebookClient(notebook, kernel_name="python3", timeout=120).execute()  # nbclient's defaults: store_widget_state
+    assert "widgets" not in notebook.metadata
+    answer = notebook.cells[1].outputs[-1]
+    assert answer["data"]["text/plain"].startswith("Echo: hello")
