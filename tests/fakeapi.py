@@ -31,103 +31,18 @@ from __future__ import annotations
 import collections
 import dataclasses
 import json
+import re
 import socket
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
-__all__ = ["FakeAPI", "Turn", "RecordedRequest", "estimate_tokens", "FAKE_SIGNATURE"]
+from fake_content import FAKE_SIGNATURE, IMAGE_TOKENS, Reply, Turn, build_reply, estimate_tokens
+from fake_validation import ERROR_MESSAGES, ERROR_TYPES, Rejection, invalid, validate_request
 
-#: The ``signature`` given to every thinking block.
-FAKE_SIGNATURE = "fake-signature-EqQBCkYIBRgCKkB0ZXN0aW5nLW9ubHk="
-
-#: Tokens charged for each image block by :func:`estimate_tokens`.
-IMAGE_TOKENS = 1600
-
-#: The largest number of ``cache_control`` breakpoints the API accepts.
-MAX_CACHE_BREAKPOINTS = 4
-
-_ERROR_TYPES = {
-    400: "invalid_request_error",
-    401: "authentication_error",
-    402: "billing_error",
-    403: "permission_error",
-    404: "not_found_error",
-    413: "request_too_large",
-    429: "rate_limit_error",
-    500: "api_error",
-    504: "timeout_error",
-    529: "overloaded_error",
-}
-
-_ERROR_MESSAGES = {
-    "invalid_request_error": "Invalid request (fake)",
-    "authentication_error": "invalid x-api-key",
-    "billing_error": "Your credit balance is too low to access the Anthropic API.",
-    "permission_error": "Your API key does not have permission to use the specified resource.",
-    "not_found_error": "Not found",
-    "request_too_large": "Request exceeds the maximum allowed number of bytes.",
-    "rate_limit_error": "This request would exceed the rate limit for your organization (fake).",
-    "api_error": "Internal server error",
-    "timeout_error": "Request timed out",
-    "overloaded_error": "Overloaded",
-}
-
-_USAGE_KEYS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
-
-
-@dataclasses.dataclass
-class Turn:
-    """One scripted reply to a ``POST /v1/messages`` request.
-
-    ``text=None`` means the default echo reply.  ``usage`` may give any subset of
-    ``input_tokens``, ``output_tokens``, ``cache_creation_input_tokens`` and
-    ``cache_read_input_tokens``; the rest default to ``estimate_tokens(request)``,
-    ``(len(thinking) + len(text)) // 4 + 1``, 0 and 0.
-
-    Faults, checked in this order:
-
-    * ``status`` -- answer with that HTTP status and a real-shaped error body
-      (``error_type`` defaults from the status, e.g. 429 ``rate_limit_error``,
-      529 ``overloaded_error``); ``retry_after`` adds a ``retry-after`` header.
-    * ``drop_after`` -- stream only N SSE events (``ping`` counts), then close the
-      connection abruptly, in the middle of the chunked body.  For a non-streamed
-      request the connection is closed without any response.
-    * ``error_event_after`` -- stream N SSE events, then an ``event: error``
-      (``overloaded_error``), then end the response cleanly.  Ignored when not streamed.
-    * ``compaction`` -- a summary streamed first as a ``compaction`` block, as the
-      compaction beta does when it compacts earlier context.
-    """
-
-    text: str | None = None
-    thinking: str | None = None
-    chunk_chars: int = 8
-    delay: float = 0.0
-    usage: dict[str, int] | None = None
-    stop_reason: str = "end_turn"
-    model: str | None = None
-    status: int | None = None
-    error_type: str | None = None
-    error_message: str | None = None
-    retry_after: float | None = None
-    drop_after: int | None = None
-    error_event_after: int | None = None
-    compaction: str | None = None
-
-    def __post_init__(self) -> None:
-        if self.chunk_chars < 1:
-            raise ValueError("chunk_chars must be >= 1")
-        if self.delay < 0:
-            raise ValueError("delay must be >= 0")
-        for name in ("drop_after", "error_event_after"):
-            value = getattr(self, name)
-            if value is not None and value < 0:
-                raise ValueError(f"{name} must be >= 0")
-        if self.usage is not None:
-            unknown = set(self.usage) - set(_USAGE_KEYS)
-            if unknown:
-                raise ValueError(f"unknown usage keys: {sorted(unknown)}")
+__all__ = ["FakeAPI", "Turn", "RecordedRequest", "estimate_tokens", "validate_request", "FAKE_SIGNATURE", "IMAGE_TOKENS"]
 
 
 @dataclasses.dataclass
@@ -145,218 +60,18 @@ class RecordedRequest:
         return getattr(self, key)
 
 
-class _Rejection(Exception):
-    def __init__(self, status: int, error_type: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.error_type = error_type
-        self.message = message
+@dataclasses.dataclass
+class _Call:
+    """One request as a route handler sees it."""
 
-
-# --------------------------------------------------------------------------- tokens
-
-
-def _block_text_chars(block: Any) -> int:
-    """Characters of text in one content block (images are charged separately)."""
-    if isinstance(block, str):
-        return len(block)
-    if not isinstance(block, dict):
-        return 0
-    kind = block.get("type")
-    if kind == "text":
-        return len(str(block.get("text", "")))
-    if kind == "thinking":
-        return len(str(block.get("thinking", "")))
-    if kind == "tool_use":
-        return len(str(block.get("name", ""))) + len(json.dumps(block.get("input", {}), sort_keys=True))
-    if kind == "tool_result":
-        content = block.get("content", "")
-        if isinstance(content, list):
-            return sum(_block_text_chars(b) for b in content)
-        return len(str(content))
-    if kind == "document":
-        source = block.get("source") or {}
-        if source.get("type") == "text":
-            return len(str(source.get("data", "")))
-    return 0
-
-
-def _count_images(value: Any) -> int:
-    if isinstance(value, dict):
-        if value.get("type") == "image":
-            return 1
-        return sum(_count_images(v) for v in value.values())
-    if isinstance(value, list):
-        return sum(_count_images(v) for v in value)
-    return 0
-
-
-def estimate_tokens(body: dict[str, Any]) -> int:
-    """Deterministic input-token estimate of a Messages request body.
-
-    ``(characters of all system, message and tool text) // 4 + 1``, plus
-    :data:`IMAGE_TOKENS` per image block.  Tools count as their JSON dump.
-    """
-    chars = 0
-    system = body.get("system")
-    if isinstance(system, str):
-        chars += len(system)
-    elif isinstance(system, list):
-        chars += sum(_block_text_chars(b) for b in system)
-    images = 0
-    for message in body.get("messages") or []:
-        if not isinstance(message, dict):
-            continue
-        content = message.get("content")
-        if isinstance(content, str):
-            chars += len(content)
-        elif isinstance(content, list):
-            chars += sum(_block_text_chars(b) for b in content)
-            images += _count_images(content)
-    for tool in body.get("tools") or []:
-        chars += len(json.dumps(tool, sort_keys=True))
-    return chars // 4 + 1 + IMAGE_TOKENS * images
-
-
-def _last_user_text(body: dict[str, Any]) -> str:
-    for message in reversed(body.get("messages") or []):
-        if isinstance(message, dict) and message.get("role") == "user":
-            content = message.get("content")
-            if isinstance(content, str):
-                return content
-            if isinstance(content, list):
-                return "\n".join(
-                    str(b.get("text", "")) for b in content if isinstance(b, dict) and b.get("type") == "text"
-                )
-            return ""
-    return ""
-
-
-# --------------------------------------------------------------------------- validation
-
-
-def _count_cache_control(value: Any) -> int:
-    """Every dict carrying a non-null ``cache_control`` below ``value``."""
-    if isinstance(value, dict):
-        own = 1 if value.get("cache_control") is not None else 0
-        return own + sum(_count_cache_control(v) for k, v in value.items() if k != "cache_control")
-    if isinstance(value, list):
-        return sum(_count_cache_control(v) for v in value)
-    return 0
-
-
-def _invalid(message: str) -> _Rejection:
-    return _Rejection(400, "invalid_request_error", message)
-
-
-def _check_text_blocks(blocks: list[Any], where: str) -> None:
-    for j, block in enumerate(blocks):
-        if not isinstance(block, dict) or "type" not in block:
-            raise _invalid(f"{where}.{j}: content blocks must be objects with a `type`")
-        if block["type"] == "text":
-            if not isinstance(block.get("text"), str):
-                raise _invalid(f"{where}.{j}.text: Field required")
-            if block["text"] == "":
-                raise _invalid(f"{where}.{j}: text content blocks must be non-empty")
-            if not block["text"].strip():
-                raise _invalid(f"{where}.{j}.text: text content blocks must contain non-whitespace text")
-        if block["type"] == "tool_result" and isinstance(block.get("content"), list):
-            _check_text_blocks(block["content"], f"{where}.{j}.content")
-
-
-def validate_request(body: Any, *, endpoint: str) -> None:
-    """Raise :class:`_Rejection` for a body the real API would reject for its shape."""
-    if not isinstance(body, dict):
-        raise _invalid("request body must be a JSON object")
-    if not isinstance(body.get("model"), str) or not body["model"]:
-        raise _invalid("model: Field required")
-    if endpoint == "messages":
-        max_tokens = body.get("max_tokens")
-        if max_tokens is None:
-            raise _invalid("max_tokens: Field required")
-        if not isinstance(max_tokens, int) or isinstance(max_tokens, bool):
-            raise _invalid("max_tokens: Input should be a valid integer")
-        if max_tokens < 1:
-            raise _invalid("max_tokens: Input should be greater than or equal to 1")
-        if "stream" in body and not isinstance(body["stream"], bool):
-            raise _invalid("stream: Input should be a valid boolean")
-
-    messages = body.get("messages")
-    if not isinstance(messages, list):
-        raise _invalid("messages: Field required")
-    if not messages:
-        raise _invalid("messages: at least one message is required")
-    previous = None
-    for i, message in enumerate(messages):
-        if not isinstance(message, dict):
-            raise _invalid(f"messages.{i}: Input should be an object")
-        role = message.get("role")
-        if role not in ("user", "assistant"):
-            raise _invalid(f"messages.{i}.role: Input should be 'user' or 'assistant'")
-        if i == 0 and role != "user":
-            raise _invalid('messages: first message must use the "user" role')
-        if role == previous:
-            raise _invalid(
-                f'messages: roles must alternate between "user" and "assistant", '
-                f'but found multiple "{role}" roles in a row (messages.{i})'
-            )
-        previous = role
-        content = message.get("content")
-        final_assistant = role == "assistant" and i == len(messages) - 1
-        if isinstance(content, str):
-            if content == "" and not final_assistant:
-                raise _invalid(
-                    f"messages.{i}: all messages must have non-empty content "
-                    "except for the optional final assistant message"
-                )
-        elif isinstance(content, list):
-            if not content and not final_assistant:
-                raise _invalid(
-                    f"messages.{i}: all messages must have non-empty content "
-                    "except for the optional final assistant message"
-                )
-            _check_text_blocks(content, f"messages.{i}.content")
-            if any(isinstance(b, dict) and b.get("type") == "compaction" for b in content) and "context_management" not in body:
-                raise _invalid(f"messages.{i}.content: a compaction block needs the compaction beta (context_management)")
-        else:
-            raise _invalid(f"messages.{i}.content: Field required")
-        if final_assistant:
-            trailing = content if isinstance(content, str) else ""
-            if isinstance(content, list) and content and isinstance(content[-1], dict):
-                trailing = str(content[-1].get("text", "")) if content[-1].get("type") == "text" else ""
-            if trailing and trailing != trailing.rstrip():
-                raise _invalid("messages: final assistant content cannot end with trailing whitespace")
-
-    system = body.get("system")
-    if system is not None:
-        if isinstance(system, list):
-            _check_text_blocks(system, "system")
-        elif not isinstance(system, str):
-            raise _invalid("system: Input should be a valid string or list of text blocks")
-
-    breakpoints = (
-        _count_cache_control(system)
-        + _count_cache_control(messages)
-        + _count_cache_control(body.get("tools"))
-        + (1 if body.get("cache_control") is not None else 0)
-    )
-    if breakpoints > MAX_CACHE_BREAKPOINTS:
-        raise _invalid(
-            f"A maximum of {MAX_CACHE_BREAKPOINTS} blocks with cache_control may be provided. Found {breakpoints}."
-        )
-
-    thinking = body.get("thinking")
-    if isinstance(thinking, dict) and thinking.get("type") == "enabled":
-        budget = thinking.get("budget_tokens")
-        if not isinstance(budget, int) or isinstance(budget, bool):
-            raise _invalid("thinking.enabled.budget_tokens: Field required")
-        if budget < 1024:
-            raise _invalid("thinking.enabled.budget_tokens: Input should be greater than or equal to 1024")
-        if endpoint == "messages" and budget >= body["max_tokens"]:
-            raise _invalid("`max_tokens` must be greater than `thinking.budget_tokens`")
-        temperature = body.get("temperature")
-        if temperature is not None and temperature != 1:
-            raise _invalid("`temperature` may only be set to 1 when thinking is enabled")
+    method: str
+    path: str
+    headers: dict[str, str]
+    query: dict[str, list[str]]
+    raw: bytes
+    body: Any
+    request_id: str
+    params: tuple[str, ...] = ()
 
 
 # --------------------------------------------------------------------------- server
@@ -373,6 +88,16 @@ class _Server(ThreadingHTTPServer):
 
 class _Abort(Exception):
     """The connection is gone (client hung up, or the server is stopping)."""
+
+
+#: (method, path pattern, handler method name); groups of the pattern become ``_Call.params``.
+_ROUTES: list[tuple[str, re.Pattern[str], str]] = [
+    (method, re.compile(pattern), name)
+    for method, pattern, name in [
+        ("POST", r"/v1/messages", "_messages"),
+        ("POST", r"/v1/messages/count_tokens", "_count_tokens"),
+    ]
+]
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -411,11 +136,12 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("content-length") or 0)
         return self.rfile.read(length) if length else b""
 
-    def _send_json(self, status: int, payload: Any, request_id: str, extra: dict[str, str] | None = None) -> None:
-        data = json.dumps(payload).encode()
+    def _send_bytes(
+        self, status: int, data: bytes, content_type: str, request_id: str, extra: dict[str, str] | None = None
+    ) -> None:
         self.close_connection = True
         self.send_response(status)
-        self.send_header("content-type", "application/json")
+        self.send_header("content-type", content_type)
         self.send_header("content-length", str(len(data)))
         self.send_header("request-id", request_id)
         self.send_header("connection", "close")
@@ -423,6 +149,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(key, value)
         self.end_headers()
         self.wfile.write(data)
+
+    def _send_json(self, status: int, payload: Any, request_id: str, extra: dict[str, str] | None = None) -> None:
+        self._send_bytes(status, json.dumps(payload).encode(), "application/json", request_id, extra)
 
     def _send_error(
         self, status: int, error_type: str, message: str, request_id: str, extra: dict[str, str] | None = None
@@ -467,82 +196,71 @@ class _Handler(BaseHTTPRequestHandler):
             body = None
         headers = {k.lower(): v for k, v in self.headers.items()}
         fake._record(RecordedRequest(method=method, path=split.path, headers=headers, json=body, query=split.query))
-        request_id = fake._next_id("req")
+        call = _Call(method, split.path, headers, parse_qs(split.query), raw, body, fake._next_id("req"))
 
-        route = split.path.rstrip("/")
-        if method != "POST" or route not in ("/v1/messages", "/v1/messages/count_tokens"):
-            self._send_error(404, "not_found_error", f"Not found: {method} {split.path}", request_id)
+        route = self._route(method, split.path.rstrip("/"), call)
+        if route is None:
+            self._send_error(404, "not_found_error", f"Not found: {method} {split.path}", call.request_id)
             return
-        endpoint = "messages" if route == "/v1/messages" else "count_tokens"
-
-        if fake.strict:
-            try:
+        try:
+            if fake.strict:
                 if not headers.get("x-api-key") and not headers.get("authorization"):
-                    raise _Rejection(401, "authentication_error", "x-api-key header is required")
-                if raw and body is None:
-                    raise _invalid("request body is not valid JSON")
-                validate_request(body, endpoint=endpoint)
-            except _Rejection as rej:
-                fake._reject()
-                self._send_error(rej.status, rej.error_type, rej.message, request_id)
-                return
-        body = body if isinstance(body, dict) else {}
+                    raise Rejection(401, "authentication_error", "x-api-key header is required")
+                if raw and body is None and not headers.get("content-type", "").startswith("multipart/"):
+                    raise invalid("request body is not valid JSON")
+            route(call)
+        except Rejection as rej:
+            fake._reject()
+            self._send_error(rej.status, rej.error_type, rej.message, call.request_id)
 
-        if endpoint == "count_tokens":
-            self._send_json(200, {"input_tokens": estimate_tokens(body)}, request_id)
-            return
+    def _route(self, method: str, path: str, call: _Call) -> Callable[[_Call], None] | None:
+        for route_method, pattern, name in _ROUTES:
+            match = pattern.fullmatch(path)
+            if match and route_method == method:
+                call.params = match.groups()
+                return getattr(self, name)
+        return None
 
+    # -- /v1/messages
+
+    def _validated(self, call: _Call, endpoint: str) -> dict[str, Any]:
+        """The body, once the real API would accept it (strict mode); a dict in any case."""
+        if self.server.fake.strict:
+            validate_request(call.body, endpoint=endpoint)
+        return call.body if isinstance(call.body, dict) else {}
+
+    def _count_tokens(self, call: _Call) -> None:
+        body = self._validated(call, "count_tokens")
+        self._send_json(200, {"input_tokens": estimate_tokens(body)}, call.request_id)
+
+    def _messages(self, call: _Call) -> None:
+        fake = self.server.fake
+        body = self._validated(call, "messages")
         turn = fake._next_turn()
         if turn.status is not None:
-            error_type = turn.error_type or _ERROR_TYPES.get(turn.status, "api_error")
-            message = turn.error_message or _ERROR_MESSAGES.get(error_type, "Error (fake)")
-            extra = {}
-            if turn.retry_after is not None:
-                ra = turn.retry_after
-                extra["retry-after"] = str(int(ra)) if float(ra).is_integer() else str(ra)
-            self._send_error(turn.status, error_type, message, request_id, extra)
+            self._send_turn_error(turn, call.request_id)
             return
-
-        text = turn.text if turn.text is not None else f"Echo: {_last_user_text(body)}"
-        usage = {
-            "input_tokens": estimate_tokens(body),
-            "output_tokens": (len(turn.thinking or "") + len(text)) // 4 + 1,
-            "cache_creation_input_tokens": 0,
-            "cache_read_input_tokens": 0,
-        }
-        usage.update(turn.usage or {})
-        message_id = fake._next_id("msg")
-        model = turn.model or str(body.get("model", "claude-fake"))
-
+        reply = build_reply(turn, body, fake._next_id)
         if body.get("stream") is True:
             try:
-                self._stream(turn, text, usage, message_id, model, request_id)
+                self._stream(turn, reply, call.request_id)
             except _Abort:
                 self._drop()
-            return
-
-        if turn.drop_after is not None:
+        elif turn.drop_after is not None:
             self._drop()
-            return
-        content: list[dict[str, Any]] = []
-        if turn.thinking is not None:
-            content.append({"type": "thinking", "thinking": turn.thinking, "signature": FAKE_SIGNATURE})
-        content.append({"type": "text", "text": text})
-        message = {
-            "id": message_id,
-            "type": "message",
-            "role": "assistant",
-            "model": model,
-            "content": content,
-            "stop_reason": turn.stop_reason,
-            "stop_sequence": None,
-            "usage": usage,
-        }
-        self._send_json(200, message, request_id)
+        else:
+            self._send_json(200, reply.message(), call.request_id)
 
-    def _stream(
-        self, turn: Turn, text: str, usage: dict[str, int], message_id: str, model: str, request_id: str
-    ) -> None:
+    def _send_turn_error(self, turn: Turn, request_id: str) -> None:
+        error_type = turn.error_type or ERROR_TYPES.get(turn.status or 500, "api_error")
+        message = turn.error_message or ERROR_MESSAGES.get(error_type, "Error (fake)")
+        extra = {}
+        if turn.retry_after is not None:
+            ra = turn.retry_after
+            extra["retry-after"] = str(int(ra)) if float(ra).is_integer() else str(ra)
+        self._send_error(turn.status or 500, error_type, message, request_id, extra)
+
+    def _stream(self, turn: Turn, reply: Reply, request_id: str) -> None:
         fake = self.server.fake
         self.close_connection = True
         self.send_response(200)
@@ -553,8 +271,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("connection", "close")
         self.end_headers()
 
-        sent = 0
-        for name, data in _events(turn, text, usage, message_id, model):
+        for sent, frame in enumerate(_sse(name, data) for name, data in reply.events()):
             if turn.drop_after is not None and sent >= turn.drop_after:
                 self.wfile.flush()
                 self._drop()
@@ -565,64 +282,12 @@ class _Handler(BaseHTTPRequestHandler):
                 break
             if sent and turn.delay and fake._stopping.wait(turn.delay):
                 raise _Abort
-            self._write_chunk(_sse(name, data))
-            sent += 1
+            self._write_chunk(frame)
         self._write_chunk(b"")  # the terminating zero-length chunk
 
 
 def _sse(name: str, data: dict[str, Any]) -> bytes:
     return f"event: {name}\ndata: {json.dumps(data)}\n\n".encode()
-
-
-def _chunks(text: str, size: int) -> list[str]:
-    return [text[i : i + size] for i in range(0, len(text), size)]
-
-
-def _events(turn: Turn, text: str, usage: dict[str, int], message_id: str, model: str):
-    """The SSE events of one streamed reply, as (event name, data) pairs."""
-    start_usage = {
-        "input_tokens": usage["input_tokens"],
-        "output_tokens": 1,
-        "cache_creation_input_tokens": usage["cache_creation_input_tokens"],
-        "cache_read_input_tokens": usage["cache_read_input_tokens"],
-    }
-    message = {
-        "id": message_id,
-        "type": "message",
-        "role": "assistant",
-        "model": model,
-        "content": [],
-        "stop_reason": None,
-        "stop_sequence": None,
-        "usage": start_usage,
-    }
-    yield "message_start", {"type": "message_start", "message": message}
-    index = 0
-    blocks: list[tuple[dict[str, Any], list[dict[str, Any]]]] = []
-    if turn.compaction is not None:
-        # As the compaction beta streams it: an empty block, then the whole summary in one delta.
-        summary = {"type": "compaction_delta", "content": turn.compaction, "encrypted_content": None}
-        blocks.append(({"type": "compaction", "content": None}, [summary]))
-    if turn.thinking is not None:
-        deltas = [{"type": "thinking_delta", "thinking": c} for c in _chunks(turn.thinking, turn.chunk_chars)]
-        deltas.append({"type": "signature_delta", "signature": FAKE_SIGNATURE})
-        blocks.append(({"type": "thinking", "thinking": "", "signature": ""}, deltas))
-    blocks.append(
-        ({"type": "text", "text": ""}, [{"type": "text_delta", "text": c} for c in _chunks(text, turn.chunk_chars)])
-    )
-    for index, (start, deltas) in enumerate(blocks):
-        yield "content_block_start", {"type": "content_block_start", "index": index, "content_block": start}
-        if index == 0:
-            yield "ping", {"type": "ping"}
-        for delta in deltas:
-            yield "content_block_delta", {"type": "content_block_delta", "index": index, "delta": delta}
-        yield "content_block_stop", {"type": "content_block_stop", "index": index}
-    yield "message_delta", {
-        "type": "message_delta",
-        "delta": {"stop_reason": turn.stop_reason, "stop_sequence": None},
-        "usage": {"output_tokens": usage["output_tokens"]},
-    }
-    yield "message_stop", {"type": "message_stop"}
 
 
 class FakeAPI:

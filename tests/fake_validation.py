@@ -1,0 +1,197 @@
+"""Request validation for the fake Claude API (tests/fakeapi.py): the shape rules the real API
+enforces, as real-shaped errors.
+
+Rules whose exact wording or existence cannot be derived from the ``anthropic`` SDK's types are
+marked "on belief" where they are made: they follow the documented behaviour as remembered.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+#: The largest number of ``cache_control`` breakpoints the API accepts.
+MAX_CACHE_BREAKPOINTS = 4
+
+ERROR_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    402: "billing_error",
+    403: "permission_error",
+    404: "not_found_error",
+    413: "request_too_large",
+    429: "rate_limit_error",
+    500: "api_error",
+    504: "timeout_error",
+    529: "overloaded_error",
+}
+
+ERROR_MESSAGES = {
+    "invalid_request_error": "Invalid request (fake)",
+    "authentication_error": "invalid x-api-key",
+    "billing_error": "Your credit balance is too low to access the Anthropic API.",
+    "permission_error": "Your API key does not have permission to use the specified resource.",
+    "not_found_error": "Not found",
+    "request_too_large": "Request exceeds the maximum allowed number of bytes.",
+    "rate_limit_error": "This request would exceed the rate limit for your organization (fake).",
+    "api_error": "Internal server error",
+    "timeout_error": "Request timed out",
+    "overloaded_error": "Overloaded",
+}
+
+
+class Rejection(Exception):
+    """A request the real API would refuse: answered with ``status`` and a real-shaped error body."""
+
+    def __init__(self, status: int, error_type: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.error_type = error_type
+        self.message = message
+
+
+def invalid(message: str) -> Rejection:
+    return Rejection(400, "invalid_request_error", message)
+
+
+def not_found(message: str) -> Rejection:
+    return Rejection(404, "not_found_error", message)
+
+
+# --------------------------------------------------------------------------- messages
+
+
+def _count_cache_control(value: Any) -> int:
+    """Every dict carrying a non-null ``cache_control`` below ``value``."""
+    if isinstance(value, dict):
+        own = 1 if value.get("cache_control") is not None else 0
+        return own + sum(_count_cache_control(v) for k, v in value.items() if k != "cache_control")
+    if isinstance(value, list):
+        return sum(_count_cache_control(v) for v in value)
+    return 0
+
+
+def _check_text_blocks(blocks: list[Any], where: str) -> None:
+    for j, block in enumerate(blocks):
+        if not isinstance(block, dict) or "type" not in block:
+            raise invalid(f"{where}.{j}: content blocks must be objects with a `type`")
+        if block["type"] == "text":
+            if not isinstance(block.get("text"), str):
+                raise invalid(f"{where}.{j}.text: Field required")
+            if block["text"] == "":
+                raise invalid(f"{where}.{j}: text content blocks must be non-empty")
+            if not block["text"].strip():
+                raise invalid(f"{where}.{j}.text: text content blocks must contain non-whitespace text")
+        if block["type"] == "tool_result" and isinstance(block.get("content"), list):
+            _check_text_blocks(block["content"], f"{where}.{j}.content")
+
+
+def _check_top(body: dict[str, Any], endpoint: str) -> None:
+    if not isinstance(body.get("model"), str) or not body["model"]:
+        raise invalid("model: Field required")
+    if endpoint != "messages":
+        return
+    max_tokens = body.get("max_tokens")
+    if max_tokens is None:
+        raise invalid("max_tokens: Field required")
+    if not isinstance(max_tokens, int) or isinstance(max_tokens, bool):
+        raise invalid("max_tokens: Input should be a valid integer")
+    if max_tokens < 1:
+        raise invalid("max_tokens: Input should be greater than or equal to 1")
+    if "stream" in body and not isinstance(body["stream"], bool):
+        raise invalid("stream: Input should be a valid boolean")
+
+
+def _check_message(i: int, message: Any, previous: str | None, body: dict[str, Any], last: bool) -> str:
+    if not isinstance(message, dict):
+        raise invalid(f"messages.{i}: Input should be an object")
+    role = message.get("role")
+    if role not in ("user", "assistant"):
+        raise invalid(f"messages.{i}.role: Input should be 'user' or 'assistant'")
+    if i == 0 and role != "user":
+        raise invalid('messages: first message must use the "user" role')
+    if role == previous:
+        raise invalid(
+            f'messages: roles must alternate between "user" and "assistant", '
+            f'but found multiple "{role}" roles in a row (messages.{i})'
+        )
+    content = message.get("content")
+    final_assistant = role == "assistant" and last
+    if not isinstance(content, (str, list)):
+        raise invalid(f"messages.{i}.content: Field required")
+    if not content and not final_assistant:
+        raise invalid(
+            f"messages.{i}: all messages must have non-empty content "
+            "except for the optional final assistant message"
+        )
+    if isinstance(content, list):
+        _check_text_blocks(content, f"messages.{i}.content")
+        if any(isinstance(b, dict) and b.get("type") == "compaction" for b in content) and "context_management" not in body:
+            raise invalid(f"messages.{i}.content: a compaction block needs the compaction beta (context_management)")
+    if final_assistant:
+        trailing = content if isinstance(content, str) else ""
+        if isinstance(content, list) and content and isinstance(content[-1], dict):
+            trailing = str(content[-1].get("text", "")) if content[-1].get("type") == "text" else ""
+        if trailing and trailing != trailing.rstrip():
+            raise invalid("messages: final assistant content cannot end with trailing whitespace")
+    return role
+
+
+def _check_messages(body: dict[str, Any]) -> None:
+    messages = body.get("messages")
+    if not isinstance(messages, list):
+        raise invalid("messages: Field required")
+    if not messages:
+        raise invalid("messages: at least one message is required")
+    previous = None
+    for i, message in enumerate(messages):
+        previous = _check_message(i, message, previous, body, i == len(messages) - 1)
+
+
+def _check_system(body: dict[str, Any]) -> None:
+    system = body.get("system")
+    if isinstance(system, list):
+        _check_text_blocks(system, "system")
+    elif system is not None and not isinstance(system, str):
+        raise invalid("system: Input should be a valid string or list of text blocks")
+
+
+def _check_cache_breakpoints(body: dict[str, Any]) -> None:
+    breakpoints = (
+        _count_cache_control(body.get("system"))
+        + _count_cache_control(body.get("messages"))
+        + _count_cache_control(body.get("tools"))
+        + (1 if body.get("cache_control") is not None else 0)
+    )
+    if breakpoints > MAX_CACHE_BREAKPOINTS:
+        raise invalid(
+            f"A maximum of {MAX_CACHE_BREAKPOINTS} blocks with cache_control may be provided. Found {breakpoints}."
+        )
+
+
+def _check_thinking(body: dict[str, Any], endpoint: str) -> None:
+    thinking = body.get("thinking")
+    if not isinstance(thinking, dict) or thinking.get("type") != "enabled":
+        return
+    budget = thinking.get("budget_tokens")
+    if not isinstance(budget, int) or isinstance(budget, bool):
+        raise invalid("thinking.enabled.budget_tokens: Field required")
+    if budget < 1024:
+        raise invalid("thinking.enabled.budget_tokens: Input should be greater than or equal to 1024")
+    if endpoint == "messages" and budget >= body["max_tokens"]:
+        raise invalid("`max_tokens` must be greater than `thinking.budget_tokens`")
+    temperature = body.get("temperature")
+    if temperature is not None and temperature != 1:
+        raise invalid("`temperature` may only be set to 1 when thinking is enabled")
+
+
+def validate_request(body: Any, *, endpoint: str) -> None:
+    """Raise :class:`Rejection` for a body the real API would reject for its shape.
+
+    ``endpoint`` is ``"messages"`` or ``"count_tokens"`` (which has no ``max_tokens``)."""
+    if not isinstance(body, dict):
+        raise invalid("request body must be a JSON object")
+    _check_top(body, endpoint)
+    _check_messages(body)
+    _check_system(body)
+    _check_cache_breakpoints(body)
+    _check_thinking(body, endpoint)
