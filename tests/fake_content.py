@@ -216,10 +216,22 @@ def _compaction_block(summary: str) -> Block:
     return Block({"type": "compaction", "content": None}, [delta], {"type": "compaction", "content": summary})
 
 
-def _thinking_block(thinking: str, size: int) -> Block:
-    deltas = [{"type": "thinking_delta", "thinking": c} for c in chunks(thinking, size)]
+def thinking_display(body: dict[str, Any], models: dict[str, Any] | None) -> str:
+    """``"summarized"`` or ``"omitted"``: the request's ``thinking.display``, else the
+    catalogue model's default, else summarized."""
+    thinking = body.get("thinking")
+    if isinstance(thinking, dict) and thinking.get("display") in ("summarized", "omitted"):
+        return thinking["display"]
+    model = (models or {}).get(body.get("model"))
+    return model.thinking_display if model is not None else "summarized"
+
+
+def _thinking_block(thinking: str, size: int, omitted: bool) -> Block:
+    """With the display omitted, the block keeps only its signature, as the real API sends it."""
+    shown = "" if omitted else thinking
+    deltas = [{"type": "thinking_delta", "thinking": c} for c in chunks(shown, size)]
     deltas.append({"type": "signature_delta", "signature": FAKE_SIGNATURE})
-    final = {"type": "thinking", "thinking": thinking, "signature": FAKE_SIGNATURE}
+    final = {"type": "thinking", "thinking": shown, "signature": FAKE_SIGNATURE}
     return Block({"type": "thinking", "thinking": "", "signature": ""}, deltas, final)
 
 
@@ -228,14 +240,18 @@ def _text_block(text: str, size: int) -> Block:
     return Block({"type": "text", "text": ""}, deltas, {"type": "text", "text": text})
 
 
-def build_reply(turn: Turn, body: dict[str, Any], next_id: Callable[[str], str]) -> Reply:
-    """The reply ``turn`` scripts for the request ``body``; ``next_id(prefix)`` makes ids."""
+def build_reply(
+    turn: Turn, body: dict[str, Any], next_id: Callable[[str], str], models: dict[str, Any] | None = None
+) -> Reply:
+    """The reply ``turn`` scripts for the request ``body``; ``next_id(prefix)`` makes ids and
+    ``models`` is the catalogue (id -> ``FakeModel``)."""
     text = turn.text if turn.text is not None else f"Echo: {last_user_text(body)}"
     blocks = []
     if turn.compaction is not None:
         blocks.append(_compaction_block(turn.compaction))
     if turn.thinking is not None:
-        blocks.append(_thinking_block(turn.thinking, turn.chunk_chars))
+        omitted = thinking_display(body, models) == "omitted"
+        blocks.append(_thinking_block(turn.thinking, turn.chunk_chars, omitted))
     blocks.append(_text_block(text, turn.chunk_chars))
     usage = {
         "input_tokens": estimate_tokens(body),

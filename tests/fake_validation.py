@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from fake_content import estimate_tokens
+
 #: The largest number of ``cache_control`` breakpoints the API accepts.
 MAX_CACHE_BREAKPOINTS = 4
 
@@ -184,14 +186,71 @@ def _check_thinking(body: dict[str, Any], endpoint: str) -> None:
         raise invalid("`temperature` may only be set to 1 when thinking is enabled")
 
 
-def validate_request(body: Any, *, endpoint: str) -> None:
+_THINKING_TYPES = ("enabled", "disabled", "adaptive", "between_tools")
+_EFFORTS = ("low", "medium", "high", "xhigh", "max")
+
+
+def _quoted(values: tuple[str, ...]) -> str:
+    """``'a', 'b' or 'c'`` -- how the API's validation errors list a literal's values."""
+    quoted = [f"'{v}'" for v in values]
+    return ", ".join(quoted[:-1]) + " or " + quoted[-1]
+
+
+def _check_config_literals(body: dict[str, Any]) -> None:
+    """``thinking.type`` / ``thinking.display`` / ``output_config.effort`` take only the SDK's literals."""
+    thinking = body.get("thinking")
+    if thinking is not None:
+        if not isinstance(thinking, dict) or thinking.get("type") not in _THINKING_TYPES:
+            raise invalid(f"thinking.type: Input should be {_quoted(_THINKING_TYPES)}")
+        if thinking.get("display") not in (None, "summarized", "omitted"):
+            raise invalid(f"thinking.{thinking['type']}.display: Input should be 'summarized' or 'omitted'")
+    config = body.get("output_config")
+    if config is None:
+        return
+    if not isinstance(config, dict):
+        raise invalid("output_config: Input should be an object")
+    if config.get("effort") not in (None, *_EFFORTS):
+        raise invalid(f"output_config.effort: Input should be {_quoted(_EFFORTS)}")
+
+
+def _check_catalogue(body: dict[str, Any], model: Any, endpoint: str) -> None:
+    """What a model in the fake's catalogue (a ``fake_models.FakeModel``) accepts.  The
+    rules follow ``ModelInfo.capabilities``; the messages' wording is on belief."""
+    if model.lifecycle == "retired":
+        raise not_found(f"model: {model.id}")
+    max_tokens = body.get("max_tokens")
+    if endpoint == "messages" and max_tokens > model.max_tokens:
+        raise invalid(
+            f"max_tokens: {max_tokens} > {model.max_tokens}, which is the maximum allowed number "
+            f"of output tokens for {model.id}"
+        )
+    kind = (body.get("thinking") or {}).get("type")
+    if kind is not None and kind not in model.thinking:
+        hint = ' Use "thinking.type.adaptive" and "output_config.effort" to control thinking behavior.'
+        raise invalid(f'"thinking.type.{kind}" is not supported for this model.' + (hint if "adaptive" in model.thinking else ""))
+    effort = (body.get("output_config") or {}).get("effort")
+    if effort is not None and not model.efforts:
+        raise invalid(f"output_config.effort: {model.id} does not support the effort parameter")
+    if effort is not None and effort not in model.efforts:
+        raise invalid(f"output_config.effort: {effort!r} is not supported by {model.id}; use {_quoted(model.efforts)}")
+    tokens = estimate_tokens(body)
+    if tokens > model.max_input_tokens:
+        raise invalid(f"prompt is too long: {tokens} tokens > {model.max_input_tokens} maximum")
+
+
+def validate_request(body: Any, *, endpoint: str, models: dict[str, Any] | None = None) -> None:
     """Raise :class:`Rejection` for a body the real API would reject for its shape.
 
-    ``endpoint`` is ``"messages"`` or ``"count_tokens"`` (which has no ``max_tokens``)."""
+    ``endpoint`` is ``"messages"`` or ``"count_tokens"`` (which has no ``max_tokens``).  A
+    ``model`` found in ``models`` (id -> ``FakeModel``) must also suit that model."""
     if not isinstance(body, dict):
         raise invalid("request body must be a JSON object")
     _check_top(body, endpoint)
     _check_messages(body)
     _check_system(body)
     _check_cache_breakpoints(body)
+    _check_config_literals(body)
     _check_thinking(body, endpoint)
+    model = (models or {}).get(body["model"])
+    if model is not None:
+        _check_catalogue(body, model, endpoint)

@@ -34,15 +34,26 @@ import json
 import re
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from fake_content import FAKE_SIGNATURE, IMAGE_TOKENS, Reply, Turn, build_reply, estimate_tokens
+from fake_models import DEFAULT_MODELS, FakeModel, list_models, get_model
 from fake_validation import ERROR_MESSAGES, ERROR_TYPES, Rejection, invalid, validate_request
 
-__all__ = ["FakeAPI", "Turn", "RecordedRequest", "estimate_tokens", "validate_request", "FAKE_SIGNATURE", "IMAGE_TOKENS"]
+__all__ = [
+    "FakeAPI",
+    "Turn",
+    "RecordedRequest",
+    "FakeModel",
+    "DEFAULT_MODELS",
+    "estimate_tokens",
+    "validate_request",
+    "FAKE_SIGNATURE",
+    "IMAGE_TOKENS",
+]
 
 
 @dataclasses.dataclass
@@ -96,6 +107,8 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
     for method, pattern, name in [
         ("POST", r"/v1/messages", "_messages"),
         ("POST", r"/v1/messages/count_tokens", "_count_tokens"),
+        ("GET", r"/v1/models", "_models"),
+        ("GET", r"/v1/models/([^/]+)", "_model"),
     ]
 ]
 
@@ -226,7 +239,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _validated(self, call: _Call, endpoint: str) -> dict[str, Any]:
         """The body, once the real API would accept it (strict mode); a dict in any case."""
         if self.server.fake.strict:
-            validate_request(call.body, endpoint=endpoint)
+            validate_request(call.body, endpoint=endpoint, models=self.server.fake.models)
         return call.body if isinstance(call.body, dict) else {}
 
     def _count_tokens(self, call: _Call) -> None:
@@ -240,7 +253,7 @@ class _Handler(BaseHTTPRequestHandler):
         if turn.status is not None:
             self._send_turn_error(turn, call.request_id)
             return
-        reply = build_reply(turn, body, fake._next_id)
+        reply = build_reply(turn, body, fake._next_id, fake.models)
         if body.get("stream") is True:
             try:
                 self._stream(turn, reply, call.request_id)
@@ -250,6 +263,14 @@ class _Handler(BaseHTTPRequestHandler):
             self._drop()
         else:
             self._send_json(200, reply.message(), call.request_id)
+
+    # -- /v1/models
+
+    def _models(self, call: _Call) -> None:
+        self._send_json(200, list_models(self.server.fake.models, call.query), call.request_id)
+
+    def _model(self, call: _Call) -> None:
+        self._send_json(200, get_model(self.server.fake.models, unquote(call.params[0])), call.request_id)
 
     def _send_turn_error(self, turn: Turn, request_id: str) -> None:
         error_type = turn.error_type or ERROR_TYPES.get(turn.status or 500, "api_error")
@@ -297,8 +318,10 @@ class FakeAPI:
     :class:`RecordedRequest`; ``rejected`` counts requests refused by validation.
     """
 
-    def __init__(self, *, strict: bool = True) -> None:
+    def __init__(self, *, strict: bool = True, models: Iterable[FakeModel] | None = None) -> None:
         self.strict = strict
+        #: The catalogue, by id: what ``/v1/models`` lists and what strict ``/v1/messages`` enforces.
+        self.models: dict[str, FakeModel] = {m.id: m for m in (DEFAULT_MODELS if models is None else models)}
         self.requests: list[RecordedRequest] = []
         self.rejected = 0
         self._turns: collections.deque[Turn] = collections.deque()

@@ -8,14 +8,16 @@ faults the fake can inject (dropped streams, in-stream error events, error statu
 from __future__ import annotations
 
 import json
+from urllib.parse import parse_qs
 
 import anthropic
 import httpx2
+import pydantic
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fakeapi import FAKE_SIGNATURE, IMAGE_TOKENS, FakeAPI, Turn, estimate_tokens
+from fakeapi import FAKE_SIGNATURE, IMAGE_TOKENS, FakeAPI, FakeModel, Turn, estimate_tokens
 
 MODEL = "claude-fake-1"
 USER = [{"role": "user", "content": "Hello there"}]
@@ -504,3 +506,215 @@ def test_property_rejected_iff_too_many_breakpoints(fake_api, texts, breakpoints
         accepted = False
     assert accepted == (placed <= 4)
     assert fake_api.rejected - before == (0 if accepted else 1)
+
+
+# --------------------------------------------------------------------------- shapes
+
+
+def strictly(cls, data):
+    """``data`` validated as the SDK type ``cls`` (the client itself only constructs, never
+    validates), with no field the type does not declare, at any depth."""
+    obj = cls.model_validate(data)
+    _no_extras(obj, cls.__name__)
+    return obj
+
+
+def _no_extras(obj, where: str) -> None:
+    if isinstance(obj, pydantic.BaseModel):
+        assert not obj.model_extra, f"{where}: fields the SDK does not declare: {sorted(obj.model_extra)}"
+        for name in type(obj).model_fields:
+            _no_extras(getattr(obj, name), f"{where}.{name}")
+    elif isinstance(obj, list):
+        for i, item in enumerate(obj):
+            _no_extras(item, f"{where}.{i}")
+    elif isinstance(obj, dict):
+        for key, value in obj.items():
+            _no_extras(value, f"{where}.{key}")
+
+
+def raw_get(fake: FakeAPI, path: str, **params) -> httpx2.Response:
+    with httpx2.Client() as http:
+        return http.get(f"{fake.base_url}{path}", params=params, headers={"x-api-key": "k"})
+
+
+# --------------------------------------------------------------------------- models
+
+
+def test_models_list_pages_newest_first_through_sdk_auto_pagination(fake_api):
+    client = client_for(fake_api)
+    first = client.models.list(limit=2)
+    assert [m.id for m in first.data] == ["claude-opus-4-8", "claude-sonnet-4-6"]
+    assert (first.has_more, first.first_id, first.last_id) == (True, "claude-opus-4-8", "claude-sonnet-4-6")
+    everything = [m.id for m in client.models.list(limit=2)]  # follows after_id=last_id to the end
+    assert everything == ["claude-opus-4-8", "claude-sonnet-4-6", "claude-opus-4-6", "claude-opus-4-5", "claude-haiku-4-5"]
+    queries = [r.query for r in fake_api.requests if r.path == "/v1/models"]
+    assert queries[-2:] == ["limit=2&after_id=claude-sonnet-4-6", "limit=2&after_id=claude-opus-4-5"]
+    last = client.models.list(limit=2, after_id="claude-opus-4-5")
+    assert ([m.id for m in last.data], last.has_more, last.has_next_page()) == (["claude-haiku-4-5"], False, False)
+
+
+def test_models_list_before_id_pages_backwards(fake_api):
+    client = client_for(fake_api)
+    page = client.models.list(limit=2, before_id="claude-haiku-4-5")
+    assert [m.id for m in page.data] == ["claude-opus-4-6", "claude-opus-4-5"]
+    assert page.has_more is True
+    earlier = page.get_next_page()  # the SDK goes on with before_id=first_id
+    assert [m.id for m in earlier.data] == ["claude-opus-4-8", "claude-sonnet-4-6"]
+    assert earlier.has_more is False
+    assert parse_qs(fake_api.requests[-1].query) == {"limit": ["2"], "before_id": ["claude-opus-4-6"]}
+
+
+def test_models_list_raw_page_is_exactly_a_sync_page(fake_api):
+    raw = raw_get(fake_api, "/v1/models", limit=1).json()
+    assert set(raw) == {"data", "has_more", "first_id", "last_id"}
+    page = strictly(anthropic.pagination.SyncPage[anthropic.types.ModelInfo], raw)
+    assert page.first_id == page.last_id == "claude-opus-4-8"
+    empty = raw_get(fake_api, "/v1/models", after_id="claude-haiku-4-5").json()
+    assert empty == {"data": [], "has_more": False, "first_id": None, "last_id": None}
+
+
+@pytest.mark.parametrize(
+    ("params", "match"),
+    [
+        ({"limit": 0}, "limit"),
+        ({"limit": 1001}, "limit"),
+        ({"after_id": "claude-opus-4-6", "before_id": "claude-opus-4-5"}, "Only one of"),
+        ({"after_id": "claude-nope"}, "after_id"),
+    ],
+)
+def test_models_list_bad_parameters_are_400(fake_api, params, match):
+    response = raw_get(fake_api, "/v1/models", **params)
+    assert response.status_code == 400
+    assert match in response.json()["error"]["message"]
+
+
+def test_model_info_has_every_field_and_capability_the_sdk_declares(fake_api):
+    client = client_for(fake_api)
+    for model_id in ("claude-opus-4-8", "claude-opus-4-6", "claude-haiku-4-5", "claude-opus-4-5"):
+        raw = raw_get(fake_api, f"/v1/models/{model_id}").json()
+        assert set(raw) == set(anthropic.types.ModelInfo.model_fields)
+        info = strictly(anthropic.types.ModelInfo, raw)
+        caps = info.capabilities
+        assert set(raw["capabilities"]) == set(type(caps).model_fields)  # "keys are always present"
+        for name in ("effort", "thinking", "server_tools", "context_management"):
+            group = getattr(caps, name)
+            assert set(raw["capabilities"][name]) == set(type(group).model_fields)
+        assert client.models.retrieve(model_id) == info
+
+
+def test_default_catalogue_capabilities(fake_api):
+    client = client_for(fake_api)
+    newest = client.models.retrieve("claude-opus-4-8")
+    types = newest.capabilities.thinking.types
+    assert (types.adaptive.supported, types.enabled.supported, types.disabled.supported) == (True, False, True)
+    assert newest.capabilities.effort.xhigh.supported and newest.capabilities.effort.max.supported
+    assert (newest.max_input_tokens, newest.max_tokens, newest.line, newest.lifecycle) == (1_000_000, 128_000, "opus", "active")
+    opus = client.models.retrieve("claude-opus-4-6")
+    assert opus.capabilities.thinking.types.enabled.supported and opus.capabilities.thinking.types.adaptive.supported
+    assert opus.capabilities.effort.low.supported and not opus.capabilities.effort.xhigh.supported
+    assert opus.capabilities.context_management.compact_20260112.supported
+    haiku = client.models.retrieve("claude-haiku-4-5")
+    assert haiku.capabilities.thinking.supported and not haiku.capabilities.thinking.types.adaptive.supported
+    assert haiku.capabilities.effort.supported is False
+    assert not any(getattr(haiku.capabilities.effort, level).supported for level in ("low", "medium", "high", "max"))
+    old = client.models.retrieve("claude-opus-4-5")
+    assert old.lifecycle == "deprecated" and old.retires_at.year == 2027
+
+
+def test_unknown_model_id_is_a_real_shaped_404(fake_api):
+    with pytest.raises(anthropic.NotFoundError) as info:
+        client_for(fake_api).models.retrieve("claude-nope-9")
+    assert info.value.body["error"] == {"type": "not_found_error", "message": "model: claude-nope-9"}
+    strictly(anthropic.types.shared.ErrorResponse, info.value.body)
+
+
+def test_custom_catalogue_lifecycle_filter_and_retired_model():
+    models = [
+        FakeModel("claude-a-1", "A", "2026-01-01T00:00:00Z"),
+        FakeModel("claude-b-1", "B", "2025-01-01T00:00:00Z", lifecycle="retired"),
+    ]
+    with FakeAPI(models=models) as fake:
+        client = client_for(fake)
+        assert [m.id for m in client.models.list()] == ["claude-a-1"]  # retired only when asked for
+        assert [m.id for m in client.models.list(lifecycle=["retired"])] == ["claude-b-1"]
+        assert fake.requests[-1].query == "lifecycle%5B%5D=retired"  # the SDK's brackets array format
+        assert client.models.retrieve("claude-b-1").lifecycle == "retired"
+        with pytest.raises(anthropic.NotFoundError, match="model: claude-b-1"):
+            client.messages.create(model="claude-b-1", max_tokens=10, messages=USER)
+    with FakeAPI(models=[]) as fake:
+        assert list(client_for(fake).models.list()) == []
+
+
+@pytest.mark.parametrize(
+    ("model", "params", "match"),
+    [
+        ("claude-opus-4-8", {"thinking": {"type": "enabled", "budget_tokens": 2048}}, r'"thinking.type.enabled" is not supported for this model. Use "thinking.type.adaptive"'),
+        ("claude-haiku-4-5", {"thinking": {"type": "adaptive"}}, r"""'"thinking.type.adaptive" is not supported for this model.'}"""),
+        ("claude-opus-4-6", {"output_config": {"effort": "xhigh"}}, "'xhigh' is not supported by claude-opus-4-6"),
+        ("claude-haiku-4-5", {"output_config": {"effort": "low"}}, "claude-haiku-4-5 does not support the effort parameter"),
+        ("claude-haiku-4-5", {"max_tokens": 64_001}, "max_tokens: 64001 > 64000, which is the maximum"),
+        ("claude-fake-1", {"output_config": {"effort": "extreme"}}, "Input should be 'low', 'medium', 'high', 'xhigh' or 'max'"),
+        ("claude-fake-1", {"thinking": {"type": "sometimes"}}, "thinking.type: Input should be"),
+        ("claude-fake-1", {"thinking": {"type": "adaptive", "display": "full"}}, "display: Input should be 'summarized' or 'omitted'"),
+    ],
+)
+def test_catalogue_is_enforced_for_known_models(fake_api, model, params, match):
+    fake_api.script(Turn(text="unused"))
+    params.setdefault("max_tokens", 4096)
+    with pytest.raises(anthropic.BadRequestError, match=match):
+        # an explicit timeout: the SDK refuses a large non-streamed max_tokens before sending otherwise
+        client_for(fake_api).messages.create(model=model, messages=USER, timeout=30, **params)
+    assert fake_api.pending == 1 and fake_api.rejected == 1
+
+
+@pytest.mark.parametrize(
+    ("model", "params"),
+    [
+        ("claude-opus-4-8", {"thinking": {"type": "adaptive"}, "output_config": {"effort": "xhigh"}}),
+        ("claude-sonnet-4-6", {"thinking": {"type": "enabled", "budget_tokens": 2048}, "output_config": {"effort": "max"}}),
+        ("claude-haiku-4-5", {"thinking": {"type": "enabled", "budget_tokens": 2048}}),
+        ("claude-unknown-7", {"thinking": {"type": "between_tools"}, "output_config": {"effort": "xhigh"}, "max_tokens": 900_000}),
+    ],
+)
+def test_catalogue_accepts_what_each_model_lists(fake_api, model, params):
+    params.setdefault("max_tokens", 4096)
+    reply = client_for(fake_api).messages.create(model=model, messages=USER, timeout=30, **params)
+    assert reply.content[-1].text == "Echo: Hello there"
+
+
+def test_prompt_longer_than_the_models_input_limit_is_refused():
+    with FakeAPI(models=[FakeModel("claude-tiny-1", "Tiny", "2026-01-01T00:00:00Z", max_input_tokens=10)]) as fake:
+        client = client_for(fake)
+        client.messages.create(model="claude-tiny-1", max_tokens=5, messages=[{"role": "user", "content": "x" * 36}])
+        with pytest.raises(anthropic.BadRequestError, match="prompt is too long: 11 tokens > 10 maximum"):
+            client.messages.create(model="claude-tiny-1", max_tokens=5, messages=[{"role": "user", "content": "x" * 40}])
+
+
+def _thinking_stream(fake, model, thinking):
+    fake.script(Turn(thinking="secret reasoning", text="done", chunk_chars=6))
+    with client_for(fake).messages.stream(model=model, max_tokens=4096, thinking=thinking, messages=USER) as stream:
+        events = list(stream)
+        return events, stream.get_final_message()
+
+
+@pytest.mark.parametrize(
+    ("model", "thinking", "shown"),
+    [
+        ("claude-opus-4-8", {"type": "adaptive"}, False),  # the model's default display is omitted
+        ("claude-opus-4-8", {"type": "adaptive", "display": "omitted"}, False),
+        ("claude-opus-4-8", {"type": "adaptive", "display": "summarized"}, True),
+        ("claude-opus-4-6", {"type": "adaptive"}, True),
+        ("claude-sonnet-4-6", {"type": "enabled", "budget_tokens": 1024, "display": "omitted"}, False),
+        ("claude-unknown-7", {"type": "adaptive"}, True),
+    ],
+)
+def test_thinking_display_omitted_streams_only_a_signature(fake_api, model, thinking, shown):
+    events, final = _thinking_stream(fake_api, model, thinking)
+    deltas = [e.delta.type for e in events if e.type == "content_block_delta" and e.index == 0]
+    assert deltas == (["thinking_delta"] * 3 if shown else []) + ["signature_delta"]
+    block = final.content[0]
+    assert (block.type, block.thinking, block.signature) == ("thinking", "secret reasoning" if shown else "", FAKE_SIGNATURE)
+    assert final.usage.output_tokens == (len("secret reasoning") + len("done")) // 4 + 1  # omitted thinking is still billed
+    fake_api.script(Turn(thinking="secret reasoning", text="done"))
+    plain = client_for(fake_api).messages.create(model=model, max_tokens=4096, thinking=thinking, messages=USER)
+    assert plain.content[0].thinking == block.thinking
