@@ -47,7 +47,7 @@ class Turn:
     chunk_chars: int = 8
     delay: float = 0.0
     usage: dict[str, int] | None = None
-    stop_reason: str = "end_turn"
+    stop_reason: str | None = None
     model: str | None = None
     status: int | None = None
     error_type: str | None = None
@@ -56,6 +56,7 @@ class Turn:
     drop_after: int | None = None
     error_event_after: int | None = None
     compaction: str | None = None
+    tool_uses: list[dict[str, Any]] | None = None
 
     def __post_init__(self) -> None:
         if self.chunk_chars < 1:
@@ -70,6 +71,14 @@ class Turn:
             unknown = set(self.usage) - set(USAGE_KEYS)
             if unknown:
                 raise ValueError(f"unknown usage keys: {sorted(unknown)}")
+        for use in self.tool_uses or []:
+            if not isinstance(use.get("name"), str) or not isinstance(use.get("input", {}), dict):
+                raise ValueError("each tool use needs a str 'name' and a dict 'input'")
+
+    @property
+    def final_stop_reason(self) -> str:
+        """``stop_reason``, else ``tool_use`` when the turn calls tools, else ``end_turn``."""
+        return self.stop_reason or ("tool_use" if self.tool_uses else "end_turn")
 
 
 # --------------------------------------------------------------------------- tokens
@@ -240,25 +249,41 @@ def _text_block(text: str, size: int) -> Block:
     return Block({"type": "text", "text": ""}, deltas, {"type": "text", "text": text})
 
 
+def _tool_block(kind: str, tool_id: str, name: str, tool_input: dict[str, Any], size: int) -> Block:
+    """A ``tool_use`` or ``server_tool_use`` block: it starts with an empty input, which
+    ``input_json_delta`` deltas then fill with ``partial_json`` pieces of the input's JSON."""
+    deltas = [{"type": "input_json_delta", "partial_json": c} for c in chunks(json.dumps(tool_input), size)]
+    start = {"type": kind, "id": tool_id, "name": name, "input": {}}
+    return Block(start, deltas, {**start, "input": tool_input})
+
+
 def build_reply(
     turn: Turn, body: dict[str, Any], next_id: Callable[[str], str], models: dict[str, Any] | None = None
 ) -> Reply:
     """The reply ``turn`` scripts for the request ``body``; ``next_id(prefix)`` makes ids and
     ``models`` is the catalogue (id -> ``FakeModel``)."""
-    text = turn.text if turn.text is not None else f"Echo: {last_user_text(body)}"
+    text = turn.text
+    if text is None and not turn.tool_uses:
+        text = f"Echo: {last_user_text(body)}"
     blocks = []
     if turn.compaction is not None:
         blocks.append(_compaction_block(turn.compaction))
     if turn.thinking is not None:
         omitted = thinking_display(body, models) == "omitted"
         blocks.append(_thinking_block(turn.thinking, turn.chunk_chars, omitted))
-    blocks.append(_text_block(text, turn.chunk_chars))
+    if text is not None:
+        blocks.append(_text_block(text, turn.chunk_chars))
+    for use in turn.tool_uses or []:
+        tool_id = use.get("id") or next_id("toolu")
+        blocks.append(_tool_block("tool_use", tool_id, use["name"], use.get("input", {}), turn.chunk_chars))
+    written = len(turn.thinking or "") + len(text or "")
+    written += sum(len(json.dumps(use.get("input", {}))) for use in turn.tool_uses or [])
     usage = {
         "input_tokens": estimate_tokens(body),
-        "output_tokens": (len(turn.thinking or "") + len(text)) // 4 + 1,
+        "output_tokens": written // 4 + 1,
         "cache_creation_input_tokens": 0,
         "cache_read_input_tokens": 0,
     }
     usage.update(turn.usage or {})
     model = turn.model or str(body.get("model", "claude-fake"))
-    return Reply(next_id("msg"), model, blocks, turn.stop_reason, usage)
+    return Reply(next_id("msg"), model, blocks, turn.final_stop_reason, usage)

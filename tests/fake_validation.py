@@ -7,6 +7,7 @@ marked "on belief" where they are made: they follow the documented behaviour as 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fake_content import estimate_tokens
@@ -72,19 +73,41 @@ def _count_cache_control(value: Any) -> int:
     return 0
 
 
-def _check_text_blocks(blocks: list[Any], where: str) -> None:
+def _check_text(block: dict[str, Any], where: str) -> None:
+    if not isinstance(block.get("text"), str):
+        raise invalid(f"{where}.text: Field required")
+    if block["text"] == "":
+        raise invalid(f"{where}: text content blocks must be non-empty")
+    if not block["text"].strip():
+        raise invalid(f"{where}.text: text content blocks must contain non-whitespace text")
+
+
+def _check_tool_use(block: dict[str, Any], where: str) -> None:
+    for key, kind, name in (("id", str, "string"), ("name", str, "string"), ("input", dict, "object")):
+        if not isinstance(block.get(key), kind):
+            raise invalid(f"{where}.tool_use.{key}: Input should be a valid {name}")
+
+
+def _check_tool_result(block: dict[str, Any], where: str) -> None:
+    if not isinstance(block.get("tool_use_id"), str):
+        raise invalid(f"{where}.tool_result.tool_use_id: Field required")
+    content = block.get("content")
+    if isinstance(content, list):
+        _check_blocks(content, f"{where}.content")
+    elif content is not None and not isinstance(content, str):
+        raise invalid(f"{where}.tool_result.content: Input should be a valid string or list of content blocks")
+
+
+_BLOCK_CHECKS = {"text": _check_text, "tool_use": _check_tool_use, "tool_result": _check_tool_result}
+
+
+def _check_blocks(blocks: list[Any], where: str) -> None:
     for j, block in enumerate(blocks):
         if not isinstance(block, dict) or "type" not in block:
             raise invalid(f"{where}.{j}: content blocks must be objects with a `type`")
-        if block["type"] == "text":
-            if not isinstance(block.get("text"), str):
-                raise invalid(f"{where}.{j}.text: Field required")
-            if block["text"] == "":
-                raise invalid(f"{where}.{j}: text content blocks must be non-empty")
-            if not block["text"].strip():
-                raise invalid(f"{where}.{j}.text: text content blocks must contain non-whitespace text")
-        if block["type"] == "tool_result" and isinstance(block.get("content"), list):
-            _check_text_blocks(block["content"], f"{where}.{j}.content")
+        check = _BLOCK_CHECKS.get(block["type"])
+        if check is not None:
+            check(block, f"{where}.{j}")
 
 
 def _check_top(body: dict[str, Any], endpoint: str) -> None:
@@ -126,7 +149,7 @@ def _check_message(i: int, message: Any, previous: str | None, body: dict[str, A
             "except for the optional final assistant message"
         )
     if isinstance(content, list):
-        _check_text_blocks(content, f"messages.{i}.content")
+        _check_blocks(content, f"messages.{i}.content")
         if any(isinstance(b, dict) and b.get("type") == "compaction" for b in content) and "context_management" not in body:
             raise invalid(f"messages.{i}.content: a compaction block needs the compaction beta (context_management)")
     if final_assistant:
@@ -152,7 +175,7 @@ def _check_messages(body: dict[str, Any]) -> None:
 def _check_system(body: dict[str, Any]) -> None:
     system = body.get("system")
     if isinstance(system, list):
-        _check_text_blocks(system, "system")
+        _check_blocks(system, "system")
     elif system is not None and not isinstance(system, str):
         raise invalid("system: Input should be a valid string or list of text blocks")
 
@@ -184,6 +207,134 @@ def _check_thinking(body: dict[str, Any], endpoint: str) -> None:
     temperature = body.get("temperature")
     if temperature is not None and temperature != 1:
         raise invalid("`temperature` may only be set to 1 when thinking is enabled")
+
+
+# --------------------------------------------------------------------------- tools
+
+#: The server and Anthropic-defined tool types of anthropic 2.15's ``ToolUnionParam``, with the
+#: ``name`` each requires (``None``: a toolset, named freely).
+SERVER_TOOL_NAMES: dict[str, str | None] = {
+    "bash_20250124": "bash",
+    **{f"code_execution_{v}": "code_execution" for v in ("20250522", "20250825", "20260120", "20260521")},
+    "browser_toolset_20260801": None,
+    "computer_toolset_20260801": None,
+    "memory_20250818": "memory",
+    "text_editor_20250124": "str_replace_editor",
+    "text_editor_20250429": "str_replace_based_edit_tool",
+    "text_editor_20250728": "str_replace_based_edit_tool",
+    **{f"web_search_{v}": "web_search" for v in ("20250305", "20260209", "20260318")},
+    **{f"web_fetch_{v}": "web_fetch" for v in ("20250910", "20260209", "20260309", "20260318")},
+    "tool_search_tool_bm25_20251119": "tool_search_tool_bm25",
+    "tool_search_tool_bm25": "tool_search_tool_bm25",
+    "tool_search_tool_regex_20251119": "tool_search_tool_regex",
+    "tool_search_tool_regex": "tool_search_tool_regex",
+}
+
+_TOOL_NAME = re.compile(r"[a-zA-Z0-9_-]{1,128}")
+
+
+def _check_custom_tool(tool: dict[str, Any], where: str) -> None:
+    name = tool.get("name")
+    if not isinstance(name, str) or not _TOOL_NAME.fullmatch(name):
+        raise invalid(f"{where}.custom.name: String should match pattern '^[a-zA-Z0-9_-]{{1,128}}$'")
+    schema = tool.get("input_schema")
+    if not isinstance(schema, dict):
+        raise invalid(f"{where}.custom.input_schema: Field required")
+    if schema.get("type") != "object":
+        raise invalid(f"{where}.custom.input_schema.type: Input should be 'object'")
+
+
+def _check_server_tool(tool: dict[str, Any], where: str) -> None:
+    kind = tool["type"]
+    expected = SERVER_TOOL_NAMES[kind]
+    if expected is not None and tool.get("name") != expected:
+        raise invalid(f"{where}.{kind}.name: Input should be '{expected}'")
+    if tool.get("allowed_domains") and tool.get("blocked_domains"):  # as the SDK's docstrings say
+        raise invalid(f"{where}.{kind}: `allowed_domains` cannot be used alongside `blocked_domains`")
+
+
+def _check_tools(body: dict[str, Any]) -> None:
+    tools = body.get("tools")
+    if tools is None:
+        return
+    if not isinstance(tools, list):
+        raise invalid("tools: Input should be a valid list")
+    for i, tool in enumerate(tools):
+        if not isinstance(tool, dict):
+            raise invalid(f"tools.{i}: Input should be an object")
+        kind = tool.get("type")
+        if kind in (None, "custom"):
+            _check_custom_tool(tool, f"tools.{i}")
+        elif kind in SERVER_TOOL_NAMES:
+            _check_server_tool(tool, f"tools.{i}")
+        else:
+            raise invalid(f"tools.{i}: Input tag '{kind}' found using 'type' does not match any of the expected tags")
+    names = [tool.get("name") for tool in tools if tool.get("name") is not None]
+    if len(names) != len(set(names)):
+        raise invalid("tools: Tool names must be unique.")
+
+
+def _check_tool_choice(body: dict[str, Any]) -> None:
+    choice = body.get("tool_choice")
+    if choice is None:
+        return
+    kind = choice.get("type") if isinstance(choice, dict) else None
+    if kind not in ("auto", "any", "tool", "none"):
+        raise invalid("tool_choice.type: Input should be 'auto', 'any', 'tool' or 'none'")
+    names = {tool.get("name") for tool in body.get("tools") or [] if isinstance(tool, dict)}
+    if kind == "tool" and choice.get("name") not in names:
+        raise invalid(f"tool_choice.name: no tool named {choice.get('name')!r} in `tools`")  # wording on belief
+    thinking = (body.get("thinking") or {}).get("type")
+    if kind in ("any", "tool") and thinking in ("enabled", "adaptive"):
+        raise invalid("Thinking may not be enabled when tool_choice forces tool use.")  # on belief
+
+
+def _blocks_of(message: dict[str, Any], kind: str) -> list[tuple[int, dict[str, Any]]]:
+    content = message.get("content")
+    if not isinstance(content, list):
+        return []
+    return [(j, b) for j, b in enumerate(content) if b.get("type") == kind]
+
+
+def _check_results(i: int, message: dict[str, Any], pending: list[str]) -> None:
+    """The user message ``i`` answers the ``pending`` tool_use ids of the message before it."""
+    results = _blocks_of(message, "tool_result")
+    if [j for j, _ in results] != list(range(len(results))):
+        raise invalid(f"messages.{i}: `tool_result` blocks must come first in the user message content")  # on belief
+    answered = [block["tool_use_id"] for _, block in results]
+    missing = [tool_id for tool_id in pending if tool_id not in answered]
+    if missing:
+        raise invalid(
+            f"messages.{i - 1}: `tool_use` ids were found without `tool_result` blocks immediately after: "
+            f"{', '.join(missing)}. Each `tool_use` block must have a corresponding `tool_result` block in the next message."
+        )
+    for j, block in results:
+        if block["tool_use_id"] not in pending:
+            raise invalid(
+                f"messages.{i}.content.{j}: unexpected `tool_use_id` found in `tool_result` blocks: "
+                f"{block['tool_use_id']}. Each `tool_result` block must have a corresponding `tool_use` block in the previous message."
+            )
+
+
+def _check_tool_pairing(body: dict[str, Any]) -> None:
+    """Every ``tool_use`` is answered, first thing in the very next user message, by a
+    ``tool_result`` with its id; a ``tool_result`` answers only such a ``tool_use``.  The
+    messages' wording is on belief, except the first (given in the API's docs)."""
+    messages = body["messages"]
+    uses_tools = any(_blocks_of(m, "tool_use") or _blocks_of(m, "tool_result") for m in messages)
+    if uses_tools and not body.get("tools"):
+        raise invalid("Requests which include `tool_use` or `tool_result` blocks must define tools.")
+    pending: list[str] = []
+    for i, message in enumerate(messages):
+        wrong = "tool_result" if message["role"] == "assistant" else "tool_use"
+        if _blocks_of(message, wrong):
+            j = _blocks_of(message, wrong)[0][0]
+            raise invalid(f"messages.{i}.content.{j}: `{wrong}` blocks are not allowed in {message['role']} messages")
+        if message["role"] == "user":
+            _check_results(i, message, pending)
+        pending = [block["id"] for _, block in _blocks_of(message, "tool_use")]
+    if pending:
+        _check_results(len(messages), {"content": []}, pending)
 
 
 _THINKING_TYPES = ("enabled", "disabled", "adaptive", "between_tools")
@@ -250,6 +401,9 @@ def validate_request(body: Any, *, endpoint: str, models: dict[str, Any] | None 
     _check_system(body)
     _check_cache_breakpoints(body)
     _check_config_literals(body)
+    _check_tools(body)
+    _check_tool_pairing(body)
+    _check_tool_choice(body)
     _check_thinking(body, endpoint)
     model = (models or {}).get(body["model"])
     if model is not None:

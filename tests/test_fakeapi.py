@@ -8,6 +8,7 @@ faults the fake can inject (dropped streams, in-stream error events, error statu
 from __future__ import annotations
 
 import json
+import re
 from urllib.parse import parse_qs
 
 import anthropic
@@ -718,3 +719,111 @@ def test_thinking_display_omitted_streams_only_a_signature(fake_api, model, thin
     fake_api.script(Turn(thinking="secret reasoning", text="done"))
     plain = client_for(fake_api).messages.create(model=model, max_tokens=4096, thinking=thinking, messages=USER)
     assert plain.content[0].thinking == block.thinking
+
+
+# --------------------------------------------------------------------------- tool use
+
+WEATHER_TOOL = {
+    "name": "get_weather",
+    "description": "Weather for a city.",
+    "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+}
+
+
+def raw_post(fake: FakeAPI, path: str, body) -> httpx2.Response:
+    with httpx2.Client() as http:
+        return http.post(f"{fake.base_url}{path}", json=body, headers={"x-api-key": "k"})
+
+
+def test_tool_use_streams_input_json_deltas_and_stops_for_tool_use(fake_api):
+    tool_input = {"city": "Paris", "units": "celsius"}
+    fake_api.script(Turn(text="Let me check.", tool_uses=[{"name": "get_weather", "input": tool_input}], chunk_chars=7))
+    client = client_for(fake_api)
+    with client.messages.stream(model=MODEL, max_tokens=256, tools=[WEATHER_TOOL], messages=USER) as stream:
+        events = list(stream)
+        final = stream.get_final_message()
+    starts = [e.content_block for e in events if e.type == "content_block_start"]
+    assert [b.type for b in starts] == ["text", "tool_use"]
+    assert starts[1].input == {} and starts[1].id == "toolu_fake_1"
+    pieces = [e.partial_json for e in events if e.type == "input_json"]
+    assert len(pieces) > 3 and all(len(p) <= 7 for p in pieces)
+    assert json.loads("".join(pieces)) == tool_input
+    assert [e.snapshot for e in events if e.type == "input_json"][-1] == tool_input  # the SDK's partial parse
+    assert final.stop_reason == "tool_use"
+    assert [(b.type, getattr(b, "text", None)) for b in final.content] == [("text", "Let me check."), ("tool_use", None)]
+    use = final.content[1]
+    assert (use.id, use.name, use.input) == ("toolu_fake_1", "get_weather", tool_input)
+    written = len("Let me check.") + len(json.dumps(tool_input))
+    assert final.usage.output_tokens == written // 4 + 1
+
+
+def test_tool_use_non_streamed_message_is_exactly_a_message(fake_api):
+    fake_api.script(Turn(tool_uses=[{"name": "get_weather", "input": {"city": "Oslo"}, "id": "toolu_given"}]))
+    raw = raw_post(fake_api, "/v1/messages", {"model": MODEL, "max_tokens": 64, "tools": [WEATHER_TOOL], "messages": USER})
+    message = strictly(anthropic.types.Message, raw.json())
+    assert [b.type for b in message.content] == ["tool_use"]  # no text block unless scripted
+    assert message.content[0].id == "toolu_given" and message.stop_reason == "tool_use"
+
+
+def _tool_history(tool_id="toolu_1", result_first=True, result_id=None):
+    result = {"type": "tool_result", "tool_use_id": result_id or tool_id, "content": "18°C"}
+    note = {"type": "text", "text": "Here you go."}
+    return [
+        {"role": "user", "content": "Weather in Paris?"},
+        {"role": "assistant", "content": [{"type": "tool_use", "id": tool_id, "name": "get_weather", "input": {"city": "Paris"}}]},
+        {"role": "user", "content": [result, note] if result_first else [note, result]},
+    ]
+
+
+def test_tool_result_round_trip_is_accepted(fake_api):
+    client = client_for(fake_api)
+    reply = client.messages.create(model=MODEL, max_tokens=64, tools=[WEATHER_TOOL], messages=_tool_history())
+    assert reply.content[0].text == "Echo: Here you go."
+    assert fake_api.rejected == 0
+
+
+@pytest.mark.parametrize(
+    ("match", "params"),
+    [
+        ("Requests which include `tool_use` or `tool_result` blocks must define tools.", {"messages": _tool_history()}),
+        ("must define tools", {"tools": [], "messages": _tool_history()}),
+        ("messages.1: `tool_use` ids were found without `tool_result` blocks immediately after: toolu_1",
+         {"tools": [WEATHER_TOOL], "messages": _tool_history()[:2] + [{"role": "user", "content": "never mind"}]}),
+        ("messages.1: `tool_use` ids were found without `tool_result` blocks immediately after: toolu_1",
+         {"tools": [WEATHER_TOOL], "messages": _tool_history()[:2]}),
+        ("messages.2: `tool_result` blocks must come first", {"tools": [WEATHER_TOOL], "messages": _tool_history(result_first=False)}),
+        ("unexpected `tool_use_id` found in `tool_result` blocks: toolu_other",
+         {"tools": [WEATHER_TOOL], "messages": [_tool_history()[1] | {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_other"}]}]}),
+        ("`tool_use` blocks are not allowed in user messages",
+         {"tools": [WEATHER_TOOL], "messages": [{"role": "user", "content": _tool_history()[1]["content"]}]}),
+        ("tools.0.custom.name: String should match pattern", {"tools": [WEATHER_TOOL | {"name": "get weather"}], "messages": USER}),
+        ("tools.0.custom.input_schema.type: Input should be 'object'",
+         {"tools": [WEATHER_TOOL | {"input_schema": {"type": "array"}}], "messages": USER}),
+        ("tools.0.custom.input_schema: Field required", {"tools": [{"name": "t"}], "messages": USER}),
+        ("Tool names must be unique", {"tools": [WEATHER_TOOL, WEATHER_TOOL], "messages": USER}),
+        ("Input tag 'telepathy_20990101'", {"tools": [{"type": "telepathy_20990101", "name": "x"}], "messages": USER}),
+        ("tools.0.web_search_20250305.name: Input should be 'web_search'",
+         {"tools": [{"type": "web_search_20250305", "name": "search"}], "messages": USER}),
+        ("cannot be used alongside", {"tools": [{"type": "web_search_20250305", "name": "web_search", "allowed_domains": ["a.org"], "blocked_domains": ["b.org"]}], "messages": USER}),
+        ("tool_choice.name", {"tools": [WEATHER_TOOL], "tool_choice": {"type": "tool", "name": "nope"}, "messages": USER}),
+        ("Thinking may not be enabled when tool_choice forces tool use.",
+         {"max_tokens": 4096, "thinking": {"type": "enabled", "budget_tokens": 1024}, "tools": [WEATHER_TOOL], "tool_choice": {"type": "any"}, "messages": USER}),
+    ],
+)
+def test_tool_validation_rules(fake_api, match, params):
+    fake_api.script(Turn(text="unused"))
+    _rejected_with(fake_api, re.escape(match), **params)
+    assert fake_api.pending == 1
+
+
+def test_tool_only_reply_without_tools_is_a_fault_the_next_request_pays_for(fake_api):
+    """The fake sends a scripted tool call even when the request defined no tools (the real
+    API would not): a client that keeps such a reply in its history gets a 400 next turn."""
+    fake_api.script(Turn(tool_uses=[{"name": "rm_rf", "input": {"path": "/"}}]))
+    client = client_for(fake_api)
+    with client.messages.stream(model=MODEL, max_tokens=64, messages=USER) as stream:
+        final = stream.get_final_message()
+    assert [b.type for b in final.content] == ["tool_use"] and final.stop_reason == "tool_use"
+    history = USER + [{"role": "assistant", "content": [b.model_dump(exclude_none=True) for b in final.content]}]
+    with pytest.raises(anthropic.BadRequestError, match="must define tools"):
+        client.messages.create(model=MODEL, max_tokens=64, messages=history + [{"role": "user", "content": "and?"}])
