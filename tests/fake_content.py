@@ -5,6 +5,7 @@ as the SSE events that stream it.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import json
 from collections.abc import Callable, Iterator
@@ -42,7 +43,7 @@ class Turn:
       compaction beta does when it compacts earlier context.
     """
 
-    text: str | None = None
+    text: str | list[str | dict[str, Any]] | None = None
     thinking: str | None = None
     chunk_chars: int = 8
     delay: float = 0.0
@@ -57,6 +58,8 @@ class Turn:
     error_event_after: int | None = None
     compaction: str | None = None
     tool_uses: list[dict[str, Any]] | None = None
+    web_searches: list[dict[str, Any]] | None = None
+    web_fetches: list[dict[str, Any]] | None = None
 
     def __post_init__(self) -> None:
         if self.chunk_chars < 1:
@@ -74,6 +77,13 @@ class Turn:
         for use in self.tool_uses or []:
             if not isinstance(use.get("name"), str) or not isinstance(use.get("input", {}), dict):
                 raise ValueError("each tool use needs a str 'name' and a dict 'input'")
+        for key, items in (("query", self.web_searches), ("url", self.web_fetches)):
+            if any(not isinstance(item.get(key), str) for item in items or []):
+                raise ValueError(f"each scripted server tool call needs a str {key!r}")
+        if isinstance(self.text, list) and any(
+            not isinstance(s, str) and not isinstance(s.get("text"), str) for s in self.text
+        ):
+            raise ValueError("text segments are str or {'text': str, 'citations': [...]}")
 
     @property
     def final_stop_reason(self) -> str:
@@ -163,6 +173,11 @@ def last_user_text(body: dict[str, Any]) -> str:
 # --------------------------------------------------------------------------- replies
 
 
+class ScriptError(Exception):
+    """A scripted turn that cannot answer this request (e.g. web search results for a request
+    without the web search tool): a mistake in the test, answered with a loud 500."""
+
+
 @dataclasses.dataclass
 class Block:
     """One content block of a reply: how its stream starts, the deltas that fill it, and
@@ -210,7 +225,7 @@ class Reply:
         yield "message_delta", {
             "type": "message_delta",
             "delta": {"stop_reason": self.stop_reason, "stop_sequence": None},
-            "usage": {"output_tokens": self.usage["output_tokens"]},
+            "usage": {key: self.usage[key] for key in ("output_tokens", "server_tool_use") if key in self.usage},
         }
         yield "message_stop", {"type": "message_stop"}
 
@@ -244,9 +259,13 @@ def _thinking_block(thinking: str, size: int, omitted: bool) -> Block:
     return Block({"type": "thinking", "thinking": "", "signature": ""}, deltas, final)
 
 
-def _text_block(text: str, size: int) -> Block:
-    deltas = [{"type": "text_delta", "text": c} for c in chunks(text, size)]
-    return Block({"type": "text", "text": ""}, deltas, {"type": "text", "text": text})
+def _text_block(text: str, size: int, citations: list[dict[str, Any]] | None) -> Block:
+    """A text block; a cited one streams its citations as ``citations_delta`` deltas before
+    its text (the order is on belief; the SDK's accumulator takes either)."""
+    deltas = [{"type": "citations_delta", "citation": c} for c in citations or []]
+    deltas += [{"type": "text_delta", "text": c} for c in chunks(text, size)]
+    final = {"type": "text", "text": text, **({"citations": citations} if citations else {})}
+    return Block({"type": "text", "text": ""}, deltas, final)
 
 
 def _tool_block(kind: str, tool_id: str, name: str, tool_input: dict[str, Any], size: int) -> Block:
@@ -257,33 +276,139 @@ def _tool_block(kind: str, tool_id: str, name: str, tool_input: dict[str, Any], 
     return Block(start, deltas, {**start, "input": tool_input})
 
 
+def _whole(block: dict[str, Any]) -> Block:
+    """A block that arrives complete in its ``content_block_start`` (server tool results)."""
+    return Block(block, [], block)
+
+
+def _opaque(kind: str, value: str) -> str:
+    """A stand-in for the API's encrypted fields: stable, and recognisably fake."""
+    return base64.b64encode(f"fake-{kind}:{value}".encode()).decode()
+
+
+def server_tool(body: dict[str, Any], name: str) -> dict[str, Any] | None:
+    """The request's server tool named ``name`` (``web_search``, ``web_fetch``), if any."""
+    for tool in body.get("tools") or []:
+        if isinstance(tool, dict) and str(tool.get("type", "")).startswith(f"{name}_"):
+            return tool
+    return None
+
+
+class _ReplyBuilder:
+    """The blocks of one reply, in the order the real API sends them: compaction, thinking,
+    server tool calls with their results, text, then client tool calls."""
+
+    def __init__(self, turn: Turn, body: dict[str, Any], next_id: Callable[[str], str], models: Any) -> None:
+        self.turn, self.body, self.next_id, self.models = turn, body, next_id, models
+        self.size = turn.chunk_chars
+        self.blocks: list[Block] = []
+        self.found: dict[str, dict[str, Any]] = {}  # url -> web search result, for citations
+        self.counts = {"web_search_requests": 0, "web_fetch_requests": 0}
+
+    def build(self) -> Reply:
+        turn = self.turn
+        if turn.compaction is not None:
+            self.blocks.append(_compaction_block(turn.compaction))
+        if turn.thinking is not None:
+            omitted = thinking_display(self.body, self.models) == "omitted"
+            self.blocks.append(_thinking_block(turn.thinking, self.size, omitted))
+        self._server_calls("web_search", turn.web_searches, self._search_result)
+        self._server_calls("web_fetch", turn.web_fetches, self._fetch_result)
+        segments = self._segments()
+        for text, citations in segments:
+            cited = [self._cite(c) for c in citations or []]
+            self.blocks.append(_text_block(text, self.size, cited))
+        for use in turn.tool_uses or []:
+            tool_id = use.get("id") or self.next_id("toolu")
+            self.blocks.append(_tool_block("tool_use", tool_id, use["name"], use.get("input", {}), self.size))
+        written = len(turn.thinking or "") + sum(len(text) for text, _ in segments)
+        written += sum(len(json.dumps(use.get("input", {}))) for use in turn.tool_uses or [])
+        return Reply(self.next_id("msg"), turn.model or str(self.body.get("model", "claude-fake")),
+                     self.blocks, turn.final_stop_reason, self._usage(written))
+
+    def _usage(self, written: int) -> dict[str, Any]:
+        usage: dict[str, Any] = {
+            "input_tokens": estimate_tokens(self.body),
+            "output_tokens": written // 4 + 1,
+            "cache_creation_input_tokens": 0,
+            "cache_read_input_tokens": 0,
+        }
+        if server_tool(self.body, "web_search") or server_tool(self.body, "web_fetch"):
+            usage["server_tool_use"] = dict(self.counts)
+        usage.update(self.turn.usage or {})
+        return usage
+
+    def _segments(self) -> list[tuple[str, list[dict[str, Any]] | None]]:
+        text = self.turn.text
+        if text is None:
+            return [] if self.turn.tool_uses else [(f"Echo: {last_user_text(self.body)}", None)]
+        if isinstance(text, str):
+            return [(text, None)]
+        return [(s, None) if isinstance(s, str) else (s["text"], s.get("citations")) for s in text]
+
+    def _server_calls(self, name: str, calls: list[dict[str, Any]] | None, result: Callable[..., Any]) -> None:
+        """Each scripted call as a ``server_tool_use`` block and its result; calls beyond the
+        tool's ``max_uses`` get the ``max_uses_exceeded`` error the API documents."""
+        if not calls:
+            return
+        tool = server_tool(self.body, name)
+        if tool is None:
+            raise ScriptError(f"the Turn scripts {name} calls but the request defines no {name} tool")
+        max_uses = tool.get("max_uses")
+        for n, call in enumerate(calls):
+            tool_id = self.next_id("srvtoolu")
+            argument = {"query": call["query"]} if name == "web_search" else {"url": call["url"]}
+            self.blocks.append(_tool_block("server_tool_use", tool_id, name, argument, self.size))
+            error = "max_uses_exceeded" if max_uses is not None and n >= max_uses else call.get("error")
+            if error is None:
+                self.counts[f"{name}_requests"] += 1
+            content = {"type": f"{name}_tool_result_error", "error_code": error} if error else result(call, tool)
+            self.blocks.append(_whole({"type": f"{name}_tool_result", "tool_use_id": tool_id, "content": content}))
+
+    def _search_result(self, call: dict[str, Any], tool: dict[str, Any]) -> list[dict[str, Any]]:
+        results = []
+        for found in call.get("results", []):
+            result = {
+                "type": "web_search_result",
+                "url": found["url"],
+                "title": found.get("title", found["url"]),
+                "encrypted_content": found.get("encrypted_content") or _opaque("content", found["url"]),
+                "page_age": found.get("page_age"),
+            }
+            self.found[found["url"]] = result
+            results.append(result)
+        return results
+
+    def _fetch_result(self, call: dict[str, Any], tool: dict[str, Any]) -> dict[str, Any]:
+        document = {
+            "type": "document",
+            "source": {"type": "text", "media_type": "text/plain", "data": call.get("text", "")},
+            "title": call.get("title"),
+            "citations": {"enabled": bool((tool.get("citations") or {}).get("enabled"))},
+        }
+        retrieved = call.get("retrieved_at", "2026-01-01T00:00:00Z")
+        return {"type": "web_fetch_result", "url": call["url"], "retrieved_at": retrieved, "content": document}
+
+    def _cite(self, citation: dict[str, Any]) -> dict[str, Any]:
+        kind = citation.get("type")
+        if kind == "web_search_result_location":
+            result = self.found.get(citation.get("url", ""))
+            if result is None:
+                raise ScriptError(f"a citation names {citation.get('url')!r}, which no scripted web search found")
+            return {
+                "type": kind,
+                "url": result["url"],
+                "title": result["title"],
+                "encrypted_index": _opaque("index", result["url"]),
+                "cited_text": citation["cited_text"],
+            }
+        raise ScriptError(f"unknown citation type {kind!r}")
+
+
 def build_reply(
     turn: Turn, body: dict[str, Any], next_id: Callable[[str], str], models: dict[str, Any] | None = None
 ) -> Reply:
     """The reply ``turn`` scripts for the request ``body``; ``next_id(prefix)`` makes ids and
-    ``models`` is the catalogue (id -> ``FakeModel``)."""
-    text = turn.text
-    if text is None and not turn.tool_uses:
-        text = f"Echo: {last_user_text(body)}"
-    blocks = []
-    if turn.compaction is not None:
-        blocks.append(_compaction_block(turn.compaction))
-    if turn.thinking is not None:
-        omitted = thinking_display(body, models) == "omitted"
-        blocks.append(_thinking_block(turn.thinking, turn.chunk_chars, omitted))
-    if text is not None:
-        blocks.append(_text_block(text, turn.chunk_chars))
-    for use in turn.tool_uses or []:
-        tool_id = use.get("id") or next_id("toolu")
-        blocks.append(_tool_block("tool_use", tool_id, use["name"], use.get("input", {}), turn.chunk_chars))
-    written = len(turn.thinking or "") + len(text or "")
-    written += sum(len(json.dumps(use.get("input", {}))) for use in turn.tool_uses or [])
-    usage = {
-        "input_tokens": estimate_tokens(body),
-        "output_tokens": written // 4 + 1,
-        "cache_creation_input_tokens": 0,
-        "cache_read_input_tokens": 0,
-    }
-    usage.update(turn.usage or {})
-    model = turn.model or str(body.get("model", "claude-fake"))
-    return Reply(next_id("msg"), model, blocks, turn.final_stop_reason, usage)
+    ``models`` is the catalogue (id -> ``FakeModel``).  Raises :class:`ScriptError` when the
+    turn scripts what no real reply to this request could hold."""
+    return _ReplyBuilder(turn, body, next_id, models).build()

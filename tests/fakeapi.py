@@ -39,7 +39,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from fake_content import FAKE_SIGNATURE, IMAGE_TOKENS, Reply, Turn, build_reply, estimate_tokens
+from fake_content import FAKE_SIGNATURE, IMAGE_TOKENS, Reply, ScriptError, Turn, build_reply, estimate_tokens
 from fake_models import DEFAULT_MODELS, FakeModel, list_models, get_model
 from fake_validation import ERROR_MESSAGES, ERROR_TYPES, Rejection, invalid, validate_request
 
@@ -253,7 +253,11 @@ class _Handler(BaseHTTPRequestHandler):
         if turn.status is not None:
             self._send_turn_error(turn, call.request_id)
             return
-        reply = build_reply(turn, body, fake._next_id, fake.models)
+        try:
+            reply = build_reply(turn, body, fake._next_id, fake.models)
+        except ScriptError as exc:
+            self._send_error(500, "api_error", f"FakeAPI script error: {exc}", call.request_id)
+            return
         if body.get("stream") is True:
             try:
                 self._stream(turn, reply, call.request_id)

@@ -827,3 +827,102 @@ def test_tool_only_reply_without_tools_is_a_fault_the_next_request_pays_for(fake
     history = USER + [{"role": "assistant", "content": [b.model_dump(exclude_none=True) for b in final.content]}]
     with pytest.raises(anthropic.BadRequestError, match="must define tools"):
         client.messages.create(model=MODEL, max_tokens=64, messages=history + [{"role": "user", "content": "and?"}])
+
+
+# --------------------------------------------------------------------------- server tools
+
+WEB_SEARCH = {"type": "web_search_20250305", "name": "web_search", "max_uses": 3}
+WEB_FETCH = {"type": "web_fetch_20250910", "name": "web_fetch", "citations": {"enabled": True}}
+SEARCH = {
+    "query": "capital of France",
+    "results": [
+        {"url": "https://a.example/paris", "title": "Paris facts", "page_age": "2 days ago"},
+        {"url": "https://b.example/", "title": "B"},
+    ],
+}
+CITED = ["Short answer: ", {"text": "Paris is the capital.", "citations": [
+    {"type": "web_search_result_location", "url": "https://a.example/paris", "cited_text": "Paris is the capital of France."}
+]}]
+
+
+def _content(message) -> list[dict]:
+    """A message's content without the ids each reply makes afresh (or a parsed text's extra field)."""
+    drop = {"id", "tool_use_id", "parsed_output"}
+    return [{k: v for k, v in b.model_dump().items() if k not in drop} for b in message.content]
+
+
+def _stream_final(fake, **params):
+    params.setdefault("model", MODEL)
+    params.setdefault("max_tokens", 512)
+    params.setdefault("messages", USER)
+    with client_for(fake).messages.stream(**params) as stream:
+        events = list(stream)
+        return events, stream.get_final_message()
+
+
+def test_web_search_streams_calls_results_and_cited_text(fake_api):
+    fake_api.script(Turn(web_searches=[SEARCH], text=CITED, chunk_chars=6))
+    events, final = _stream_final(fake_api, tools=[WEB_SEARCH])
+    assert [b.type for b in final.content] == ["server_tool_use", "web_search_tool_result", "text", "text"]
+    call, result, plain, cited = final.content
+    assert (call.id, call.name, call.input) == ("srvtoolu_fake_1", "web_search", {"query": "capital of France"})
+    assert result.tool_use_id == call.id
+    assert [(r.url, r.title, r.page_age) for r in result.content] == [
+        ("https://a.example/paris", "Paris facts", "2 days ago"), ("https://b.example/", "B", None)]
+    assert all(r.encrypted_content for r in result.content)
+    assert plain.text == "Short answer: " and plain.citations is None
+    (citation,) = cited.citations
+    assert (citation.type, citation.url, citation.title) == ("web_search_result_location", "https://a.example/paris", "Paris facts")
+    assert citation.cited_text == "Paris is the capital of France." and citation.encrypted_index
+    assert [e.citation for e in events if e.type == "citation"] == [citation]  # one citations_delta
+    assert final.stop_reason == "end_turn"
+    assert final.usage.server_tool_use.web_search_requests == 1
+    assert final.usage.server_tool_use.web_fetch_requests == 0
+
+    fake_api.script(Turn(web_searches=[SEARCH], text=CITED))
+    raw = raw_post(fake_api, "/v1/messages", {"model": MODEL, "max_tokens": 512, "tools": [WEB_SEARCH], "messages": USER})
+    message = strictly(anthropic.types.Message, raw.json())
+    assert _content(message) == _content(final)  # stream and JSON carry the same reply
+    assert message.usage.server_tool_use == final.usage.server_tool_use
+
+
+def test_web_search_beyond_max_uses_and_scripted_errors_are_error_results(fake_api):
+    searches = [{"query": "one", "error": "unavailable"}, SEARCH, {"query": "three", "results": []}]
+    fake_api.script(Turn(web_searches=searches, text="Done."))
+    _, final = _stream_final(fake_api, tools=[WEB_SEARCH | {"max_uses": 2}])
+    results = [b.content for b in final.content if b.type == "web_search_tool_result"]
+    assert results[0].type == "web_search_tool_result_error" and results[0].error_code == "unavailable"
+    assert [r.url for r in results[1]] == ["https://a.example/paris", "https://b.example/"]
+    assert results[2].error_code == "max_uses_exceeded"
+    assert final.usage.server_tool_use.web_search_requests == 1  # only the search that ran
+
+
+def test_web_fetch_returns_the_page_as_a_document(fake_api):
+    page = {"url": "https://docs.example/page", "text": "The page text.", "title": "Docs"}
+    fake_api.script(Turn(web_fetches=[page], text="Fetched."))
+    _, final = _stream_final(fake_api, tools=[WEB_FETCH])
+    call, result, text = final.content
+    assert (call.type, call.name, call.input) == ("server_tool_use", "web_fetch", {"url": page["url"]})
+    fetched = result.content
+    assert (result.type, fetched.type, fetched.url) == ("web_fetch_tool_result", "web_fetch_result", page["url"])
+    assert fetched.content.source.data == "The page text." and fetched.content.title == "Docs"
+    assert fetched.content.citations.enabled is True
+    assert final.usage.server_tool_use.web_fetch_requests == 1 and final.usage.server_tool_use.web_search_requests == 0
+    raw = raw_post(fake_api, "/v1/messages", {"model": MODEL, "max_tokens": 64, "tools": [WEB_FETCH], "messages": USER})
+    strictly(anthropic.types.Message, raw.json())  # no fetch scripted: server_tool_use counts zero
+    assert raw.json()["usage"]["server_tool_use"] == {"web_search_requests": 0, "web_fetch_requests": 0}
+
+
+@pytest.mark.parametrize(
+    ("turn", "tools", "match"),
+    [
+        (Turn(web_searches=[SEARCH]), [WEATHER_TOOL], "scripts web_search calls but the request defines no web_search tool"),
+        (Turn(web_fetches=[{"url": "https://x.example"}]), None, "no web_fetch tool"),
+        (Turn(text=CITED), [WEB_SEARCH], "which no scripted web search found"),
+    ],
+)
+def test_a_turn_no_real_reply_could_hold_is_a_loud_script_error(fake_api, turn, tools, match):
+    fake_api.script(turn)
+    params = {"tools": tools} if tools else {}
+    with pytest.raises(anthropic.InternalServerError, match=f"FakeAPI script error: .*{match}"):
+        client_for(fake_api).messages.create(model=MODEL, max_tokens=64, messages=USER, **params)
