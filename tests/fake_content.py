@@ -298,8 +298,8 @@ class _ReplyBuilder:
     """The blocks of one reply, in the order the real API sends them: compaction, thinking,
     server tool calls with their results, text, then client tool calls."""
 
-    def __init__(self, turn: Turn, body: dict[str, Any], next_id: Callable[[str], str], models: Any) -> None:
-        self.turn, self.body, self.next_id, self.models = turn, body, next_id, models
+    def __init__(self, turn: Turn, body: dict[str, Any], next_id: Callable[[str], str], models: Any, files: Any) -> None:
+        self.turn, self.body, self.next_id, self.models, self.files = turn, body, next_id, models, files
         self.size = turn.chunk_chars
         self.blocks: list[Block] = []
         self.found: dict[str, dict[str, Any]] = {}  # url -> web search result, for citations
@@ -402,13 +402,65 @@ class _ReplyBuilder:
                 "encrypted_index": _opaque("index", result["url"]),
                 "cited_text": citation["cited_text"],
             }
+        if kind in ("page_location", "char_location", "content_block_location"):
+            return self._cite_document(citation)
         raise ScriptError(f"unknown citation type {kind!r}")
+
+    def _document_kind(self, source: dict[str, Any]) -> tuple[str, str]:
+        """How a document is cited (PDFs by page, plain text by character, custom content by
+        block, as ``TextBlock.citations`` documents it), and its text when it has one."""
+        kind = source.get("type")
+        if kind == "file":
+            file_id = source.get("file_id")
+            if self.files is None or file_id not in self.files.metadata:
+                raise ScriptError(f"a citation names file {file_id!r}, which the fake does not hold")
+            if self.files.metadata[file_id]["mime_type"] == "text/plain":
+                return "char_location", self.files.content[file_id].decode("utf-8", "replace")
+            return "page_location", ""
+        if kind == "text":
+            return "char_location", str(source.get("data", ""))
+        return ("content_block_location", "") if kind == "content" else ("page_location", "")
+
+    def _cite_document(self, citation: dict[str, Any]) -> dict[str, Any]:
+        """A citation of the request's ``document_index``-th document (counted over all messages,
+        in order -- on belief); indexes the script leaves out are filled in."""
+        kind, index = citation["type"], citation.get("document_index", 0)
+        docs = documents(self.body)
+        if not 0 <= index < len(docs):
+            raise ScriptError(f"a citation names document {index}, but the request has {len(docs)}")
+        doc = docs[index]
+        if not (doc.get("citations") or {}).get("enabled"):
+            raise ScriptError(f"a citation names document {index}, which does not enable citations")
+        expected, text = self._document_kind(doc["source"])
+        if kind != expected:
+            raise ScriptError(f"document {index} is cited by {expected}, not {kind}")
+        quote = citation["cited_text"]
+        cited = {"type": kind, "cited_text": quote, "document_index": index,
+                 "document_title": doc.get("title"), "file_id": doc["source"].get("file_id")}
+        if kind == "char_location":
+            start = citation.get("start_char_index", text.find(quote))
+            if start < 0:
+                raise ScriptError(f"document {index} does not contain {quote!r}")
+            return cited | {"start_char_index": start, "end_char_index": citation.get("end_char_index", start + len(quote))}
+        name = "page_number" if kind == "page_location" else "block_index"
+        first = citation.get(f"start_{name}", 1 if kind == "page_location" else 0)
+        return cited | {f"start_{name}": first, f"end_{name}": citation.get(f"end_{name}", first + 1)}
+
+
+def documents(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The request's ``document`` blocks, in message order: what ``document_index`` counts."""
+    found = []
+    for message in body.get("messages") or []:
+        content = message.get("content") if isinstance(message, dict) else None
+        if isinstance(content, list):
+            found += [b for b in content if isinstance(b, dict) and b.get("type") == "document"]
+    return found
 
 
 def build_reply(
-    turn: Turn, body: dict[str, Any], next_id: Callable[[str], str], models: dict[str, Any] | None = None
+    turn: Turn, body: dict[str, Any], next_id: Callable[[str], str], models: Any = None, files: Any = None
 ) -> Reply:
-    """The reply ``turn`` scripts for the request ``body``; ``next_id(prefix)`` makes ids and
-    ``models`` is the catalogue (id -> ``FakeModel``).  Raises :class:`ScriptError` when the
-    turn scripts what no real reply to this request could hold."""
-    return _ReplyBuilder(turn, body, next_id, models).build()
+    """The reply ``turn`` scripts for the request ``body``; ``next_id(prefix)`` makes ids,
+    ``models`` is the catalogue (id -> ``FakeModel``) and ``files`` the ``FileStore``.  Raises
+    :class:`ScriptError` when the turn scripts what no real reply to this request could hold."""
+    return _ReplyBuilder(turn, body, next_id, models, files).build()

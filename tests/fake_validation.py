@@ -7,7 +7,9 @@ marked "on belief" where they are made: they follow the documented behaviour as 
 
 from __future__ import annotations
 
+import base64
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from fake_content import estimate_tokens
@@ -45,11 +47,22 @@ ERROR_MESSAGES = {
 class Rejection(Exception):
     """A request the real API would refuse: answered with ``status`` and a real-shaped error body."""
 
-    def __init__(self, status: int, error_type: str, message: str) -> None:
+    def __init__(self, status: int, error_type: str, message: str, details: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.error_type = error_type
         self.message = message
+        self.details = details  # ``error.details``, whose ``error_code`` picks the SDK's error class
+
+    def body(self, request_id: str | None = None) -> dict[str, Any]:
+        """The real-shaped error body (an ``ErrorResponse``)."""
+        error: dict[str, Any] = {"type": self.error_type, "message": self.message}
+        if self.details is not None:
+            error["details"] = self.details
+        body: dict[str, Any] = {"type": "error", "error": error}
+        if request_id is not None:
+            body["request_id"] = request_id
+        return body
 
 
 def invalid(message: str) -> Rejection:
@@ -98,7 +111,82 @@ def _check_tool_result(block: dict[str, Any], where: str) -> None:
         raise invalid(f"{where}.tool_result.content: Input should be a valid string or list of content blocks")
 
 
-_BLOCK_CHECKS = {"text": _check_text, "tool_use": _check_tool_use, "tool_result": _check_tool_result}
+#: Each document source type (``DocumentBlockParam.source``): its fields, a literal or a type.
+_DOCUMENT_SOURCES: dict[str, dict[str, Any]] = {
+    "base64": {"media_type": "application/pdf", "data": str},
+    "text": {"media_type": "text/plain", "data": str},
+    "content": {"content": (str, list)},
+    "url": {"url": str},
+    "file": {"file_id": str},
+}
+
+
+def _is_pdf(data: str) -> bool:
+    try:
+        return base64.b64decode(data, validate=True).startswith(b"%PDF-")
+    except ValueError:
+        return False
+
+
+def _check_source(source: Any, where: str) -> None:
+    if not isinstance(source, dict):
+        raise invalid(f"{where}.source: Field required")
+    kind = source.get("type")
+    if kind not in _DOCUMENT_SOURCES:
+        tags = ", ".join(f"'{t}'" for t in _DOCUMENT_SOURCES)
+        raise invalid(f"{where}.source: Input tag '{kind}' found using 'type' does not match any of the expected tags: {tags}")
+    for key, expected in _DOCUMENT_SOURCES[kind].items():
+        value = source.get(key)
+        if isinstance(expected, str) and value != expected:
+            raise invalid(f"{where}.source.{kind}.{key}: Input should be '{expected}'")
+        if not isinstance(expected, str) and not isinstance(value, expected):
+            raise invalid(f"{where}.source.{kind}.{key}: Field required")
+    if kind == "base64" and not _is_pdf(source["data"]):
+        raise invalid(f"{where}.source.base64.data: The PDF specified was not valid.")  # on belief
+    if kind == "url" and not source["url"].startswith(("https://", "http://")):
+        raise invalid(f"{where}.source.url.url: the URL must use http or https")  # on belief
+    if kind == "content" and isinstance(source["content"], list):
+        _check_blocks(source["content"], f"{where}.source.content")
+
+
+def _check_document(block: dict[str, Any], where: str) -> None:
+    _check_source(block.get("source"), f"{where}.document")
+    citations = block.get("citations")
+    if citations is not None and not (isinstance(citations, dict) and isinstance(citations.get("enabled", False), bool)):
+        raise invalid(f"{where}.document.citations.enabled: Input should be a valid boolean")
+    for key in ("title", "context"):
+        if block.get(key) is not None and not isinstance(block[key], str):
+            raise invalid(f"{where}.document.{key}: Input should be a valid string")
+
+
+_BLOCK_CHECKS = {
+    "text": _check_text,
+    "tool_use": _check_tool_use,
+    "tool_result": _check_tool_result,
+    "document": _check_document,
+}
+
+
+def _file_blocks(blocks: list[Any], where: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every block below ``blocks`` whose source is a ``file``, with its path."""
+    for j, block in enumerate(blocks):
+        if not isinstance(block, dict):
+            continue
+        if (block.get("source") or {}).get("type") == "file":
+            yield f"{where}.{j}", block
+        if isinstance(block.get("content"), list):
+            yield from _file_blocks(block["content"], f"{where}.{j}.content")
+
+
+def _check_file_refs(body: dict[str, Any], files: Any) -> None:
+    """A ``file`` source names a file the Files API holds, of a kind its block can show."""
+    for i, message in enumerate(body["messages"]):
+        content = message.get("content")
+        for where, block in _file_blocks(content if isinstance(content, list) else [], f"messages.{i}.content"):
+            mime = files.usable(block["source"]["file_id"], f"{where}.source.file_id")["mime_type"]
+            fits = mime in ("application/pdf", "text/plain") if block["type"] == "document" else mime.startswith("image/")
+            if not fits:  # on belief
+                raise invalid(f"{where}: a {block['type']} block cannot hold a file of type {mime}")
 
 
 def _check_blocks(blocks: list[Any], where: str) -> None:
@@ -389,11 +477,14 @@ def _check_catalogue(body: dict[str, Any], model: Any, endpoint: str) -> None:
         raise invalid(f"prompt is too long: {tokens} tokens > {model.max_input_tokens} maximum")
 
 
-def validate_request(body: Any, *, endpoint: str, models: dict[str, Any] | None = None) -> None:
+def validate_request(
+    body: Any, *, endpoint: str, models: dict[str, Any] | None = None, files: Any = None
+) -> None:
     """Raise :class:`Rejection` for a body the real API would reject for its shape.
 
     ``endpoint`` is ``"messages"`` or ``"count_tokens"`` (which has no ``max_tokens``).  A
-    ``model`` found in ``models`` (id -> ``FakeModel``) must also suit that model."""
+    ``model`` found in ``models`` (id -> ``FakeModel``) must also suit that model; ``file``
+    sources must name files in ``files`` (a ``fake_files.FileStore``), when given."""
     if not isinstance(body, dict):
         raise invalid("request body must be a JSON object")
     _check_top(body, endpoint)
@@ -404,6 +495,8 @@ def validate_request(body: Any, *, endpoint: str, models: dict[str, Any] | None 
     _check_tools(body)
     _check_tool_pairing(body)
     _check_tool_choice(body)
+    if files is not None:
+        _check_file_refs(body, files)
     _check_thinking(body, endpoint)
     model = (models or {}).get(body["model"])
     if model is not None:

@@ -40,6 +40,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from fake_content import FAKE_SIGNATURE, IMAGE_TOKENS, Reply, ScriptError, Turn, build_reply, estimate_tokens
+from fake_files import FileStore
 from fake_models import DEFAULT_MODELS, FakeModel, list_models, get_model
 from fake_validation import ERROR_MESSAGES, ERROR_TYPES, Rejection, invalid, validate_request
 
@@ -108,6 +109,10 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
         ("POST", r"/v1/messages", "_messages"),
         ("POST", r"/v1/messages/count_tokens", "_count_tokens"),
         ("GET", r"/v1/models", "_models"),
+        ("POST", r"/v1/files", "_file_upload"),
+        ("GET", r"/v1/files", "_file_list"),
+        ("GET", r"/v1/files/([^/]+)", "_file_get"),
+        ("DELETE", r"/v1/files/([^/]+)", "_file_delete"),
         ("GET", r"/v1/models/([^/]+)", "_model"),
     ]
 ]
@@ -169,8 +174,10 @@ class _Handler(BaseHTTPRequestHandler):
     def _send_error(
         self, status: int, error_type: str, message: str, request_id: str, extra: dict[str, str] | None = None
     ) -> None:
-        body = {"type": "error", "error": {"type": error_type, "message": message}, "request_id": request_id}
-        self._send_json(status, body, request_id, extra)
+        self._send_rejection(Rejection(status, error_type, message), request_id, extra)
+
+    def _send_rejection(self, rej: Rejection, request_id: str, extra: dict[str, str] | None = None) -> None:
+        self._send_json(rej.status, rej.body(request_id), request_id, extra)
 
     def _write_chunk(self, data: bytes) -> None:
         if self.server.fake._stopping.is_set():
@@ -224,7 +231,7 @@ class _Handler(BaseHTTPRequestHandler):
             route(call)
         except Rejection as rej:
             fake._reject()
-            self._send_error(rej.status, rej.error_type, rej.message, call.request_id)
+            self._send_rejection(rej, call.request_id)
 
     def _route(self, method: str, path: str, call: _Call) -> Callable[[_Call], None] | None:
         for route_method, pattern, name in _ROUTES:
@@ -239,7 +246,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _validated(self, call: _Call, endpoint: str) -> dict[str, Any]:
         """The body, once the real API would accept it (strict mode); a dict in any case."""
         if self.server.fake.strict:
-            validate_request(call.body, endpoint=endpoint, models=self.server.fake.models)
+            fake = self.server.fake
+            validate_request(call.body, endpoint=endpoint, models=fake.models, files=fake.files)
         return call.body if isinstance(call.body, dict) else {}
 
     def _count_tokens(self, call: _Call) -> None:
@@ -254,7 +262,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_turn_error(turn, call.request_id)
             return
         try:
-            reply = build_reply(turn, body, fake._next_id, fake.models)
+            reply = build_reply(turn, body, fake._next_id, fake.models, fake.files)
         except ScriptError as exc:
             self._send_error(500, "api_error", f"FakeAPI script error: {exc}", call.request_id)
             return
@@ -275,6 +283,22 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _model(self, call: _Call) -> None:
         self._send_json(200, get_model(self.server.fake.models, unquote(call.params[0])), call.request_id)
+
+    # -- /v1/files
+
+    def _file_upload(self, call: _Call) -> None:
+        fake = self.server.fake
+        metadata = fake.files.upload(fake._next_id("file"), call.headers.get("content-type", ""), call.raw)
+        self._send_json(200, metadata, call.request_id)
+
+    def _file_list(self, call: _Call) -> None:
+        self._send_json(200, self.server.fake.files.list(call.query), call.request_id)
+
+    def _file_get(self, call: _Call) -> None:
+        self._send_json(200, self.server.fake.files.get(unquote(call.params[0])), call.request_id)
+
+    def _file_delete(self, call: _Call) -> None:
+        self._send_json(200, self.server.fake.files.delete(unquote(call.params[0])), call.request_id)
 
     def _send_turn_error(self, turn: Turn, request_id: str) -> None:
         error_type = turn.error_type or ERROR_TYPES.get(turn.status or 500, "api_error")
@@ -326,6 +350,8 @@ class FakeAPI:
         self.strict = strict
         #: The catalogue, by id: what ``/v1/models`` lists and what strict ``/v1/messages`` enforces.
         self.models: dict[str, FakeModel] = {m.id: m for m in (DEFAULT_MODELS if models is None else models)}
+        #: Uploaded files (``files.metadata``, ``files.content``; ``files.expire(id)``).
+        self.files = FileStore()
         self.requests: list[RecordedRequest] = []
         self.rejected = 0
         self._turns: collections.deque[Turn] = collections.deque()

@@ -7,6 +7,7 @@ faults the fake can inject (dropped streams, in-stream error events, error statu
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from urllib.parse import parse_qs
@@ -926,3 +927,158 @@ def test_a_turn_no_real_reply_could_hold_is_a_loud_script_error(fake_api, turn, 
     params = {"tools": tools} if tools else {}
     with pytest.raises(anthropic.InternalServerError, match=f"FakeAPI script error: .*{match}"):
         client_for(fake_api).messages.create(model=MODEL, max_tokens=64, messages=USER, **params)
+
+
+# --------------------------------------------------------------------------- files
+
+PDF = base64.b64encode(b"%PDF-1.4\n1 0 obj << >> endobj\n%%EOF\n").decode()
+
+
+def test_files_upload_retrieve_list_and_delete(fake_api):
+    client = client_for(fake_api)
+    uploaded = client.files.upload(file=("notes.txt", b"hello world", "text/plain"))
+    assert (uploaded.id, uploaded.type, uploaded.filename) == ("file_fake_1", "file", "notes.txt")
+    assert (uploaded.mime_type, uploaded.size_bytes, uploaded.downloadable, uploaded.expires_at) == ("text/plain", 11, False, None)
+    upload_request = fake_api.requests[-1]
+    assert upload_request.headers["content-type"].startswith("multipart/form-data; boundary=")
+    assert "anthropic-beta" not in upload_request.headers  # anthropic 2.15: the Files API needs no beta
+    assert fake_api.files.content["file_fake_1"] == b"hello world"
+
+    raw = raw_get(fake_api, "/v1/files/file_fake_1").json()
+    assert set(raw) == set(anthropic.types.FileMetadata.model_fields)
+    assert client.files.retrieve_metadata("file_fake_1") == strictly(anthropic.types.FileMetadata, raw)
+
+    later = client.beta.files.upload(file=("dir/sub/report.pdf", base64.b64decode(PDF), "application/octet-stream"),
+                                     expires_in_seconds=3600)
+    assert (later.filename, later.mime_type) == ("report.pdf", "application/pdf")  # last path part; type from the name
+    assert (later.expires_at - later.created_at).total_seconds() == 3600
+    assert [f.id for f in client.files.list()] == ["file_fake_2", "file_fake_1"]  # newest first
+    assert [f.id for f in client.files.list(limit=1)] == ["file_fake_2", "file_fake_1"]  # follows next_page
+
+    deleted = client.files.delete("file_fake_1")
+    assert strictly(anthropic.types.DeletedFile, deleted.model_dump()) == deleted
+    assert (deleted.id, deleted.type) == ("file_fake_1", "file_deleted")
+    with pytest.raises(anthropic.NotFoundError, match="file_fake_1"):
+        client.files.retrieve_metadata("file_fake_1")
+    with pytest.raises(anthropic.NotFoundError):
+        client.files.delete("file_fake_1")
+
+
+def test_file_upload_refuses_an_expiry_out_of_range(fake_api):
+    with pytest.raises(anthropic.BadRequestError, match="expires_in_seconds: Input should be between 3600 and 7776000"):
+        client_for(fake_api).files.upload(file=("a.txt", b"x", "text/plain"), expires_in_seconds=60)
+    assert fake_api.files.metadata == {}
+
+
+# --------------------------------------------------------------------------- documents and citations
+
+
+def _doc(source, **extra):
+    return {"type": "document", "source": source, **extra}
+
+
+def _ask(*blocks, question="Summarise."):
+    return [{"role": "user", "content": [*blocks, {"type": "text", "text": question}]}]
+
+
+def test_every_document_source_is_accepted(fake_api):
+    client = client_for(fake_api)
+    file_id = client.files.upload(file=("a.pdf", base64.b64decode(PDF), "application/pdf")).id
+    blocks = [
+        _doc({"type": "base64", "media_type": "application/pdf", "data": PDF}, title="Report", context="Q3", citations={"enabled": True}),
+        _doc({"type": "text", "media_type": "text/plain", "data": "Plain words."}, citations={"enabled": False}),
+        _doc({"type": "content", "content": [{"type": "text", "text": "First chunk."}]}),
+        _doc({"type": "url", "url": "https://example.com/paper.pdf"}),
+        _doc({"type": "file", "file_id": file_id}, title=None),
+    ]
+    reply = client.messages.create(model=MODEL, max_tokens=64, messages=_ask(*blocks))
+    assert reply.content[0].text == "Echo: Summarise."
+    assert fake_api.rejected == 0
+
+
+@pytest.mark.parametrize(
+    ("block", "match"),
+    [
+        (_doc({"type": "base64", "media_type": "application/msword", "data": PDF}), "source.base64.media_type: Input should be 'application/pdf'"),
+        (_doc({"type": "base64", "media_type": "application/pdf", "data": "bm90IGEgcGRm"}), "The PDF specified was not valid."),
+        (_doc({"type": "base64", "media_type": "application/pdf", "data": "%%%"}), "The PDF specified was not valid."),
+        (_doc({"type": "text", "media_type": "text/html", "data": "<p>"}), "source.text.media_type: Input should be 'text/plain'"),
+        (_doc({"type": "text", "media_type": "text/plain"}), "source.text.data: Field required"),
+        (_doc({"type": "url", "url": "ftp://example.com/a.pdf"}), "must use http or https"),
+        (_doc({"type": "scroll", "data": "x"}), "Input tag 'scroll' found using 'type'"),
+        ({"type": "document"}, "messages.0.content.0.document.source: Field required"),
+        (_doc({"type": "text", "media_type": "text/plain", "data": "x"}, citations={"enabled": "yes"}), "citations.enabled: Input should be a valid boolean"),
+        (_doc({"type": "text", "media_type": "text/plain", "data": "x"}, title=7), "document.title: Input should be a valid string"),
+        (_doc({"type": "file", "file_id": "file_missing"}), "source.file_id: File not found: file_missing"),
+    ],
+)
+def test_document_validation_rules(fake_api, block, match):
+    _rejected_with(fake_api, re.escape(match), messages=_ask(block))
+
+
+def test_a_document_naming_an_image_file_or_an_expired_file_is_refused(fake_api):
+    client = client_for(fake_api)
+    image_id = client.files.upload(file=("dot.png", b"\x89PNG\r\n", "image/png")).id
+    _rejected_with(fake_api, "a document block cannot hold a file of type image/png",
+                   messages=_ask(_doc({"type": "file", "file_id": image_id})))
+    text_id = client.files.upload(file=("a.txt", b"words", "text/plain")).id
+    fake_api.files.expire(text_id)
+    with pytest.raises(anthropic.NotFoundError) as info:
+        client.messages.create(model=MODEL, max_tokens=64, messages=_ask(_doc({"type": "file", "file_id": text_id})))
+    assert isinstance(info.value, anthropic.types.FileExpiredError)  # chosen by error.details.error_code
+    assert info.value.error_code == "file_expired"
+
+
+def test_pdf_citations_stream_as_page_locations(fake_api):
+    report = _doc({"type": "base64", "media_type": "application/pdf", "data": PDF}, title="Q3 report", citations={"enabled": True})
+    cited = ["The report says ", {"text": "revenue grew.", "citations": [
+        {"type": "page_location", "cited_text": "Revenue grew 5% in Q3.", "start_page_number": 2}]}]
+    fake_api.script(Turn(text=cited, chunk_chars=5))
+    events, final = _stream_final(fake_api, messages=_ask(report))
+    assert [(b.type, b.text) for b in final.content] == [("text", "The report says "), ("text", "revenue grew.")]
+    (citation,) = final.content[1].citations
+    assert isinstance(citation, anthropic.types.CitationPageLocation)
+    assert (citation.document_index, citation.document_title, citation.start_page_number, citation.end_page_number) == (0, "Q3 report", 2, 3)
+    assert citation.cited_text == "Revenue grew 5% in Q3." and citation.file_id is None
+    deltas = [e.delta.type for e in events if e.type == "content_block_delta" and e.index == 1]
+    assert deltas == ["citations_delta", "text_delta", "text_delta", "text_delta"]
+    fake_api.script(Turn(text=cited))
+    raw = raw_post(fake_api, "/v1/messages", {"model": MODEL, "max_tokens": 64, "messages": _ask(report)})
+    assert _content(strictly(anthropic.types.Message, raw.json())) == _content(final)
+
+
+def test_text_citations_are_char_locations_counted_across_messages(fake_api):
+    client = client_for(fake_api)
+    file_id = client.files.upload(file=("facts.txt", b"Water boils at 100 C. Ice melts at 0 C.", "text/plain")).id
+    first = _doc({"type": "text", "media_type": "text/plain", "data": "The sky is blue. Grass is green."}, citations={"enabled": True}, title="Colours")
+    second = _doc({"type": "file", "file_id": file_id}, citations={"enabled": True})
+    messages = [
+        {"role": "user", "content": [first, {"type": "text", "text": "Read this."}]},
+        {"role": "assistant", "content": "Done."},
+        {"role": "user", "content": [second, {"type": "text", "text": "And this."}]},
+    ]
+    fake_api.script(Turn(text=[{"text": "Grass is green and ice melts at zero.", "citations": [
+        {"type": "char_location", "cited_text": "Grass is green.", "document_index": 0},
+        {"type": "char_location", "cited_text": "Ice melts at 0 C.", "document_index": 1},
+    ]}]))
+    _, final = _stream_final(fake_api, messages=messages)
+    grass, ice = final.content[0].citations
+    assert (grass.type, grass.start_char_index, grass.end_char_index, grass.document_title) == ("char_location", 17, 32, "Colours")
+    assert (ice.document_index, ice.start_char_index, ice.end_char_index, ice.file_id) == (1, 22, 39, file_id)
+
+
+@pytest.mark.parametrize(
+    ("citation", "doc_extra", "match"),
+    [
+        ({"type": "char_location", "cited_text": "blue"}, {}, "does not enable citations"),
+        ({"type": "page_location", "cited_text": "blue"}, {"citations": {"enabled": True}}, "cited by char_location, not page_location"),
+        ({"type": "char_location", "cited_text": "purple"}, {"citations": {"enabled": True}}, "does not contain 'purple'"),
+        ({"type": "char_location", "cited_text": "blue", "document_index": 3}, {"citations": {"enabled": True}}, "names document 3, but the request has 1"),
+        ({"type": "made_up_location", "cited_text": "blue"}, {"citations": {"enabled": True}}, "unknown citation type"),
+    ],
+)
+def test_citations_no_real_reply_could_hold_are_script_errors(fake_api, citation, doc_extra, match):
+    doc = _doc({"type": "text", "media_type": "text/plain", "data": "The sky is blue."}, **doc_extra)
+    fake_api.script(Turn(text=[{"text": "Blue.", "citations": [citation]}]))
+    with pytest.raises(anthropic.InternalServerError, match=re.escape(match)):
+        client_for(fake_api).messages.create(model=MODEL, max_tokens=64, messages=_ask(doc))
