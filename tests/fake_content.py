@@ -340,8 +340,12 @@ class _ReplyBuilder:
 
     def _segments(self) -> list[tuple[str, list[dict[str, Any]] | None]]:
         text = self.turn.text
+        if text is None and self.turn.tool_uses:
+            return []
         if text is None:
-            return [] if self.turn.tool_uses else [(f"Echo: {last_user_text(self.body)}", None)]
+            schema = output_schema(self.body)
+            default = json.dumps(example_of(schema)) if schema else f"Echo: {last_user_text(self.body)}"
+            return [(default, None)]
         if isinstance(text, str):
             return [(text, None)]
         return [(s, None) if isinstance(s, str) else (s["text"], s.get("citations")) for s in text]
@@ -445,6 +449,36 @@ class _ReplyBuilder:
         name = "page_number" if kind == "page_location" else "block_index"
         first = citation.get(f"start_{name}", 1 if kind == "page_location" else 0)
         return cited | {f"start_{name}": first, f"end_{name}": citation.get(f"end_{name}", first + 1)}
+
+
+def output_schema(body: dict[str, Any]) -> dict[str, Any] | None:
+    """The JSON schema of ``output_config.format``, when the request asks for structured output."""
+    output_format = (body.get("output_config") or {}).get("format")
+    return output_format.get("schema") if isinstance(output_format, dict) else None
+
+
+_EMPTY = {"string": "", "integer": 0, "number": 0, "boolean": False, "null": None, "array": []}
+
+
+def example_of(schema: dict[str, Any], defs: dict[str, Any] | None = None) -> Any:
+    """The smallest value ``schema`` accepts, for the usual schema shapes: an object carries
+    its required properties only; ``$ref`` follows ``#/$defs/...``."""
+    defs = {**(defs or {}), **schema.get("$defs", {})}
+    if "$ref" in schema:
+        return example_of(defs[schema["$ref"].rsplit("/", 1)[-1]], defs)
+    if "const" in schema:
+        return schema["const"]
+    if schema.get("enum"):
+        return schema["enum"][0]
+    for key in ("anyOf", "oneOf", "allOf"):
+        if schema.get(key):
+            return example_of(schema[key][0], defs)
+    kind = schema.get("type", "object")
+    kind = kind[0] if isinstance(kind, list) else kind
+    if kind == "object":
+        properties = schema.get("properties", {})
+        return {name: example_of(properties.get(name, {}), defs) for name in schema.get("required", [])}
+    return _EMPTY.get(kind)
 
 
 def documents(body: dict[str, Any]) -> list[dict[str, Any]]:

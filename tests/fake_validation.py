@@ -450,6 +450,21 @@ def _check_config_literals(body: dict[str, Any]) -> None:
         raise invalid("output_config: Input should be an object")
     if config.get("effort") not in (None, *_EFFORTS):
         raise invalid(f"output_config.effort: Input should be {_quoted(_EFFORTS)}")
+    _check_output_format(config.get("format"))
+
+
+def _check_output_format(output_format: Any) -> None:
+    """``{"type": "json_schema", "schema": {...}}`` with an object schema at the root.  That
+    the root must be an object is on belief (the SDK only sends what pydantic gives it)."""
+    if output_format is None:
+        return
+    if not isinstance(output_format, dict) or output_format.get("type") != "json_schema":
+        raise invalid("output_config.format.type: Input should be 'json_schema'")
+    schema = output_format.get("schema")
+    if not isinstance(schema, dict):
+        raise invalid("output_config.format.schema: Field required")
+    if schema.get("type") != "object":
+        raise invalid("output_config.format.schema: the schema's root must have type 'object'")
 
 
 def _check_catalogue(body: dict[str, Any], model: Any, endpoint: str) -> None:
@@ -472,6 +487,8 @@ def _check_catalogue(body: dict[str, Any], model: Any, endpoint: str) -> None:
         raise invalid(f"output_config.effort: {model.id} does not support the effort parameter")
     if effort is not None and effort not in model.efforts:
         raise invalid(f"output_config.effort: {effort!r} is not supported by {model.id}; use {_quoted(model.efforts)}")
+    if (body.get("output_config") or {}).get("format") and "structured_outputs" not in model.features:
+        raise invalid(f"output_config.format: {model.id} does not support structured outputs")  # on belief
     tokens = estimate_tokens(body)
     if tokens > model.max_input_tokens:
         raise invalid(f"prompt is too long: {tokens} tokens > {model.max_input_tokens} maximum")

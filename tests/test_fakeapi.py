@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+from typing import Literal
 from urllib.parse import parse_qs
 
 import anthropic
@@ -1082,3 +1083,64 @@ def test_citations_no_real_reply_could_hold_are_script_errors(fake_api, citation
     fake_api.script(Turn(text=[{"text": "Blue.", "citations": [citation]}]))
     with pytest.raises(anthropic.InternalServerError, match=re.escape(match)):
         client_for(fake_api).messages.create(model=MODEL, max_tokens=64, messages=_ask(doc))
+
+
+# --------------------------------------------------------------------------- structured outputs
+
+
+class City(pydantic.BaseModel):
+    name: str
+    population: int
+    tags: list[str] = []
+
+
+class Trip(pydantic.BaseModel):
+    origin: City
+    stops: list[City]
+    mode: Literal["train", "plane"]
+    note: str | None = None
+
+
+def test_messages_parse_validates_a_scripted_json_reply(fake_api):
+    fake_api.script(Turn(text=json.dumps({"name": "Lyon", "population": 520_000, "tags": ["food"]})))
+    parsed = client_for(fake_api).messages.parse(model=MODEL, max_tokens=256, messages=USER, output_format=City)
+    assert parsed.parsed_output == City(name="Lyon", population=520_000, tags=["food"])
+    sent = messages_requests(fake_api)[-1].json["output_config"]["format"]
+    assert sent["type"] == "json_schema" and sent["schema"]["type"] == "object"
+    assert sent["schema"]["additionalProperties"] is False  # the SDK's strict transform, accepted as sent
+
+
+def test_structured_default_reply_is_the_smallest_valid_instance(fake_api):
+    client = client_for(fake_api)
+    trip = client.messages.parse(model=MODEL, max_tokens=256, messages=USER, output_format=Trip).parsed_output
+    assert trip == Trip(origin=City(name="", population=0), stops=[], mode="train")
+    with client.messages.stream(model=MODEL, max_tokens=256, messages=USER, output_format=City) as stream:
+        assert stream.get_final_message().parsed_output == City(name="", population=0)
+
+
+def test_structured_output_invalid_scripted_json_surfaces_as_the_sdks_validation_error(fake_api):
+    """The fake sends what the turn scripts, so a test can see what a client does with JSON
+    that does not match (the real API constrains decoding, but a max_tokens cut still breaks it)."""
+    fake_api.script(Turn(text='{"name": "Lyon", "popul', stop_reason="max_tokens"))
+    with pytest.raises(pydantic.ValidationError):
+        client_for(fake_api).messages.parse(model=MODEL, max_tokens=256, messages=USER, output_format=City)
+
+
+@pytest.mark.parametrize(
+    ("output_config", "match"),
+    [
+        ({"format": {"type": "json", "schema": {"type": "object"}}}, "output_config.format.type: Input should be 'json_schema'"),
+        ({"format": {"type": "json_schema"}}, "output_config.format.schema: Field required"),
+        ({"format": {"type": "json_schema", "schema": {"type": "array", "items": {"type": "string"}}}}, "root must have type 'object'"),
+    ],
+)
+def test_structured_output_format_validation(fake_api, output_config, match):
+    _rejected_with(fake_api, re.escape(match), messages=USER, output_config=output_config)
+
+
+def test_structured_outputs_on_a_model_without_them_is_refused():
+    plain = FakeModel("claude-plain-1", "Plain", "2026-01-01T00:00:00Z", features=frozenset({"batch"}))
+    with FakeAPI(models=[plain]) as fake:
+        with pytest.raises(anthropic.BadRequestError, match="does not support structured outputs"):
+            client_for(fake).messages.parse(model="claude-plain-1", max_tokens=64, messages=USER, output_format=City)
+        assert client_for(fake).models.retrieve("claude-plain-1").capabilities.structured_outputs.supported is False
