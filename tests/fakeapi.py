@@ -39,6 +39,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from fake_batches import BatchStore
 from fake_content import FAKE_SIGNATURE, IMAGE_TOKENS, Reply, ScriptError, Turn, build_reply, estimate_tokens
 from fake_files import FileStore
 from fake_models import DEFAULT_MODELS, FakeModel, list_models, get_model
@@ -108,6 +109,12 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
     for method, pattern, name in [
         ("POST", r"/v1/messages", "_messages"),
         ("POST", r"/v1/messages/count_tokens", "_count_tokens"),
+        ("POST", r"/v1/messages/batches", "_batch_create"),
+        ("GET", r"/v1/messages/batches", "_batch_list"),
+        ("GET", r"/v1/messages/batches/([^/]+)", "_batch_get"),
+        ("GET", r"/v1/messages/batches/([^/]+)/results", "_batch_results"),
+        ("POST", r"/v1/messages/batches/([^/]+)/cancel", "_batch_cancel"),
+        ("DELETE", r"/v1/messages/batches/([^/]+)", "_batch_delete"),
         ("GET", r"/v1/models", "_models"),
         ("POST", r"/v1/files", "_file_upload"),
         ("GET", r"/v1/files", "_file_list"),
@@ -284,6 +291,32 @@ class _Handler(BaseHTTPRequestHandler):
     def _model(self, call: _Call) -> None:
         self._send_json(200, get_model(self.server.fake.models, unquote(call.params[0])), call.request_id)
 
+    # -- /v1/messages/batches
+
+    def _batch_create(self, call: _Call) -> None:
+        fake = self.server.fake
+        batch = fake.batches.create(fake._next_id("msgbatch"), call.body, len(call.raw), fake.base_url)
+        self._send_json(200, batch, call.request_id)
+
+    def _batch_list(self, call: _Call) -> None:
+        fake = self.server.fake
+        self._send_json(200, fake.batches.list(call.query, fake.base_url), call.request_id)
+
+    def _batch_get(self, call: _Call) -> None:
+        fake = self.server.fake
+        self._send_json(200, fake.batches.retrieve(call.params[0], fake.base_url), call.request_id)
+
+    def _batch_cancel(self, call: _Call) -> None:
+        fake = self.server.fake
+        self._send_json(200, fake.batches.cancel(call.params[0], fake.base_url), call.request_id)
+
+    def _batch_delete(self, call: _Call) -> None:
+        self._send_json(200, self.server.fake.batches.delete(call.params[0]), call.request_id)
+
+    def _batch_results(self, call: _Call) -> None:
+        data = self.server.fake.batches.results(call.params[0])
+        self._send_bytes(200, data, "application/x-jsonl", call.request_id)  # the content type is on belief
+
     # -- /v1/files
 
     def _file_upload(self, call: _Call) -> None:
@@ -346,12 +379,21 @@ class FakeAPI:
     :class:`RecordedRequest`; ``rejected`` counts requests refused by validation.
     """
 
-    def __init__(self, *, strict: bool = True, models: Iterable[FakeModel] | None = None) -> None:
+    def __init__(
+        self, *, strict: bool = True, models: Iterable[FakeModel] | None = None, batch_polls: int = 1
+    ) -> None:
         self.strict = strict
         #: The catalogue, by id: what ``/v1/models`` lists and what strict ``/v1/messages`` enforces.
         self.models: dict[str, FakeModel] = {m.id: m for m in (DEFAULT_MODELS if models is None else models)}
         #: Uploaded files (``files.metadata``, ``files.content``; ``files.expire(id)``).
         self.files = FileStore()
+        #: Retrieves that report a new batch ``in_progress`` before it ends.
+        self.batch_polls = batch_polls
+        #: custom_id -> outcome, or ``f(custom_id, params) -> outcome | None`` (see fake_batches).
+        self.batch_outcomes: dict[str, Any] | Callable[[str, dict[str, Any]], Any] | None = None
+        #: ``f(params) -> str | Turn | None``: each batch request's answer (default: the echo).
+        self.batch_reply: Callable[[dict[str, Any]], Any] | None = None
+        self.batches = BatchStore(self)
         self.requests: list[RecordedRequest] = []
         self.rejected = 0
         self._turns: collections.deque[Turn] = collections.deque()

@@ -1144,3 +1144,184 @@ def test_structured_outputs_on_a_model_without_them_is_refused():
         with pytest.raises(anthropic.BadRequestError, match="does not support structured outputs"):
             client_for(fake).messages.parse(model="claude-plain-1", max_tokens=64, messages=USER, output_format=City)
         assert client_for(fake).models.retrieve("claude-plain-1").capabilities.structured_outputs.supported is False
+
+
+# --------------------------------------------------------------------------- message batches
+
+
+def _rows(n, prefix="row", **params):
+    params.setdefault("model", MODEL)
+    params.setdefault("max_tokens", 64)
+    return [
+        {"custom_id": f"{prefix}-{i}", "params": {**params, "messages": [{"role": "user", "content": f"question {i}"}]}}
+        for i in range(n)
+    ]
+
+
+def _raw_json(response):
+    return response.http_response.json()
+
+
+def test_batch_lifecycle_polls_then_ends_with_results_out_of_order():
+    with FakeAPI(batch_polls=2) as fake:
+        client = client_for(fake)
+        rows = _rows(5)
+        created = client.messages.batches.create(requests=rows)
+        assert (created.id, created.type, created.processing_status) == ("msgbatch_fake_1", "message_batch", "in_progress")
+        assert created.request_counts.model_dump() == {"processing": 5, "succeeded": 0, "errored": 0, "canceled": 0, "expired": 0}
+        assert created.results_url is None and created.ended_at is None
+        assert (created.expires_at - created.created_at).total_seconds() == 24 * 3600
+        polls = [client.messages.batches.with_raw_response.retrieve(created.id) for _ in range(3)]
+        raw = [_raw_json(p) for p in polls]
+        assert [r["processing_status"] for r in raw] == ["in_progress", "in_progress", "ended"]
+        for item in raw:
+            assert set(item) == set(anthropic.types.messages.MessageBatch.model_fields)
+            strictly(anthropic.types.messages.MessageBatch, item)
+        ended = polls[-1].parse()
+        assert ended.request_counts.succeeded == 5 and ended.request_counts.processing == 0
+        assert ended.ended_at is not None
+        assert ended.results_url == f"{fake.base_url}/v1/messages/batches/{created.id}/results"
+
+        results = list(client.messages.batches.results(created.id))
+        assert [r.custom_id for r in results] != [r["custom_id"] for r in rows]  # "not in request order"
+        assert sorted(r.custom_id for r in results) == sorted(r["custom_id"] for r in rows)
+        by_id = {r.custom_id: r.result for r in results}
+        for row in rows:
+            result = by_id[row["custom_id"]]
+            assert result.type == "succeeded"
+            assert result.message.content[0].text == f"Echo: {row['params']['messages'][0]['content']}"
+            assert result.message.usage.input_tokens == estimate_tokens(row["params"])
+            assert result.message.usage.service_tier == "batch"
+        lines = raw_get(fake, f"/v1/messages/batches/{created.id}/results").text.splitlines()
+        assert len(lines) == 5
+        for line in lines:
+            strictly(anthropic.types.messages.MessageBatchIndividualResponse, json.loads(line))
+
+
+def test_batch_of_a_thousand_rows_with_scripted_answers_and_outcomes():
+    with FakeAPI(batch_polls=0) as fake:
+        fake.batch_reply = lambda params: params["messages"][0]["content"].upper()
+        fake.batch_outcomes = {
+            "row-3": "errored",
+            "row-7": "expired",
+            "row-9": {"type": "invalid_request_error", "message": "row 9 is malformed"},
+            "row-11": Turn(text="special", usage={"output_tokens": 99}),
+        }
+        client = client_for(fake)
+        batch = client.messages.batches.create(requests=_rows(1000))
+        ended = client.messages.batches.retrieve(batch.id)  # batch_polls=0: the first poll ends it
+        assert ended.processing_status == "ended"
+        counts = ended.request_counts
+        assert (counts.succeeded, counts.errored, counts.expired, counts.canceled, counts.processing) == (997, 2, 1, 0, 0)
+        by_id = {r.custom_id: r.result for r in client.messages.batches.results(batch.id)}
+        assert len(by_id) == 1000
+        assert by_id["row-0"].message.content[0].text == "QUESTION 0"
+        assert by_id["row-999"].message.content[0].text == "QUESTION 999"
+        assert by_id["row-3"].error.error.type == "api_error"
+        assert by_id["row-7"].type == "expired"
+        assert (by_id["row-9"].error.error.type, by_id["row-9"].error.error.message) == ("invalid_request_error", "row 9 is malformed")
+        assert by_id["row-11"].message.content[0].text == "special" and by_id["row-11"].message.usage.output_tokens == 99
+        assert fake.pending == 0  # batches consume no live turns
+
+
+def test_batch_usage_counts_like_a_live_turn(fake_api):
+    client = client_for(fake_api)
+    row = _rows(1)[0]
+    live = client.messages.create(**row["params"])
+    fake_api.batch_polls = 0
+    batch = client.messages.batches.create(requests=[row])
+    client.messages.batches.retrieve(batch.id)
+    (result,) = client.messages.batches.results(batch.id)
+    usage = result.result.message.usage
+    assert (usage.input_tokens, usage.output_tokens) == (live.usage.input_tokens, live.usage.output_tokens)
+    assert result.result.message.content == live.content
+
+
+def test_batch_outcomes_callback_and_params_validated_asynchronously(fake_api):
+    fake_api.batch_polls = 0
+    fake_api.batch_outcomes = lambda custom_id, params: "canceled" if custom_id.endswith("5") else None
+    rows = _rows(6)
+    rows[1]["params"]["messages"].append({"role": "user", "content": "twice"})
+    rows[2]["params"] = {**rows[2]["params"], "model": "claude-opus-4-8", "max_tokens": 4096,
+                         "thinking": {"type": "enabled", "budget_tokens": 2048}}
+    rows[3]["params"]["stream"] = True
+    client = client_for(fake_api)
+    batch = client.messages.batches.create(requests=rows)  # accepted: params are checked when the batch runs
+    client.messages.batches.retrieve(batch.id)
+    by_id = {r.custom_id: r.result for r in client.messages.batches.results(batch.id)}
+    assert by_id["row-0"].type == "succeeded" and by_id["row-4"].type == "succeeded"
+    assert by_id["row-5"].type == "canceled"
+    assert "roles must alternate" in by_id["row-1"].error.error.message
+    assert '"thinking.type.enabled" is not supported' in by_id["row-2"].error.error.message
+    assert "cannot be streamed" in by_id["row-3"].error.error.message
+    assert {by_id[k].error.error.type for k in ("row-1", "row-2", "row-3")} == {"invalid_request_error"}
+
+
+@pytest.mark.parametrize(
+    ("requests", "match"),
+    [
+        ([], "requests: List should have at least 1 item after validation, not 0"),
+        ([{"custom_id": "row 1", "params": {}}], "requests.0.custom_id: String should match pattern"),
+        ([{"custom_id": "x" * 65, "params": {}}], "requests.0.custom_id: String should match pattern"),
+        ([{"custom_id": "a", "params": {}}, {"custom_id": "a", "params": {}}], "requests.1.custom_id: 'a' is used by an earlier request"),
+        ([{"custom_id": "a"}], "requests.0.params: Field required"),
+        ([{"custom_id": f"r{i}", "params": {}} for i in range(100_001)], "List should have at most 100000 items after validation, not 100001"),
+    ],
+)
+def test_batch_envelope_validation(fake_api, requests, match):
+    with pytest.raises(anthropic.BadRequestError, match=re.escape(match)):
+        client_for(fake_api).messages.batches.create(requests=requests)
+    assert fake_api.batches.batches == {}
+
+
+def test_batch_body_over_the_size_limit_is_413(fake_api, monkeypatch):
+    import fake_batches
+
+    monkeypatch.setattr(fake_batches, "MAX_BYTES", 2000)
+    client = client_for(fake_api)
+    client.messages.batches.create(requests=_rows(2))
+    with pytest.raises(anthropic.RequestTooLargeError) as info:
+        client.messages.batches.create(requests=_rows(40))
+    assert info.value.status_code == 413 and info.value.body["error"]["type"] == "request_too_large"
+
+
+def test_batch_cancel_cancels_what_had_not_run():
+    with FakeAPI(batch_polls=5) as fake:
+        fake.batch_outcomes = {"row-0": "succeeded"}  # finished before the cancel arrived
+        client = client_for(fake)
+        batch = client.messages.batches.create(requests=_rows(3))
+        canceling = client.messages.batches.cancel(batch.id)
+        assert canceling.processing_status == "canceling" and canceling.cancel_initiated_at is not None
+        ended = client.messages.batches.retrieve(batch.id)
+        assert ended.processing_status == "ended"
+        assert (ended.request_counts.succeeded, ended.request_counts.canceled) == (1, 2)
+        by_id = {r.custom_id: r.result.type for r in client.messages.batches.results(batch.id)}
+        assert by_id == {"row-0": "succeeded", "row-1": "canceled", "row-2": "canceled"}
+        with pytest.raises(anthropic.BadRequestError, match="already ended"):
+            client.messages.batches.cancel(batch.id)
+
+
+def test_batch_results_before_the_end_and_delete_rules(fake_api):
+    client = client_for(fake_api)
+    batch = client.messages.batches.create(requests=_rows(2))
+    with pytest.raises(anthropic.AnthropicError, match="No `results_url`"):  # the SDK checks first
+        client.messages.batches.results(batch.id)  # (that retrieve was the one in-progress poll)
+    assert raw_get(fake_api, f"/v1/messages/batches/{batch.id}/results").status_code == 400
+    with pytest.raises(anthropic.BadRequestError, match="still processing"):
+        client.messages.batches.delete(batch.id)
+    assert client.messages.batches.retrieve(batch.id).processing_status == "ended"
+    deleted = client.messages.batches.delete(batch.id)
+    assert (deleted.id, deleted.type) == (batch.id, "message_batch_deleted")
+    with pytest.raises(anthropic.NotFoundError):
+        client.messages.batches.retrieve(batch.id)
+
+
+def test_batch_list_pages_newest_first_without_polling(fake_api):
+    client = client_for(fake_api)
+    ids = [client.messages.batches.create(requests=_rows(1)).id for _ in range(3)]
+    page = client.messages.batches.list(limit=2)
+    assert [b.id for b in page.data] == ids[:0:-1] and page.has_more
+    assert [b.id for b in client.messages.batches.list(limit=2)] == ids[::-1]
+    assert {b.processing_status for b in client.messages.batches.list()} == {"in_progress"}
+    with pytest.raises(anthropic.NotFoundError):
+        client.messages.batches.retrieve("msgbatch_nope")
