@@ -60,6 +60,7 @@ class Turn:
     tool_uses: list[dict[str, Any]] | None = None
     web_searches: list[dict[str, Any]] | None = None
     web_fetches: list[dict[str, Any]] | None = None
+    rate_limited: str = "requests"
 
     def __post_init__(self) -> None:
         if self.chunk_chars < 1:

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import datetime
 import json
 import re
 import socket
@@ -41,7 +42,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from fake_batches import BatchStore
 from fake_content import FAKE_SIGNATURE, IMAGE_TOKENS, Reply, ScriptError, Turn, build_reply, estimate_tokens
-from fake_files import FileStore
+from fake_files import FileStore, rfc3339
 from fake_models import DEFAULT_MODELS, FakeModel, list_models, get_model
 from fake_validation import ERROR_MESSAGES, ERROR_TYPES, Rejection, invalid, validate_request
 
@@ -262,6 +263,19 @@ class _Handler(BaseHTTPRequestHandler):
         self._send_json(200, {"input_tokens": estimate_tokens(body)}, call.request_id)
 
     def _messages(self, call: _Call) -> None:
+        """Counted in flight from arrival to the last byte, refused ones too (``peak_concurrency``)."""
+        fake = self.server.fake
+        admitted = fake._enter()
+        try:
+            if admitted:
+                self._answer(call)
+            else:
+                rej = Rejection(429, "rate_limit_error", CONCURRENCY_MESSAGE)
+                self._send_rejection(rej, call.request_id, fake._ratelimit_headers("requests", None))
+        finally:
+            fake._leave()
+
+    def _answer(self, call: _Call) -> None:
         fake = self.server.fake
         body = self._validated(call, "messages")
         turn = fake._next_turn()
@@ -337,6 +351,8 @@ class _Handler(BaseHTTPRequestHandler):
         error_type = turn.error_type or ERROR_TYPES.get(turn.status or 500, "api_error")
         message = turn.error_message or ERROR_MESSAGES.get(error_type, "Error (fake)")
         extra = {}
+        if turn.status == 429:
+            extra = self.server.fake._ratelimit_headers(turn.rate_limited, turn.retry_after)
         if turn.retry_after is not None:
             ra = turn.retry_after
             extra["retry-after"] = str(int(ra)) if float(ra).is_integer() else str(ra)
@@ -368,6 +384,17 @@ class _Handler(BaseHTTPRequestHandler):
         self._write_chunk(b"")  # the terminating zero-length chunk
 
 
+#: The real API's words for a request over the concurrency limit (as remembered: on belief).
+CONCURRENCY_MESSAGE = (
+    "Number of concurrent connections has exceeded your rate limit. "
+    "Please try again later or contact sales to discuss your options for a rate limit increase."
+)
+
+#: The limits every 429 reports in its ``anthropic-ratelimit-<kind>-{limit,remaining,reset}``
+#: headers (header names as the API's rate-limit docs give them; the SDK reads none of them).
+DEFAULT_RATE_LIMITS = {"requests": 50, "tokens": 100_000, "input-tokens": 80_000, "output-tokens": 20_000}
+
+
 def _sse(name: str, data: dict[str, Any]) -> bytes:
     return f"event: {name}\ndata: {json.dumps(data)}\n\n".encode()
 
@@ -380,7 +407,12 @@ class FakeAPI:
     """
 
     def __init__(
-        self, *, strict: bool = True, models: Iterable[FakeModel] | None = None, batch_polls: int = 1
+        self,
+        *,
+        strict: bool = True,
+        models: Iterable[FakeModel] | None = None,
+        batch_polls: int = 1,
+        max_concurrent: int | None = None,
     ) -> None:
         self.strict = strict
         #: The catalogue, by id: what ``/v1/models`` lists and what strict ``/v1/messages`` enforces.
@@ -394,6 +426,13 @@ class FakeAPI:
         #: ``f(params) -> str | Turn | None``: each batch request's answer (default: the echo).
         self.batch_reply: Callable[[dict[str, Any]], Any] | None = None
         self.batches = BatchStore(self)
+        #: ``POST /v1/messages`` requests answered beyond this many at once get a 429 (None: no limit).
+        self.max_concurrent = max_concurrent
+        #: The most ``POST /v1/messages`` requests in flight at one moment, refused ones included.
+        self.peak_concurrency = 0
+        self.in_flight = 0
+        #: kind -> limit, for the ``anthropic-ratelimit-*`` headers of every 429.
+        self.rate_limits = dict(DEFAULT_RATE_LIMITS)
         self.requests: list[RecordedRequest] = []
         self.rejected = 0
         self._turns: collections.deque[Turn] = collections.deque()
@@ -481,6 +520,29 @@ class FakeAPI:
     def _record(self, request: RecordedRequest) -> None:
         with self._lock:
             self.requests.append(request)
+
+    def _enter(self) -> bool:
+        """One more request in flight; False when that is over ``max_concurrent``."""
+        with self._lock:
+            self.in_flight += 1
+            self.peak_concurrency = max(self.peak_concurrency, self.in_flight)
+            return self.max_concurrent is None or self.in_flight <= self.max_concurrent
+
+    def _leave(self) -> None:
+        with self._lock:
+            self.in_flight -= 1
+
+    def _ratelimit_headers(self, exhausted: str, retry_after: float | None) -> dict[str, str]:
+        """The limit ``exhausted`` has nothing left until ``retry_after`` (default 60 s) from now."""
+        now = datetime.datetime.now(datetime.timezone.utc)
+        later = now + datetime.timedelta(seconds=60 if retry_after is None else retry_after)
+        headers = {}
+        for kind, limit in self.rate_limits.items():
+            spent = kind == exhausted
+            headers[f"anthropic-ratelimit-{kind}-limit"] = str(limit)
+            headers[f"anthropic-ratelimit-{kind}-remaining"] = "0" if spent else str(limit)
+            headers[f"anthropic-ratelimit-{kind}-reset"] = rfc3339(later if spent else now)
+        return headers
 
     def _reject(self) -> None:
         with self._lock:

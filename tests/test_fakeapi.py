@@ -8,8 +8,11 @@ faults the fake can inject (dropped streams, in-stream error events, error statu
 from __future__ import annotations
 
 import base64
+import concurrent.futures
+import datetime
 import json
 import re
+import threading
 from typing import Literal
 from urllib.parse import parse_qs
 
@@ -1325,3 +1328,82 @@ def test_batch_list_pages_newest_first_without_polling(fake_api):
     assert {b.processing_status for b in client.messages.batches.list()} == {"in_progress"}
     with pytest.raises(anthropic.NotFoundError):
         client.messages.batches.retrieve("msgbatch_nope")
+
+
+# --------------------------------------------------------------------------- rate limits
+
+
+def test_a_429_carries_retry_after_and_the_rate_limit_headers(fake_api):
+    fake_api.script(Turn(status=429, retry_after=7), Turn(status=429, rate_limited="output-tokens"))
+    client = client_for(fake_api)
+    with pytest.raises(anthropic.RateLimitError) as info:
+        client.messages.create(model=MODEL, max_tokens=64, messages=USER)
+    headers = info.value.response.headers
+    assert headers["retry-after"] == "7"
+    assert (headers["anthropic-ratelimit-requests-limit"], headers["anthropic-ratelimit-requests-remaining"]) == ("50", "0")
+    reset = datetime.datetime.fromisoformat(headers["anthropic-ratelimit-requests-reset"].replace("Z", "+00:00"))
+    wait = (reset - datetime.datetime.now(datetime.timezone.utc)).total_seconds()
+    assert 5 <= wait <= 7
+    assert headers["anthropic-ratelimit-tokens-remaining"] == headers["anthropic-ratelimit-tokens-limit"] == "100000"
+    for kind in ("input-tokens", "output-tokens"):
+        assert {f"anthropic-ratelimit-{kind}-{part}" for part in ("limit", "remaining", "reset")} <= set(headers)
+
+    fake_api.rate_limits["output-tokens"] = 8000
+    with pytest.raises(anthropic.RateLimitError) as info:
+        client.messages.create(model=MODEL, max_tokens=64, messages=USER)
+    headers = info.value.response.headers
+    assert headers["anthropic-ratelimit-output-tokens-remaining"] == "0"
+    assert headers["anthropic-ratelimit-output-tokens-limit"] == "8000"
+    assert headers["anthropic-ratelimit-requests-remaining"] == "50"
+    assert "retry-after" not in headers
+
+
+def _concurrently(fake, n, **client_kwargs):
+    """``n`` slow streamed requests released at once; each outcome, in thread order."""
+    barrier = threading.Barrier(n)
+    client = client_for(fake, **client_kwargs)
+
+    def one(_):
+        barrier.wait()
+        try:
+            with client.messages.stream(model=MODEL, max_tokens=64, messages=USER) as stream:
+                return stream.get_final_text()
+        except anthropic.RateLimitError as err:
+            return err
+
+    with concurrent.futures.ThreadPoolExecutor(n) as pool:
+        return list(pool.map(one, range(n)))
+
+
+def test_max_concurrent_refuses_requests_beyond_the_limit():
+    with FakeAPI(max_concurrent=2) as fake:
+        fake.script(*[Turn(text="x" * 20, chunk_chars=1, delay=0.05) for _ in range(4)])
+        outcomes = _concurrently(fake, 4)
+        served = [o for o in outcomes if isinstance(o, str)]
+        refused = [o for o in outcomes if isinstance(o, anthropic.RateLimitError)]
+        assert (len(served), len(refused)) == (2, 2)
+        assert all(o == "x" * 20 for o in served)
+        for err in refused:
+            assert err.body["error"]["type"] == "rate_limit_error"
+            assert "concurrent connections has exceeded your rate limit" in err.body["error"]["message"]
+            assert err.response.headers["anthropic-ratelimit-requests-remaining"] == "0"
+        assert fake.pending == 2  # a refused request consumes no turn
+        assert fake.peak_concurrency >= 3 and fake.in_flight == 0
+
+
+def test_peak_concurrency_shows_whether_a_client_stays_bounded(fake_api):
+    fake_api.script(*[Turn(text="abcd", chunk_chars=1, delay=0.05) for _ in range(6)])
+    assert all(o == "abcd" for o in _concurrently(fake_api, 6))
+    assert fake_api.peak_concurrency == 6
+
+    fake_api.peak_concurrency = 0
+    fake_api.script(*[Turn(text="abcd", chunk_chars=1, delay=0.05) for _ in range(9)])
+    client = client_for(fake_api)
+
+    def one(_):
+        with client.messages.stream(model=MODEL, max_tokens=64, messages=USER) as stream:
+            return stream.get_final_text()
+
+    with concurrent.futures.ThreadPoolExecutor(3) as pool:  # a client bounded to three at once
+        assert list(pool.map(one, range(9))) == ["abcd"] * 9
+    assert fake_api.peak_concurrency == 3 and fake_api.in_flight == 0
