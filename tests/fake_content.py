@@ -17,6 +17,12 @@ FAKE_SIGNATURE = "fake-signature-EqQBCkYIBRgCKkB0ZXN0aW5nLW9ubHk="
 #: Tokens charged for each image block by :func:`estimate_tokens`.
 IMAGE_TOKENS = 1600
 
+#: ``Turn.stream_fault`` values: a frame that is not valid UTF-8, a data line that is not
+#: JSON, a delta for a block index that does not exist (each sent after ``fault_after``
+#: frames), a stream without its ``message_start``, and one that ends cleanly after
+#: ``message_delta`` with no ``message_stop``.
+STREAM_FAULTS = ("invalid_utf8", "invalid_json", "unknown_index", "no_message_start", "no_message_stop")
+
 USAGE_KEYS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
 
 
@@ -61,13 +67,17 @@ class Turn:
     web_searches: list[dict[str, Any]] | None = None
     web_fetches: list[dict[str, Any]] | None = None
     rate_limited: str = "requests"
+    stream_fault: str | None = None
+    fault_after: int = 3
 
     def __post_init__(self) -> None:
         if self.chunk_chars < 1:
             raise ValueError("chunk_chars must be >= 1")
         if self.delay < 0:
             raise ValueError("delay must be >= 0")
-        for name in ("drop_after", "error_event_after"):
+        if self.stream_fault not in (None, *STREAM_FAULTS):
+            raise ValueError(f"stream_fault must be one of {STREAM_FAULTS}")
+        for name in ("drop_after", "error_event_after", "fault_after"):
             value = getattr(self, name)
             if value is not None and value < 0:
                 raise ValueError(f"{name} must be >= 0")

@@ -369,14 +369,16 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("connection", "close")
         self.end_headers()
 
-        for sent, frame in enumerate(_sse(name, data) for name, data in reply.events()):
+        frames = _with_fault([_sse(name, data) for name, data in reply.events()], turn)
+        for sent, frame in enumerate(frames):
             if turn.drop_after is not None and sent >= turn.drop_after:
                 self.wfile.flush()
                 self._drop()
                 return
             if turn.error_event_after is not None and sent >= turn.error_event_after:
-                error = {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
-                self._write_chunk(_sse("error", error))
+                error_type = turn.error_type or "overloaded_error"
+                message = turn.error_message or ERROR_MESSAGES.get(error_type, "Error (fake)")
+                self._write_chunk(_sse("error", {"type": "error", "error": {"type": error_type, "message": message}}))
                 break
             if sent and turn.delay and fake._stopping.wait(turn.delay):
                 raise _Abort
@@ -397,6 +399,27 @@ DEFAULT_RATE_LIMITS = {"requests": 50, "tokens": 100_000, "input-tokens": 80_000
 
 def _sse(name: str, data: dict[str, Any]) -> bytes:
     return f"event: {name}\ndata: {json.dumps(data)}\n\n".encode()
+
+
+_DELTA = b'event: content_block_delta\ndata: {"type": "content_block_delta", "index": 0, "delta": '
+_FAULT_FRAMES = {
+    "invalid_utf8": _DELTA + b'{"type": "text_delta", "text": "\xff\xfe"}}\n\n',
+    "invalid_json": _DELTA + b'{"type": "text_de\n\n',
+    "unknown_index": _sse(
+        "content_block_delta", {"type": "content_block_delta", "index": 99, "delta": {"type": "text_delta", "text": "?"}}
+    ),
+}
+
+
+def _with_fault(frames: list[bytes], turn: Turn) -> list[bytes]:
+    """The stream's frames with ``turn.stream_fault`` applied."""
+    if turn.stream_fault == "no_message_start":
+        return frames[1:]
+    if turn.stream_fault == "no_message_stop":
+        return frames[:-1]
+    if turn.stream_fault is not None:
+        frames.insert(min(turn.fault_after, len(frames)), _FAULT_FRAMES[turn.stream_fault])
+    return frames
 
 
 class FakeAPI:

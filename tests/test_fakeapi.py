@@ -1407,3 +1407,80 @@ def test_peak_concurrency_shows_whether_a_client_stays_bounded(fake_api):
     with concurrent.futures.ThreadPoolExecutor(3) as pool:  # a client bounded to three at once
         assert list(pool.map(one, range(9))) == ["abcd"] * 9
     assert fake_api.peak_concurrency == 3 and fake_api.in_flight == 0
+
+
+# --------------------------------------------------------------------------- malformed streams
+
+
+def _events_until_failure(fake, turn):
+    fake.script(turn)
+    seen = []
+    with pytest.raises(Exception) as info:
+        with client_for(fake).messages.stream(model=MODEL, max_tokens=64, messages=USER) as stream:
+            for event in stream:
+                seen.append(event.type)
+            stream.get_final_message()
+    return info.value, seen
+
+
+@pytest.mark.parametrize(
+    ("fault", "error", "match"),
+    [
+        ("invalid_utf8", UnicodeDecodeError, "can't decode byte 0xff"),
+        ("invalid_json", json.JSONDecodeError, "Unterminated string"),
+        ("unknown_index", IndexError, "list index out of range"),
+    ],
+)
+def test_malformed_frames_raise_plain_python_errors_not_anthropic_ones(fake_api, fault, error, match):
+    """Observed SDK behaviour: a frame it cannot decode, parse or place raises the decoder's
+    own exception mid-iteration, after the frames before it -- never an ``anthropic.APIError``."""
+    err, seen = _events_until_failure(fake_api, Turn(text="hello world", stream_fault=fault))
+    assert type(err) is error and re.search(match, str(err))
+    assert not isinstance(err, anthropic.APIError)
+    assert seen == ["message_start", "content_block_start"]  # fault_after=3: after the ping
+
+
+def test_a_delta_for_an_unknown_block_passes_raw_iteration_unnoticed(fake_api):
+    fake_api.script(Turn(text="hi", stream_fault="unknown_index", fault_after=4))
+    events = list(client_for(fake_api).messages.create(model=MODEL, max_tokens=64, messages=USER, stream=True))
+    assert [(e.type, getattr(e, "index", None)) for e in events][2:4] == [("content_block_delta", 0), ("content_block_delta", 99)]
+
+
+def test_a_stream_without_message_start_yields_events_but_no_final_message(fake_api):
+    """Observed: the SDK passes events through until a ``message_start`` arrives, so iteration
+    succeeds; only ``get_final_message()`` fails, with a bare ``AssertionError``."""
+    err, seen = _events_until_failure(fake_api, Turn(text="hi", stream_fault="no_message_start"))
+    assert type(err) is AssertionError
+    assert seen[0] == "content_block_start" and "message_start" not in seen and seen[-1] == "message_stop"
+
+
+def test_a_stream_ending_without_message_stop_is_not_noticed_by_the_sdk(fake_api):
+    """Observed: the chunked body ends cleanly after ``message_delta``; the SDK returns the
+    accumulated message as if complete -- only a client that waits for message_stop can tell."""
+    fake_api.script(Turn(text="hello", stream_fault="no_message_stop"))
+    with client_for(fake_api).messages.stream(model=MODEL, max_tokens=64, messages=USER) as stream:
+        seen = [event.type for event in stream]
+        final = stream.get_final_message()
+    assert seen[-1] == "message_delta" and "message_stop" not in seen
+    assert (final.stop_reason, final.content[0].text) == ("end_turn", "hello")
+
+
+def test_error_texts_carry_what_the_turn_scripts(fake_api):
+    secret = "sk-ant-api03-leaked-key-0123456789"
+    fake_api.script(
+        Turn(status=500, error_message=f"upstream said: {secret}"),
+        Turn(text="abcdefgh", chunk_chars=2, error_event_after=3, error_type="api_error", error_message=f"boom {secret}"),
+    )
+    client = client_for(fake_api)
+    with pytest.raises(anthropic.InternalServerError) as info:
+        client.messages.create(model=MODEL, max_tokens=64, messages=USER)
+    assert secret in info.value.message and info.value.body["error"]["message"] == f"upstream said: {secret}"
+    with pytest.raises(anthropic.APIStatusError) as info:
+        with client.messages.stream(model=MODEL, max_tokens=64, messages=USER) as stream:
+            stream.get_final_message()
+    assert info.value.body == {"type": "error", "error": {"type": "api_error", "message": f"boom {secret}"}}
+
+
+def test_turn_rejects_unknown_stream_faults():
+    with pytest.raises(ValueError, match="stream_fault must be one of"):
+        Turn(stream_fault="gremlins")
