@@ -20,10 +20,10 @@ import re
 import threading
 from typing import Any
 
+from fake_common import ERROR_MESSAGES, Rejection, invalid, not_found, rfc3339
 from fake_content import ScriptError, Turn, build_reply
-from fake_files import rfc3339
 from fake_models import paginate
-from fake_validation import ERROR_MESSAGES, ERROR_TYPES, Rejection, invalid, not_found, validate_request
+from fake_validation import validate_request
 
 MAX_REQUESTS = 100_000
 #: The documented 256 MB limit on a batch's body (taken as MiB).
@@ -180,7 +180,8 @@ class BatchStore:
                 validate_request(params, endpoint="messages", models=fake.models, files=fake.files)
             turn = turn or _reply_turn(fake.batch_reply, params)
             if turn.status is not None:
-                return _errored(turn.error_type or ERROR_TYPES.get(turn.status, "api_error"), turn.error_message)
+                rej = turn.rejection()
+                return _errored(rej.error_type, rej.message)
             message = build_reply(turn, params, fake._next_id, fake.models, fake.files).message()
         except Rejection as rej:
             return _errored(rej.error_type, rej.message)

@@ -11,6 +11,8 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from fake_common import ERROR_MESSAGES, ERROR_TYPES, Rejection
+
 #: The ``signature`` given to every thinking block.
 FAKE_SIGNATURE = "fake-signature-EqQBCkYIBRgCKkB0ZXN0aW5nLW9ubHk="
 
@@ -28,25 +30,63 @@ USAGE_KEYS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", "c
 
 @dataclasses.dataclass
 class Turn:
-    """One scripted reply to a ``POST /v1/messages`` request.
+    """One scripted reply to a ``POST /v1/messages`` request (or, through
+    ``FakeAPI.batch_outcomes`` / ``batch_reply``, to one request of a batch).
 
-    ``text=None`` means the default echo reply.  ``usage`` may give any subset of
-    ``input_tokens``, ``output_tokens``, ``cache_creation_input_tokens`` and
-    ``cache_read_input_tokens``; the rest default to ``estimate_tokens(request)``,
-    ``(len(thinking) + len(text)) // 4 + 1``, 0 and 0.
+    What the reply holds, in the order it is sent:
+
+    * ``compaction`` -- a summary streamed first as a ``compaction`` block, as the
+      compaction beta does when it compacts earlier context.
+    * ``thinking`` -- a signed thinking block.  With the thinking display omitted (the
+      request's ``thinking.display``, else the catalogue model's default) it carries only
+      the signature, its text empty.
+    * ``web_searches`` -- ``[{"query": ..., "results": [{"url", "title", "page_age"?}]}]``
+      or ``{"query": ..., "error": "<web_search_tool_result_error code>"}``; each a
+      ``server_tool_use`` block and a ``web_search_tool_result``.  Needs a ``web_search_*``
+      tool in the request; calls past its ``max_uses`` get ``max_uses_exceeded``.
+    * ``web_fetches`` -- ``[{"url": ..., "text": ..., "title"?}]`` or ``{"url", "error"}``;
+      each a ``server_tool_use`` and a ``web_fetch_tool_result`` holding the page as a
+      text document.  Needs a ``web_fetch_*`` tool.
+    * ``text`` -- a str, or a list of segments (each a str or ``{"text": ...,
+      "citations": [...]}``), each its own text block.  A citation gives its ``type``
+      (``page_location``, ``char_location``, ``content_block_location`` -- of the
+      request's ``document_index``-th document -- or ``web_search_result_location`` of a
+      scripted result's ``url``) and ``cited_text``; the fake fills in titles, file ids,
+      indexes and encrypted fields.  ``None`` means the default: nothing when the turn
+      calls tools, the schema's smallest instance under ``output_config.format``, else
+      ``"Echo: <text of the last user message>"``.
+    * ``tool_uses`` -- ``[{"name": ..., "input": {...}, "id"?}]``, ``tool_use`` blocks
+      filled by ``input_json_delta``; ids default to ``toolu_fake_N``.  Sent even when the
+      request defined no tools (the real API would not): a fault for the client to handle.
+
+    ``chunk_chars`` sizes every delta, ``delay`` (seconds) paces the events.
+    ``stop_reason`` defaults to ``tool_use`` when the turn calls tools, else ``end_turn``;
+    ``model`` defaults to the request's.  ``usage`` may give any subset of ``input_tokens``,
+    ``output_tokens``, ``cache_creation_input_tokens`` and ``cache_read_input_tokens``; the
+    rest default to ``estimate_tokens(request)``, (characters of thinking, text and tool
+    input JSON) // 4 + 1, 0 and 0.  With a web search or fetch tool in the request, usage
+    also counts ``server_tool_use`` requests.
 
     Faults, checked in this order:
 
     * ``status`` -- answer with that HTTP status and a real-shaped error body
       (``error_type`` defaults from the status, e.g. 429 ``rate_limit_error``,
-      529 ``overloaded_error``); ``retry_after`` adds a ``retry-after`` header.
+      529 ``overloaded_error``; ``error_message`` from the type); ``retry_after`` adds a
+      ``retry-after`` header.  A 429 also carries the ``anthropic-ratelimit-*`` headers,
+      with the limit ``rate_limited`` names (``requests``, ``tokens``, ``input-tokens``,
+      ``output-tokens``) spent.
     * ``drop_after`` -- stream only N SSE events (``ping`` counts), then close the
       connection abruptly, in the middle of the chunked body.  For a non-streamed
       request the connection is closed without any response.
-    * ``error_event_after`` -- stream N SSE events, then an ``event: error``
-      (``overloaded_error``), then end the response cleanly.  Ignored when not streamed.
-    * ``compaction`` -- a summary streamed first as a ``compaction`` block, as the
-      compaction beta does when it compacts earlier context.
+    * ``error_event_after`` -- stream N SSE events, then an ``event: error`` (``error_type``
+      and ``error_message``, default ``overloaded_error``), then end the response cleanly.
+    * ``stream_fault`` -- one of :data:`STREAM_FAULTS`; the inserted kinds come after
+      ``fault_after`` frames (default 3: after ``message_start``, the first block's start
+      and the ``ping``).
+
+    Stream faults are ignored when the request is not streamed.  A turn that scripts what no
+    real reply to its request could hold (a search without the tool, a citation of a
+    document that does not enable citations) is answered with a 500 ``FakeAPI script error``.
     """
 
     text: str | list[str | dict[str, Any]] | None = None
@@ -85,16 +125,25 @@ class Turn:
             unknown = set(self.usage) - set(USAGE_KEYS)
             if unknown:
                 raise ValueError(f"unknown usage keys: {sorted(unknown)}")
+        self._check_scripted_content()
+
+    def _check_scripted_content(self) -> None:
         for use in self.tool_uses or []:
             if not isinstance(use.get("name"), str) or not isinstance(use.get("input", {}), dict):
-                raise ValueError("each tool use needs a str 'name' and a dict 'input'")
+                raise TypeError("each tool use needs a str 'name' and a dict 'input'")
         for key, items in (("query", self.web_searches), ("url", self.web_fetches)):
             if any(not isinstance(item.get(key), str) for item in items or []):
-                raise ValueError(f"each scripted server tool call needs a str {key!r}")
-        if isinstance(self.text, list) and any(
-            not isinstance(s, str) and not isinstance(s.get("text"), str) for s in self.text
-        ):
-            raise ValueError("text segments are str or {'text': str, 'citations': [...]}")
+                raise TypeError(f"each scripted server tool call needs a str {key!r}")
+        segments = self.text if isinstance(self.text, list) else []
+        if any(not isinstance(s, str) and not isinstance(s.get("text"), str) for s in segments):
+            raise TypeError("text segments are str or {'text': str, 'citations': [...]}")
+
+    def rejection(self, default_type: str | None = None) -> Rejection:
+        """The error this turn answers with: its ``error_type`` (else ``default_type``, else the
+        one its status implies) and ``error_message`` (else that type's usual text)."""
+        status = self.status or 500
+        error_type = self.error_type or default_type or ERROR_TYPES.get(status, "api_error")
+        return Rejection(status, error_type, self.error_message or ERROR_MESSAGES.get(error_type, "Error (fake)"))
 
     @property
     def final_stop_reason(self) -> str:
@@ -306,8 +355,8 @@ def server_tool(body: dict[str, Any], name: str) -> dict[str, Any] | None:
 
 
 class _ReplyBuilder:
-    """The blocks of one reply, in the order the real API sends them: compaction, thinking,
-    server tool calls with their results, text, then client tool calls."""
+    """The blocks of one reply, in a fixed order: compaction, thinking, server tool calls with
+    their results, text, then client tool calls (the real API may interleave text and calls)."""
 
     def __init__(self, turn: Turn, body: dict[str, Any], next_id: Callable[[str], str], models: Any, files: Any) -> None:
         self.turn, self.body, self.next_id, self.models, self.files = turn, body, next_id, models, files

@@ -15,14 +15,10 @@ import mimetypes
 import threading
 from typing import Any
 
-from fake_validation import Rejection, invalid, not_found
+from fake_common import Rejection, invalid, not_found, rfc3339
 
 #: ``expires_in_seconds`` bounds, from the SDK's ``FileUploadParams``.
 MIN_EXPIRY, MAX_EXPIRY = 3600, 7_776_000
-
-
-def rfc3339(moment: datetime.datetime) -> str:
-    return moment.astimezone(datetime.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _form_parts(content_type: str, raw: bytes) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from fake_validation import invalid, not_found
+from fake_common import invalid, not_found
 
 THINKING_TYPES = ("adaptive", "between_tools", "disabled", "enabled")
 EFFORT_LEVELS = ("low", "medium", "high", "xhigh", "max")

@@ -12,66 +12,11 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from fake_common import invalid, not_found
 from fake_content import estimate_tokens
 
 #: The largest number of ``cache_control`` breakpoints the API accepts.
 MAX_CACHE_BREAKPOINTS = 4
-
-ERROR_TYPES = {
-    400: "invalid_request_error",
-    401: "authentication_error",
-    402: "billing_error",
-    403: "permission_error",
-    404: "not_found_error",
-    413: "request_too_large",
-    429: "rate_limit_error",
-    500: "api_error",
-    504: "timeout_error",
-    529: "overloaded_error",
-}
-
-ERROR_MESSAGES = {
-    "invalid_request_error": "Invalid request (fake)",
-    "authentication_error": "invalid x-api-key",
-    "billing_error": "Your credit balance is too low to access the Anthropic API.",
-    "permission_error": "Your API key does not have permission to use the specified resource.",
-    "not_found_error": "Not found",
-    "request_too_large": "Request exceeds the maximum allowed number of bytes.",
-    "rate_limit_error": "This request would exceed the rate limit for your organization (fake).",
-    "api_error": "Internal server error",
-    "timeout_error": "Request timed out",
-    "overloaded_error": "Overloaded",
-}
-
-
-class Rejection(Exception):
-    """A request the real API would refuse: answered with ``status`` and a real-shaped error body."""
-
-    def __init__(self, status: int, error_type: str, message: str, details: dict[str, Any] | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.error_type = error_type
-        self.message = message
-        self.details = details  # ``error.details``, whose ``error_code`` picks the SDK's error class
-
-    def body(self, request_id: str | None = None) -> dict[str, Any]:
-        """The real-shaped error body (an ``ErrorResponse``)."""
-        error: dict[str, Any] = {"type": self.error_type, "message": self.message}
-        if self.details is not None:
-            error["details"] = self.details
-        body: dict[str, Any] = {"type": "error", "error": error}
-        if request_id is not None:
-            body["request_id"] = request_id
-        return body
-
-
-def invalid(message: str) -> Rejection:
-    return Rejection(400, "invalid_request_error", message)
-
-
-def not_found(message: str) -> Rejection:
-    return Rejection(404, "not_found_error", message)
-
 
 # --------------------------------------------------------------------------- messages
 
@@ -467,9 +412,8 @@ def _check_output_format(output_format: Any) -> None:
         raise invalid("output_config.format.schema: the schema's root must have type 'object'")
 
 
-def _check_catalogue(body: dict[str, Any], model: Any, endpoint: str) -> None:
-    """What a model in the fake's catalogue (a ``fake_models.FakeModel``) accepts.  The
-    rules follow ``ModelInfo.capabilities``; the messages' wording is on belief."""
+def _check_model_limits(body: dict[str, Any], model: Any, endpoint: str) -> None:
+    """A catalogue model (a ``fake_models.FakeModel``) exists, and the request fits its limits."""
     if model.lifecycle == "retired":
         raise not_found(f"model: {model.id}")
     max_tokens = body.get("max_tokens")
@@ -478,20 +422,25 @@ def _check_catalogue(body: dict[str, Any], model: Any, endpoint: str) -> None:
             f"max_tokens: {max_tokens} > {model.max_tokens}, which is the maximum allowed number "
             f"of output tokens for {model.id}"
         )
+    tokens = estimate_tokens(body)
+    if tokens > model.max_input_tokens:
+        raise invalid(f"prompt is too long: {tokens} tokens > {model.max_input_tokens} maximum")
+
+
+def _check_model_features(body: dict[str, Any], model: Any) -> None:
+    """The request asks only for what ``ModelInfo.capabilities`` lists (wording on belief)."""
     kind = (body.get("thinking") or {}).get("type")
     if kind is not None and kind not in model.thinking:
         hint = ' Use "thinking.type.adaptive" and "output_config.effort" to control thinking behavior.'
         raise invalid(f'"thinking.type.{kind}" is not supported for this model.' + (hint if "adaptive" in model.thinking else ""))
-    effort = (body.get("output_config") or {}).get("effort")
+    config = body.get("output_config") or {}
+    effort = config.get("effort")
     if effort is not None and not model.efforts:
         raise invalid(f"output_config.effort: {model.id} does not support the effort parameter")
     if effort is not None and effort not in model.efforts:
         raise invalid(f"output_config.effort: {effort!r} is not supported by {model.id}; use {_quoted(model.efforts)}")
-    if (body.get("output_config") or {}).get("format") and "structured_outputs" not in model.features:
-        raise invalid(f"output_config.format: {model.id} does not support structured outputs")  # on belief
-    tokens = estimate_tokens(body)
-    if tokens > model.max_input_tokens:
-        raise invalid(f"prompt is too long: {tokens} tokens > {model.max_input_tokens} maximum")
+    if config.get("format") and "structured_outputs" not in model.features:
+        raise invalid(f"output_config.format: {model.id} does not support structured outputs")
 
 
 def validate_request(
@@ -517,4 +466,5 @@ def validate_request(
     _check_thinking(body, endpoint)
     model = (models or {}).get(body["model"])
     if model is not None:
-        _check_catalogue(body, model, endpoint)
+        _check_model_limits(body, model, endpoint)
+        _check_model_features(body, model)

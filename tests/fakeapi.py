@@ -1,8 +1,8 @@
-"""A local fake of the Claude Messages API, for tests that must never touch the real one.
+"""A local fake of the Claude API, for tests that must never touch the real one.
 
 The server speaks the real wire format (HTTP/1.1, JSON bodies, Server-Sent Events
 streamed with chunked transfer encoding), so the official ``anthropic`` SDK runs its
-real request building, retry, error mapping and stream parsing code against it::
+real request building, retry, error mapping, pagination and stream parsing code against it::
 
     with FakeAPI() as fake:
         fake.script(Turn(text="Hello!"), Turn(status=529))
@@ -12,18 +12,55 @@ real request building, retry, error mapping and stream parsing code against it::
             assert s.get_final_text() == "Hello!"
         assert fake.requests[-1].json["messages"][0]["content"] == "Hi"
 
+Shapes follow anthropic 2.15's types (``types/*.py``, ``types/messages/*.py``); where a rule
+or a message's wording is not derivable from them, the code says "on belief".
+
 Endpoints:
 
 * ``POST /v1/messages`` -- a JSON ``Message``, or an SSE stream when the body has
   ``"stream": true``.  Each request consumes one scripted :class:`Turn` (FIFO); with
-  the queue empty the reply is ``"Echo: <text of the last user message>"``.
+  the queue empty the reply is ``"Echo: <text of the last user message>"`` (under
+  ``output_config.format``: the JSON schema's smallest instance).  See :class:`Turn` for
+  thinking, tool calls, web searches and fetches, cited text and the faults.
 * ``POST /v1/messages/count_tokens`` -- ``{"input_tokens": estimate_tokens(body)}``.
+* ``GET /v1/models`` (``limit``, ``after_id``, ``before_id``, ``lifecycle[]``) and
+  ``GET /v1/models/{model_id}`` -- the catalogue as ``SyncPage[ModelInfo]`` / ``ModelInfo``,
+  newest first; an unknown id is a 404 (fake_models.py).
+* ``POST /v1/files`` (multipart), ``GET /v1/files``, ``GET /v1/files/{id}``,
+  ``DELETE /v1/files/{id}`` -- ``FileMetadata`` / ``SyncPageCursor`` / ``DeletedFile``
+  (fake_files.py).  No beta header is required: anthropic 2.15 sends none.
+* ``POST /v1/messages/batches``, ``GET /v1/messages/batches[/{id}]``,
+  ``GET /v1/messages/batches/{id}/results`` (JSONL), ``POST .../{id}/cancel``,
+  ``DELETE .../{id}`` -- Message Batches (fake_batches.py).
 * anything else -- a real-shaped 404 ``not_found_error``.
 
 With ``strict=True`` (the default) requests the real API would reject for their shape
 get a real-shaped 400 ``invalid_request_error`` (or 401 with no credentials) whose
 message names the rule; ``FakeAPI.rejected`` counts them.  Validation runs before a
-turn is consumed, so a rejected request leaves the script untouched.
+turn is consumed, so a rejected request leaves the script untouched.  The rules
+(fake_validation.py) cover roles, content blocks, cache breakpoints, thinking, tools and
+``tool_choice``, ``tool_use``/``tool_result`` pairing, documents and their sources (``file``
+sources must name an uploaded file), ``output_config`` (effort, JSON-schema format), and for
+a model in the catalogue its limits and capabilities (thinking types, effort levels,
+``max_tokens``, input length, structured outputs, retired models).  A model not in the
+catalogue is only checked for shape.
+
+``FakeAPI(...)`` arguments and attributes:
+
+* ``strict`` -- validate as above (default True).
+* ``models`` -- the catalogue, ``FakeModel``s (default :data:`DEFAULT_MODELS`); ``fake.models``
+  maps id -> model.
+* ``batch_polls`` -- retrieves a new batch reports ``in_progress`` before it ends (default 1).
+  ``fake.batch_reply(params) -> str | Turn | None`` answers each batch request (default the
+  echo); ``fake.batch_outcomes`` (custom_id -> ``"errored"`` / ``"expired"`` /
+  ``"canceled"`` / an error dict / a ``Turn``, or ``f(custom_id, params)``) overrides it.
+* ``max_concurrent`` -- ``POST /v1/messages`` requests beyond N in flight get a 429
+  ``rate_limit_error`` (default no limit); ``fake.peak_concurrency`` is the most seen at once,
+  refused ones included, ``fake.in_flight`` the number now.  ``fake.rate_limits`` sets the
+  limits every 429's ``anthropic-ratelimit-*`` headers report.
+* ``fake.requests`` (every :class:`RecordedRequest`), ``fake.rejected``, ``fake.pending``
+  (scripted turns left), ``fake.files`` (``metadata``, ``content``, ``expire(id)``),
+  ``fake.batches`` (``batches``: id -> ``Batch``).
 """
 
 from __future__ import annotations
@@ -41,10 +78,20 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from fake_batches import BatchStore
-from fake_content import FAKE_SIGNATURE, IMAGE_TOKENS, Reply, ScriptError, Turn, build_reply, estimate_tokens
-from fake_files import FileStore, rfc3339
-from fake_models import DEFAULT_MODELS, FakeModel, list_models, get_model
-from fake_validation import ERROR_MESSAGES, ERROR_TYPES, Rejection, invalid, validate_request
+from fake_common import Rejection, invalid, rfc3339
+from fake_content import (
+    FAKE_SIGNATURE,
+    IMAGE_TOKENS,
+    STREAM_FAULTS,
+    Reply,
+    ScriptError,
+    Turn,
+    build_reply,
+    estimate_tokens,
+)
+from fake_files import FileStore
+from fake_models import DEFAULT_MODELS, FakeModel, get_model, list_models
+from fake_validation import validate_request
 
 __all__ = [
     "FakeAPI",
@@ -56,6 +103,7 @@ __all__ = [
     "validate_request",
     "FAKE_SIGNATURE",
     "IMAGE_TOKENS",
+    "STREAM_FAULTS",
 ]
 
 
@@ -117,11 +165,11 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
         ("POST", r"/v1/messages/batches/([^/]+)/cancel", "_batch_cancel"),
         ("DELETE", r"/v1/messages/batches/([^/]+)", "_batch_delete"),
         ("GET", r"/v1/models", "_models"),
+        ("GET", r"/v1/models/([^/]+)", "_model"),
         ("POST", r"/v1/files", "_file_upload"),
         ("GET", r"/v1/files", "_file_list"),
         ("GET", r"/v1/files/([^/]+)", "_file_get"),
         ("DELETE", r"/v1/files/([^/]+)", "_file_delete"),
-        ("GET", r"/v1/models/([^/]+)", "_model"),
     ]
 ]
 
@@ -253,8 +301,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _validated(self, call: _Call, endpoint: str) -> dict[str, Any]:
         """The body, once the real API would accept it (strict mode); a dict in any case."""
-        if self.server.fake.strict:
-            fake = self.server.fake
+        fake = self.server.fake
+        if fake.strict:
             validate_request(call.body, endpoint=endpoint, models=fake.models, files=fake.files)
         return call.body if isinstance(call.body, dict) else {}
 
@@ -348,15 +396,13 @@ class _Handler(BaseHTTPRequestHandler):
         self._send_json(200, self.server.fake.files.delete(unquote(call.params[0])), call.request_id)
 
     def _send_turn_error(self, turn: Turn, request_id: str) -> None:
-        error_type = turn.error_type or ERROR_TYPES.get(turn.status or 500, "api_error")
-        message = turn.error_message or ERROR_MESSAGES.get(error_type, "Error (fake)")
         extra = {}
         if turn.status == 429:
             extra = self.server.fake._ratelimit_headers(turn.rate_limited, turn.retry_after)
         if turn.retry_after is not None:
             ra = turn.retry_after
             extra["retry-after"] = str(int(ra)) if float(ra).is_integer() else str(ra)
-        self._send_error(turn.status or 500, error_type, message, request_id, extra)
+        self._send_rejection(turn.rejection(), request_id, extra)
 
     def _stream(self, turn: Turn, reply: Reply, request_id: str) -> None:
         fake = self.server.fake
@@ -376,9 +422,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self._drop()
                 return
             if turn.error_event_after is not None and sent >= turn.error_event_after:
-                error_type = turn.error_type or "overloaded_error"
-                message = turn.error_message or ERROR_MESSAGES.get(error_type, "Error (fake)")
-                self._write_chunk(_sse("error", {"type": "error", "error": {"type": error_type, "message": message}}))
+                self._write_chunk(_sse("error", turn.rejection("overloaded_error").body()))
                 break
             if sent and turn.delay and fake._stopping.wait(turn.delay):
                 raise _Abort

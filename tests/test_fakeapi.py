@@ -1,8 +1,11 @@
-"""Tests of the fake Messages API server (tests/fakeapi.py), driven through the real SDK.
+"""Tests of the fake Claude API server (tests/fakeapi.py and its fake_*.py parts), driven
+through the real SDK: messages, models, files, batches, tools, citations, structured outputs
+and rate limits.  Shapes are checked against the SDK's own types with ``strictly`` (the client
+only constructs its models, it never validates them).
 
 Besides checking the fake, these pin down how ``anthropic`` itself reacts to the
 faults the fake can inject (dropped streams, in-stream error events, error statuses,
-``retry-after``), so the rest of the suite can rely on those behaviours.
+``retry-after``, malformed frames), so the rest of the suite can rely on those behaviours.
 """
 
 from __future__ import annotations
@@ -906,7 +909,7 @@ def test_web_fetch_returns_the_page_as_a_document(fake_api):
     page = {"url": "https://docs.example/page", "text": "The page text.", "title": "Docs"}
     fake_api.script(Turn(web_fetches=[page], text="Fetched."))
     _, final = _stream_final(fake_api, tools=[WEB_FETCH])
-    call, result, text = final.content
+    call, result, _text = final.content
     assert (call.type, call.name, call.input) == ("server_tool_use", "web_fetch", {"url": page["url"]})
     fetched = result.content
     assert (result.type, fetched.type, fetched.url) == ("web_fetch_tool_result", "web_fetch_result", page["url"])
