@@ -20,9 +20,8 @@ import re
 import threading
 from typing import Any
 
-from fake_common import ERROR_MESSAGES, Rejection, invalid, not_found, rfc3339
+from fake_common import ERROR_MESSAGES, Rejection, invalid, not_found, paginate, rfc3339
 from fake_content import ScriptError, Turn, build_reply
-from fake_models import paginate
 from fake_validation import validate_request
 
 MAX_REQUESTS = 100_000

@@ -1,5 +1,5 @@
-"""What every part of the fake Claude API (tests/fakeapi.py) shares: real-shaped errors and
-RFC 3339 timestamps."""
+"""What every part of the fake Claude API (tests/fakeapi.py) shares: real-shaped errors,
+RFC 3339 timestamps and list pagination."""
 
 from __future__ import annotations
 
@@ -64,3 +64,53 @@ def not_found(message: str) -> Rejection:
 
 def rfc3339(moment: datetime.datetime) -> str:
     return moment.astimezone(datetime.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+# --------------------------------------------------------------------------- lists
+
+
+def _one(query: dict[str, list[str]], name: str) -> str | None:
+    values = query.get(name)
+    return values[-1] if values else None
+
+
+def page_limit(query: dict[str, list[str]]) -> int:
+    raw = _one(query, "limit")
+    if raw is None:
+        return 20
+    try:
+        limit = int(raw)
+    except ValueError:
+        raise invalid("limit: Input should be a valid integer") from None
+    if not 1 <= limit <= 1000:
+        raise invalid("limit: Input should be greater than or equal to 1 and less than or equal to 1000")
+    return limit
+
+
+def paginate(items: list[dict[str, Any]], query: dict[str, list[str]]) -> dict[str, Any]:
+    """One page of ``items`` (already in list order) as ``SyncPage`` reads it: ``limit``
+    (1..1000, default 20), and at most one of the cursors ``after_id`` / ``before_id``.
+
+    ``has_more`` looks in the direction of travel: past the page's end, or with ``before_id``
+    before its start -- which is where the SDK's next page (``before_id=first_id``) goes."""
+    limit = page_limit(query)
+    after, before = _one(query, "after_id"), _one(query, "before_id")
+    if after and before:
+        raise invalid("Only one of `before_id` and `after_id` may be provided")  # wording on belief
+    ids = [item["id"] for item in items]
+    for name, cursor in (("after_id", after), ("before_id", before)):
+        if cursor and cursor not in ids:
+            raise invalid(f"{name}: no object with id {cursor!r}")  # wording on belief
+    if before:
+        end = ids.index(before)
+        start = max(0, end - limit)
+        page, has_more = items[start:end], start > 0
+    else:
+        start = ids.index(after) + 1 if after else 0
+        page, has_more = items[start : start + limit], start + limit < len(items)
+    return {
+        "data": page,
+        "has_more": has_more,
+        "first_id": page[0]["id"] if page else None,
+        "last_id": page[-1]["id"] if page else None,
+    }

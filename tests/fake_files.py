@@ -12,10 +12,11 @@ import datetime
 import email.parser
 import email.policy
 import mimetypes
+import re
 import threading
 from typing import Any
 
-from fake_common import Rejection, invalid, not_found, rfc3339
+from fake_common import Rejection, invalid, not_found, page_limit, rfc3339
 
 #: ``expires_in_seconds`` bounds, from the SDK's ``FileUploadParams``.
 MIN_EXPIRY, MAX_EXPIRY = 3600, 7_776_000
@@ -103,8 +104,10 @@ class FileStore:
 
     def list(self, query: dict[str, list[str]]) -> dict[str, Any]:
         """Newest first, ``limit`` per page; ``next_page`` is an opaque ``page_...`` cursor."""
-        limit = int((query.get("limit") or ["20"])[-1])
-        start = int((query.get("page") or ["page_0"])[-1].removeprefix("page_"))
+        limit, page = page_limit(query), (query.get("page") or ["page_0"])[-1]
+        if not re.fullmatch(r"page_\d+", page):
+            raise invalid(f"page: {page!r} is not a cursor this API returned")
+        start = int(page.removeprefix("page_"))
         with self._lock:
             files = list(reversed(self.metadata.values()))
         end = start + limit

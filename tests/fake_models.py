@@ -1,6 +1,6 @@
 """The fake Claude API's model catalogue (tests/fakeapi.py): ``GET /v1/models`` and
 ``GET /v1/models/{model_id}``, shaped as anthropic 2.15's ``types/model_info.py`` (and the
-capability types it nests), plus the list pagination every ``SyncPage`` endpoint shares.
+capability types it nests).
 
 The default catalogue's dates and limits are illustrative test data, not the real models'.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from fake_common import invalid, not_found
+from fake_common import invalid, not_found, paginate
 
 THINKING_TYPES = ("adaptive", "between_tools", "disabled", "enabled")
 EFFORT_LEVELS = ("low", "medium", "high", "xhigh", "max")
@@ -120,56 +120,6 @@ DEFAULT_MODELS: tuple[FakeModel, ...] = (
     ),
     FakeModel("claude-haiku-4-5", "Claude Haiku 4.5", "2025-10-15T00:00:00Z", line="haiku"),
 )
-
-
-# --------------------------------------------------------------------------- lists
-
-
-def _one(query: dict[str, list[str]], name: str) -> str | None:
-    values = query.get(name)
-    return values[-1] if values else None
-
-
-def _limit(query: dict[str, list[str]]) -> int:
-    raw = _one(query, "limit")
-    if raw is None:
-        return 20
-    try:
-        limit = int(raw)
-    except ValueError:
-        raise invalid("limit: Input should be a valid integer") from None
-    if not 1 <= limit <= 1000:
-        raise invalid("limit: Input should be greater than or equal to 1 and less than or equal to 1000")
-    return limit
-
-
-def paginate(items: list[dict[str, Any]], query: dict[str, list[str]]) -> dict[str, Any]:
-    """One page of ``items`` (already in list order) as ``SyncPage`` reads it: ``limit``
-    (1..1000, default 20), and at most one of the cursors ``after_id`` / ``before_id``.
-
-    ``has_more`` looks in the direction of travel: past the page's end, or with ``before_id``
-    before its start -- which is where the SDK's next page (``before_id=first_id``) goes."""
-    limit = _limit(query)
-    after, before = _one(query, "after_id"), _one(query, "before_id")
-    if after and before:
-        raise invalid("Only one of `before_id` and `after_id` may be provided")  # wording on belief
-    ids = [item["id"] for item in items]
-    for name, cursor in (("after_id", after), ("before_id", before)):
-        if cursor and cursor not in ids:
-            raise invalid(f"{name}: no object with id {cursor!r}")  # wording on belief
-    if before:
-        end = ids.index(before)
-        start = max(0, end - limit)
-        page, has_more = items[start:end], start > 0
-    else:
-        start = ids.index(after) + 1 if after else 0
-        page, has_more = items[start : start + limit], start + limit < len(items)
-    return {
-        "data": page,
-        "has_more": has_more,
-        "first_id": page[0]["id"] if page else None,
-        "last_id": page[-1]["id"] if page else None,
-    }
 
 
 def list_models(models: dict[str, FakeModel], query: dict[str, list[str]]) -> dict[str, Any]:

@@ -977,6 +977,12 @@ def test_file_upload_refuses_an_expiry_out_of_range(fake_api):
     assert fake_api.files.metadata == {}
 
 
+def test_files_list_refuses_cursors_and_limits_it_never_issued(fake_api):
+    assert raw_get(fake_api, "/v1/files", page="elsewhere").status_code == 400
+    assert raw_get(fake_api, "/v1/files", limit=0).status_code == 400
+    assert raw_get(fake_api, "/v1/files", limit=1000).json() == {"data": [], "next_page": None}
+
+
 # --------------------------------------------------------------------------- documents and citations
 
 
@@ -1088,6 +1094,13 @@ def test_citations_no_real_reply_could_hold_are_script_errors(fake_api, citation
     doc = _doc({"type": "text", "media_type": "text/plain", "data": "The sky is blue."}, **doc_extra)
     fake_api.script(Turn(text=[{"text": "Blue.", "citations": [citation]}]))
     with pytest.raises(anthropic.InternalServerError, match=re.escape(match)):
+        client_for(fake_api).messages.create(model=MODEL, max_tokens=64, messages=_ask(doc))
+
+
+def test_a_malformed_script_is_a_loud_500_not_a_dropped_connection(fake_api):
+    doc = _doc({"type": "text", "media_type": "text/plain", "data": "The sky is blue."}, citations={"enabled": True})
+    fake_api.script(Turn(text=[{"text": "Blue.", "citations": [{"type": "char_location"}]}]))  # no cited_text
+    with pytest.raises(anthropic.InternalServerError, match=r"FakeAPI error: KeyError\('cited_text'\)"):
         client_for(fake_api).messages.create(model=MODEL, max_tokens=64, messages=_ask(doc))
 
 
@@ -1487,3 +1500,4 @@ def test_error_texts_carry_what_the_turn_scripts(fake_api):
 def test_turn_rejects_unknown_stream_faults():
     with pytest.raises(ValueError, match="stream_fault must be one of"):
         Turn(stream_fault="gremlins")
+
