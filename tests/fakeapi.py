@@ -288,7 +288,7 @@ class _Handler(BaseHTTPRequestHandler):
         except Rejection as rej:
             fake._reject()
             self._send_rejection(rej, call.request_id)
-        except Exception as exc:  # a malformed script or a bug in the fake: loud, not a dropped connection
+        except Exception as exc:  # noqa: BLE001 - a malformed script or a bug in the fake: loud, not a dropped connection
             self._send_error(500, "api_error", f"FakeAPI error: {exc!r}", call.request_id)
 
     def _route(self, method: str, path: str, call: _Call) -> Callable[[_Call], None] | None:
