@@ -1,8 +1,8 @@
-"""A local fake of the Claude Messages API, for tests that must never touch the real one.
+"""A local fake of the Claude API, for tests that must never touch the real one.
 
 The server speaks the real wire format (HTTP/1.1, JSON bodies, Server-Sent Events
 streamed with chunked transfer encoding), so the official ``anthropic`` SDK runs its
-real request building, retry, error mapping and stream parsing code against it::
+real request building, retry, error mapping, pagination and stream parsing code against it::
 
     with FakeAPI() as fake:
         fake.script(Turn(text="Hello!"), Turn(status=529))
@@ -12,122 +12,99 @@ real request building, retry, error mapping and stream parsing code against it::
             assert s.get_final_text() == "Hello!"
         assert fake.requests[-1].json["messages"][0]["content"] == "Hi"
 
+Shapes follow anthropic 2.15's types (``types/*.py``, ``types/messages/*.py``); where a rule
+or a message's wording is not derivable from them, the code says "on belief".
+
 Endpoints:
 
 * ``POST /v1/messages`` -- a JSON ``Message``, or an SSE stream when the body has
   ``"stream": true``.  Each request consumes one scripted :class:`Turn` (FIFO); with
-  the queue empty the reply is ``"Echo: <text of the last user message>"``.
+  the queue empty the reply is ``"Echo: <text of the last user message>"`` (under
+  ``output_config.format``: the JSON schema's smallest instance).  See :class:`Turn` for
+  thinking, tool calls, web searches and fetches, cited text and the faults.
 * ``POST /v1/messages/count_tokens`` -- ``{"input_tokens": estimate_tokens(body)}``.
+* ``GET /v1/models`` (``limit``, ``after_id``, ``before_id``, ``lifecycle[]``) and
+  ``GET /v1/models/{model_id}`` -- the catalogue as ``SyncPage[ModelInfo]`` / ``ModelInfo``,
+  newest first; an unknown id is a 404 (fake_models.py).
+* ``POST /v1/files`` (multipart), ``GET /v1/files``, ``GET /v1/files/{id}``,
+  ``DELETE /v1/files/{id}`` -- ``FileMetadata`` / ``SyncPageCursor`` / ``DeletedFile``
+  (fake_files.py).  No beta header is required: anthropic 2.15 sends none.
+* ``POST /v1/messages/batches``, ``GET /v1/messages/batches[/{id}]``,
+  ``GET /v1/messages/batches/{id}/results`` (JSONL), ``POST .../{id}/cancel``,
+  ``DELETE .../{id}`` -- Message Batches (fake_batches.py).
 * anything else -- a real-shaped 404 ``not_found_error``.
 
 With ``strict=True`` (the default) requests the real API would reject for their shape
 get a real-shaped 400 ``invalid_request_error`` (or 401 with no credentials) whose
 message names the rule; ``FakeAPI.rejected`` counts them.  Validation runs before a
-turn is consumed, so a rejected request leaves the script untouched.
+turn is consumed, so a rejected request leaves the script untouched.  The rules
+(fake_validation.py) cover roles, content blocks, cache breakpoints, thinking, tools and
+``tool_choice``, ``tool_use``/``tool_result`` pairing, documents and their sources (``file``
+sources must name an uploaded file), ``output_config`` (effort, JSON-schema format), and for
+a model in the catalogue its limits and capabilities (thinking types, effort levels,
+``max_tokens``, input length, structured outputs, retired models).  A model not in the
+catalogue is only checked for shape.
+
+``FakeAPI(...)`` arguments and attributes:
+
+* ``strict`` -- validate as above (default True).
+* ``models`` -- the catalogue, ``FakeModel``s (default :data:`DEFAULT_MODELS`); ``fake.models``
+  maps id -> model.
+* ``batch_polls`` -- retrieves a new batch reports ``in_progress`` before it ends (default 1).
+  ``fake.batch_reply(params) -> str | Turn | None`` answers each batch request (default the
+  echo); ``fake.batch_outcomes`` (custom_id -> ``"errored"`` / ``"expired"`` /
+  ``"canceled"`` / an error dict / a ``Turn``, or ``f(custom_id, params)``) overrides it.
+* ``max_concurrent`` -- ``POST /v1/messages`` requests beyond N in flight get a 429
+  ``rate_limit_error`` (default no limit); ``fake.peak_concurrency`` is the most seen at once,
+  refused ones included, ``fake.in_flight`` the number now.  ``fake.rate_limits`` sets the
+  limits every 429's ``anthropic-ratelimit-*`` headers report.
+* ``fake.requests`` (every :class:`RecordedRequest`), ``fake.rejected``, ``fake.pending``
+  (scripted turns left), ``fake.files`` (``metadata``, ``content``, ``expire(id)``),
+  ``fake.batches`` (``batches``: id -> ``Batch``).
 """
 
 from __future__ import annotations
 
 import collections
 import dataclasses
+import datetime
 import json
+import re
 import socket
 import threading
+from collections.abc import Callable, Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
-__all__ = ["FakeAPI", "Turn", "RecordedRequest", "estimate_tokens", "FAKE_SIGNATURE"]
+from fake_batches import BatchStore
+from fake_common import Rejection, invalid, rfc3339
+from fake_content import (
+    FAKE_SIGNATURE,
+    IMAGE_TOKENS,
+    STREAM_FAULTS,
+    Reply,
+    ScriptError,
+    Turn,
+    build_reply,
+    estimate_tokens,
+)
+from fake_files import FileStore
+from fake_models import DEFAULT_MODELS, FakeModel, get_model, list_models
+from fake_validation import validate_request
 
-#: The ``signature`` given to every thinking block.
-FAKE_SIGNATURE = "fake-signature-EqQBCkYIBRgCKkB0ZXN0aW5nLW9ubHk="
-
-#: Tokens charged for each image block by :func:`estimate_tokens`.
-IMAGE_TOKENS = 1600
-
-#: The largest number of ``cache_control`` breakpoints the API accepts.
-MAX_CACHE_BREAKPOINTS = 4
-
-_ERROR_TYPES = {
-    400: "invalid_request_error",
-    401: "authentication_error",
-    402: "billing_error",
-    403: "permission_error",
-    404: "not_found_error",
-    413: "request_too_large",
-    429: "rate_limit_error",
-    500: "api_error",
-    504: "timeout_error",
-    529: "overloaded_error",
-}
-
-_ERROR_MESSAGES = {
-    "invalid_request_error": "Invalid request (fake)",
-    "authentication_error": "invalid x-api-key",
-    "billing_error": "Your credit balance is too low to access the Anthropic API.",
-    "permission_error": "Your API key does not have permission to use the specified resource.",
-    "not_found_error": "Not found",
-    "request_too_large": "Request exceeds the maximum allowed number of bytes.",
-    "rate_limit_error": "This request would exceed the rate limit for your organization (fake).",
-    "api_error": "Internal server error",
-    "timeout_error": "Request timed out",
-    "overloaded_error": "Overloaded",
-}
-
-_USAGE_KEYS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
-
-
-@dataclasses.dataclass
-class Turn:
-    """One scripted reply to a ``POST /v1/messages`` request.
-
-    ``text=None`` means the default echo reply.  ``usage`` may give any subset of
-    ``input_tokens``, ``output_tokens``, ``cache_creation_input_tokens`` and
-    ``cache_read_input_tokens``; the rest default to ``estimate_tokens(request)``,
-    ``(len(thinking) + len(text)) // 4 + 1``, 0 and 0.
-
-    Faults, checked in this order:
-
-    * ``status`` -- answer with that HTTP status and a real-shaped error body
-      (``error_type`` defaults from the status, e.g. 429 ``rate_limit_error``,
-      529 ``overloaded_error``); ``retry_after`` adds a ``retry-after`` header.
-    * ``drop_after`` -- stream only N SSE events (``ping`` counts), then close the
-      connection abruptly, in the middle of the chunked body.  For a non-streamed
-      request the connection is closed without any response.
-    * ``error_event_after`` -- stream N SSE events, then an ``event: error``
-      (``overloaded_error``), then end the response cleanly.  Ignored when not streamed.
-    * ``compaction`` -- a summary streamed first as a ``compaction`` block, as the
-      compaction beta does when it compacts earlier context.
-    """
-
-    text: str | None = None
-    thinking: str | None = None
-    chunk_chars: int = 8
-    delay: float = 0.0
-    usage: dict[str, int] | None = None
-    stop_reason: str = "end_turn"
-    model: str | None = None
-    status: int | None = None
-    error_type: str | None = None
-    error_message: str | None = None
-    retry_after: float | None = None
-    drop_after: int | None = None
-    error_event_after: int | None = None
-    compaction: str | None = None
-
-    def __post_init__(self) -> None:
-        if self.chunk_chars < 1:
-            raise ValueError("chunk_chars must be >= 1")
-        if self.delay < 0:
-            raise ValueError("delay must be >= 0")
-        for name in ("drop_after", "error_event_after"):
-            value = getattr(self, name)
-            if value is not None and value < 0:
-                raise ValueError(f"{name} must be >= 0")
-        if self.usage is not None:
-            unknown = set(self.usage) - set(_USAGE_KEYS)
-            if unknown:
-                raise ValueError(f"unknown usage keys: {sorted(unknown)}")
+__all__ = [
+    "FakeAPI",
+    "Turn",
+    "RecordedRequest",
+    "FakeModel",
+    "DEFAULT_MODELS",
+    "estimate_tokens",
+    "validate_request",
+    "FAKE_SIGNATURE",
+    "IMAGE_TOKENS",
+    "STREAM_FAULTS",
+]
 
 
 @dataclasses.dataclass
@@ -145,218 +122,18 @@ class RecordedRequest:
         return getattr(self, key)
 
 
-class _Rejection(Exception):
-    def __init__(self, status: int, error_type: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.error_type = error_type
-        self.message = message
+@dataclasses.dataclass
+class _Call:
+    """One request as a route handler sees it."""
 
-
-# --------------------------------------------------------------------------- tokens
-
-
-def _block_text_chars(block: Any) -> int:
-    """Characters of text in one content block (images are charged separately)."""
-    if isinstance(block, str):
-        return len(block)
-    if not isinstance(block, dict):
-        return 0
-    kind = block.get("type")
-    if kind == "text":
-        return len(str(block.get("text", "")))
-    if kind == "thinking":
-        return len(str(block.get("thinking", "")))
-    if kind == "tool_use":
-        return len(str(block.get("name", ""))) + len(json.dumps(block.get("input", {}), sort_keys=True))
-    if kind == "tool_result":
-        content = block.get("content", "")
-        if isinstance(content, list):
-            return sum(_block_text_chars(b) for b in content)
-        return len(str(content))
-    if kind == "document":
-        source = block.get("source") or {}
-        if source.get("type") == "text":
-            return len(str(source.get("data", "")))
-    return 0
-
-
-def _count_images(value: Any) -> int:
-    if isinstance(value, dict):
-        if value.get("type") == "image":
-            return 1
-        return sum(_count_images(v) for v in value.values())
-    if isinstance(value, list):
-        return sum(_count_images(v) for v in value)
-    return 0
-
-
-def estimate_tokens(body: dict[str, Any]) -> int:
-    """Deterministic input-token estimate of a Messages request body.
-
-    ``(characters of all system, message and tool text) // 4 + 1``, plus
-    :data:`IMAGE_TOKENS` per image block.  Tools count as their JSON dump.
-    """
-    chars = 0
-    system = body.get("system")
-    if isinstance(system, str):
-        chars += len(system)
-    elif isinstance(system, list):
-        chars += sum(_block_text_chars(b) for b in system)
-    images = 0
-    for message in body.get("messages") or []:
-        if not isinstance(message, dict):
-            continue
-        content = message.get("content")
-        if isinstance(content, str):
-            chars += len(content)
-        elif isinstance(content, list):
-            chars += sum(_block_text_chars(b) for b in content)
-            images += _count_images(content)
-    for tool in body.get("tools") or []:
-        chars += len(json.dumps(tool, sort_keys=True))
-    return chars // 4 + 1 + IMAGE_TOKENS * images
-
-
-def _last_user_text(body: dict[str, Any]) -> str:
-    for message in reversed(body.get("messages") or []):
-        if isinstance(message, dict) and message.get("role") == "user":
-            content = message.get("content")
-            if isinstance(content, str):
-                return content
-            if isinstance(content, list):
-                return "\n".join(
-                    str(b.get("text", "")) for b in content if isinstance(b, dict) and b.get("type") == "text"
-                )
-            return ""
-    return ""
-
-
-# --------------------------------------------------------------------------- validation
-
-
-def _count_cache_control(value: Any) -> int:
-    """Every dict carrying a non-null ``cache_control`` below ``value``."""
-    if isinstance(value, dict):
-        own = 1 if value.get("cache_control") is not None else 0
-        return own + sum(_count_cache_control(v) for k, v in value.items() if k != "cache_control")
-    if isinstance(value, list):
-        return sum(_count_cache_control(v) for v in value)
-    return 0
-
-
-def _invalid(message: str) -> _Rejection:
-    return _Rejection(400, "invalid_request_error", message)
-
-
-def _check_text_blocks(blocks: list[Any], where: str) -> None:
-    for j, block in enumerate(blocks):
-        if not isinstance(block, dict) or "type" not in block:
-            raise _invalid(f"{where}.{j}: content blocks must be objects with a `type`")
-        if block["type"] == "text":
-            if not isinstance(block.get("text"), str):
-                raise _invalid(f"{where}.{j}.text: Field required")
-            if block["text"] == "":
-                raise _invalid(f"{where}.{j}: text content blocks must be non-empty")
-            if not block["text"].strip():
-                raise _invalid(f"{where}.{j}.text: text content blocks must contain non-whitespace text")
-        if block["type"] == "tool_result" and isinstance(block.get("content"), list):
-            _check_text_blocks(block["content"], f"{where}.{j}.content")
-
-
-def validate_request(body: Any, *, endpoint: str) -> None:
-    """Raise :class:`_Rejection` for a body the real API would reject for its shape."""
-    if not isinstance(body, dict):
-        raise _invalid("request body must be a JSON object")
-    if not isinstance(body.get("model"), str) or not body["model"]:
-        raise _invalid("model: Field required")
-    if endpoint == "messages":
-        max_tokens = body.get("max_tokens")
-        if max_tokens is None:
-            raise _invalid("max_tokens: Field required")
-        if not isinstance(max_tokens, int) or isinstance(max_tokens, bool):
-            raise _invalid("max_tokens: Input should be a valid integer")
-        if max_tokens < 1:
-            raise _invalid("max_tokens: Input should be greater than or equal to 1")
-        if "stream" in body and not isinstance(body["stream"], bool):
-            raise _invalid("stream: Input should be a valid boolean")
-
-    messages = body.get("messages")
-    if not isinstance(messages, list):
-        raise _invalid("messages: Field required")
-    if not messages:
-        raise _invalid("messages: at least one message is required")
-    previous = None
-    for i, message in enumerate(messages):
-        if not isinstance(message, dict):
-            raise _invalid(f"messages.{i}: Input should be an object")
-        role = message.get("role")
-        if role not in ("user", "assistant"):
-            raise _invalid(f"messages.{i}.role: Input should be 'user' or 'assistant'")
-        if i == 0 and role != "user":
-            raise _invalid('messages: first message must use the "user" role')
-        if role == previous:
-            raise _invalid(
-                f'messages: roles must alternate between "user" and "assistant", '
-                f'but found multiple "{role}" roles in a row (messages.{i})'
-            )
-        previous = role
-        content = message.get("content")
-        final_assistant = role == "assistant" and i == len(messages) - 1
-        if isinstance(content, str):
-            if content == "" and not final_assistant:
-                raise _invalid(
-                    f"messages.{i}: all messages must have non-empty content "
-                    "except for the optional final assistant message"
-                )
-        elif isinstance(content, list):
-            if not content and not final_assistant:
-                raise _invalid(
-                    f"messages.{i}: all messages must have non-empty content "
-                    "except for the optional final assistant message"
-                )
-            _check_text_blocks(content, f"messages.{i}.content")
-            if any(isinstance(b, dict) and b.get("type") == "compaction" for b in content) and "context_management" not in body:
-                raise _invalid(f"messages.{i}.content: a compaction block needs the compaction beta (context_management)")
-        else:
-            raise _invalid(f"messages.{i}.content: Field required")
-        if final_assistant:
-            trailing = content if isinstance(content, str) else ""
-            if isinstance(content, list) and content and isinstance(content[-1], dict):
-                trailing = str(content[-1].get("text", "")) if content[-1].get("type") == "text" else ""
-            if trailing and trailing != trailing.rstrip():
-                raise _invalid("messages: final assistant content cannot end with trailing whitespace")
-
-    system = body.get("system")
-    if system is not None:
-        if isinstance(system, list):
-            _check_text_blocks(system, "system")
-        elif not isinstance(system, str):
-            raise _invalid("system: Input should be a valid string or list of text blocks")
-
-    breakpoints = (
-        _count_cache_control(system)
-        + _count_cache_control(messages)
-        + _count_cache_control(body.get("tools"))
-        + (1 if body.get("cache_control") is not None else 0)
-    )
-    if breakpoints > MAX_CACHE_BREAKPOINTS:
-        raise _invalid(
-            f"A maximum of {MAX_CACHE_BREAKPOINTS} blocks with cache_control may be provided. Found {breakpoints}."
-        )
-
-    thinking = body.get("thinking")
-    if isinstance(thinking, dict) and thinking.get("type") == "enabled":
-        budget = thinking.get("budget_tokens")
-        if not isinstance(budget, int) or isinstance(budget, bool):
-            raise _invalid("thinking.enabled.budget_tokens: Field required")
-        if budget < 1024:
-            raise _invalid("thinking.enabled.budget_tokens: Input should be greater than or equal to 1024")
-        if endpoint == "messages" and budget >= body["max_tokens"]:
-            raise _invalid("`max_tokens` must be greater than `thinking.budget_tokens`")
-        temperature = body.get("temperature")
-        if temperature is not None and temperature != 1:
-            raise _invalid("`temperature` may only be set to 1 when thinking is enabled")
+    method: str
+    path: str
+    headers: dict[str, str]
+    query: dict[str, list[str]]
+    raw: bytes
+    body: Any
+    request_id: str
+    params: tuple[str, ...] = ()
 
 
 # --------------------------------------------------------------------------- server
@@ -373,6 +150,28 @@ class _Server(ThreadingHTTPServer):
 
 class _Abort(Exception):
     """The connection is gone (client hung up, or the server is stopping)."""
+
+
+#: (method, path pattern, handler method name); groups of the pattern become ``_Call.params``.
+_ROUTES: list[tuple[str, re.Pattern[str], str]] = [
+    (method, re.compile(pattern), name)
+    for method, pattern, name in [
+        ("POST", r"/v1/messages", "_messages"),
+        ("POST", r"/v1/messages/count_tokens", "_count_tokens"),
+        ("POST", r"/v1/messages/batches", "_batch_create"),
+        ("GET", r"/v1/messages/batches", "_batch_list"),
+        ("GET", r"/v1/messages/batches/([^/]+)", "_batch_get"),
+        ("GET", r"/v1/messages/batches/([^/]+)/results", "_batch_results"),
+        ("POST", r"/v1/messages/batches/([^/]+)/cancel", "_batch_cancel"),
+        ("DELETE", r"/v1/messages/batches/([^/]+)", "_batch_delete"),
+        ("GET", r"/v1/models", "_models"),
+        ("GET", r"/v1/models/([^/]+)", "_model"),
+        ("POST", r"/v1/files", "_file_upload"),
+        ("GET", r"/v1/files", "_file_list"),
+        ("GET", r"/v1/files/([^/]+)", "_file_get"),
+        ("DELETE", r"/v1/files/([^/]+)", "_file_delete"),
+    ]
+]
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -411,11 +210,12 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("content-length") or 0)
         return self.rfile.read(length) if length else b""
 
-    def _send_json(self, status: int, payload: Any, request_id: str, extra: dict[str, str] | None = None) -> None:
-        data = json.dumps(payload).encode()
+    def _send_bytes(
+        self, status: int, data: bytes, content_type: str, request_id: str, extra: dict[str, str] | None = None
+    ) -> None:
         self.close_connection = True
         self.send_response(status)
-        self.send_header("content-type", "application/json")
+        self.send_header("content-type", content_type)
         self.send_header("content-length", str(len(data)))
         self.send_header("request-id", request_id)
         self.send_header("connection", "close")
@@ -424,11 +224,16 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def _send_json(self, status: int, payload: Any, request_id: str, extra: dict[str, str] | None = None) -> None:
+        self._send_bytes(status, json.dumps(payload).encode(), "application/json", request_id, extra)
+
     def _send_error(
         self, status: int, error_type: str, message: str, request_id: str, extra: dict[str, str] | None = None
     ) -> None:
-        body = {"type": "error", "error": {"type": error_type, "message": message}, "request_id": request_id}
-        self._send_json(status, body, request_id, extra)
+        self._send_rejection(Rejection(status, error_type, message), request_id, extra)
+
+    def _send_rejection(self, rej: Rejection, request_id: str, extra: dict[str, str] | None = None) -> None:
+        self._send_json(rej.status, rej.body(request_id), request_id, extra)
 
     def _write_chunk(self, data: bytes) -> None:
         if self.server.fake._stopping.is_set():
@@ -467,82 +272,141 @@ class _Handler(BaseHTTPRequestHandler):
             body = None
         headers = {k.lower(): v for k, v in self.headers.items()}
         fake._record(RecordedRequest(method=method, path=split.path, headers=headers, json=body, query=split.query))
-        request_id = fake._next_id("req")
+        call = _Call(method, split.path, headers, parse_qs(split.query), raw, body, fake._next_id("req"))
 
-        route = split.path.rstrip("/")
-        if method != "POST" or route not in ("/v1/messages", "/v1/messages/count_tokens"):
-            self._send_error(404, "not_found_error", f"Not found: {method} {split.path}", request_id)
+        route = self._route(method, split.path.rstrip("/"), call)
+        if route is None:
+            self._send_error(404, "not_found_error", f"Not found: {method} {split.path}", call.request_id)
             return
-        endpoint = "messages" if route == "/v1/messages" else "count_tokens"
-
-        if fake.strict:
-            try:
+        try:
+            if fake.strict:
                 if not headers.get("x-api-key") and not headers.get("authorization"):
-                    raise _Rejection(401, "authentication_error", "x-api-key header is required")
-                if raw and body is None:
-                    raise _invalid("request body is not valid JSON")
-                validate_request(body, endpoint=endpoint)
-            except _Rejection as rej:
-                fake._reject()
-                self._send_error(rej.status, rej.error_type, rej.message, request_id)
-                return
-        body = body if isinstance(body, dict) else {}
+                    raise Rejection(401, "authentication_error", "x-api-key header is required")
+                if raw and body is None and not headers.get("content-type", "").startswith("multipart/"):
+                    raise invalid("request body is not valid JSON")
+            route(call)
+        except Rejection as rej:
+            fake._reject()
+            self._send_rejection(rej, call.request_id)
+        except Exception as exc:  # noqa: BLE001 - a malformed script or a bug in the fake: loud, not a dropped connection
+            self._send_error(500, "api_error", f"FakeAPI error: {exc!r}", call.request_id)
 
-        if endpoint == "count_tokens":
-            self._send_json(200, {"input_tokens": estimate_tokens(body)}, request_id)
-            return
+    def _route(self, method: str, path: str, call: _Call) -> Callable[[_Call], None] | None:
+        for route_method, pattern, name in _ROUTES:
+            match = pattern.fullmatch(path)
+            if match and route_method == method:
+                call.params = match.groups()
+                return getattr(self, name)
+        return None
 
+    # -- /v1/messages
+
+    def _validated(self, call: _Call, endpoint: str) -> dict[str, Any]:
+        """The body, once the real API would accept it (strict mode); a dict in any case."""
+        fake = self.server.fake
+        if fake.strict:
+            validate_request(call.body, endpoint=endpoint, models=fake.models, files=fake.files)
+        return call.body if isinstance(call.body, dict) else {}
+
+    def _count_tokens(self, call: _Call) -> None:
+        body = self._validated(call, "count_tokens")
+        self._send_json(200, {"input_tokens": estimate_tokens(body)}, call.request_id)
+
+    def _messages(self, call: _Call) -> None:
+        """Counted in flight from arrival to the last byte, refused ones too (``peak_concurrency``)."""
+        fake = self.server.fake
+        admitted = fake._enter()
+        try:
+            if admitted:
+                self._answer(call)
+            else:
+                rej = Rejection(429, "rate_limit_error", CONCURRENCY_MESSAGE)
+                self._send_rejection(rej, call.request_id, fake._ratelimit_headers("requests", None))
+        finally:
+            fake._leave()
+
+    def _answer(self, call: _Call) -> None:
+        fake = self.server.fake
+        body = self._validated(call, "messages")
         turn = fake._next_turn()
         if turn.status is not None:
-            error_type = turn.error_type or _ERROR_TYPES.get(turn.status, "api_error")
-            message = turn.error_message or _ERROR_MESSAGES.get(error_type, "Error (fake)")
-            extra = {}
-            if turn.retry_after is not None:
-                ra = turn.retry_after
-                extra["retry-after"] = str(int(ra)) if float(ra).is_integer() else str(ra)
-            self._send_error(turn.status, error_type, message, request_id, extra)
+            self._send_turn_error(turn, call.request_id)
             return
-
-        text = turn.text if turn.text is not None else f"Echo: {_last_user_text(body)}"
-        usage = {
-            "input_tokens": estimate_tokens(body),
-            "output_tokens": (len(turn.thinking or "") + len(text)) // 4 + 1,
-            "cache_creation_input_tokens": 0,
-            "cache_read_input_tokens": 0,
-        }
-        usage.update(turn.usage or {})
-        message_id = fake._next_id("msg")
-        model = turn.model or str(body.get("model", "claude-fake"))
-
+        try:
+            reply = build_reply(turn, body, fake._next_id, fake.models, fake.files)
+        except ScriptError as exc:
+            self._send_error(500, "api_error", f"FakeAPI script error: {exc}", call.request_id)
+            return
         if body.get("stream") is True:
             try:
-                self._stream(turn, text, usage, message_id, model, request_id)
+                self._stream(turn, reply, call.request_id)
             except _Abort:
                 self._drop()
-            return
-
-        if turn.drop_after is not None:
+        elif turn.drop_after is not None:
             self._drop()
-            return
-        content: list[dict[str, Any]] = []
-        if turn.thinking is not None:
-            content.append({"type": "thinking", "thinking": turn.thinking, "signature": FAKE_SIGNATURE})
-        content.append({"type": "text", "text": text})
-        message = {
-            "id": message_id,
-            "type": "message",
-            "role": "assistant",
-            "model": model,
-            "content": content,
-            "stop_reason": turn.stop_reason,
-            "stop_sequence": None,
-            "usage": usage,
-        }
-        self._send_json(200, message, request_id)
+        else:
+            self._send_json(200, reply.message(), call.request_id)
 
-    def _stream(
-        self, turn: Turn, text: str, usage: dict[str, int], message_id: str, model: str, request_id: str
-    ) -> None:
+    # -- /v1/models
+
+    def _models(self, call: _Call) -> None:
+        self._send_json(200, list_models(self.server.fake.models, call.query), call.request_id)
+
+    def _model(self, call: _Call) -> None:
+        self._send_json(200, get_model(self.server.fake.models, unquote(call.params[0])), call.request_id)
+
+    # -- /v1/messages/batches
+
+    def _batch_create(self, call: _Call) -> None:
+        fake = self.server.fake
+        batch = fake.batches.create(fake._next_id("msgbatch"), call.body, len(call.raw), fake.base_url)
+        self._send_json(200, batch, call.request_id)
+
+    def _batch_list(self, call: _Call) -> None:
+        fake = self.server.fake
+        self._send_json(200, fake.batches.list(call.query, fake.base_url), call.request_id)
+
+    def _batch_get(self, call: _Call) -> None:
+        fake = self.server.fake
+        self._send_json(200, fake.batches.retrieve(call.params[0], fake.base_url), call.request_id)
+
+    def _batch_cancel(self, call: _Call) -> None:
+        fake = self.server.fake
+        self._send_json(200, fake.batches.cancel(call.params[0], fake.base_url), call.request_id)
+
+    def _batch_delete(self, call: _Call) -> None:
+        self._send_json(200, self.server.fake.batches.delete(call.params[0]), call.request_id)
+
+    def _batch_results(self, call: _Call) -> None:
+        data = self.server.fake.batches.results(call.params[0])
+        self._send_bytes(200, data, "application/x-jsonl", call.request_id)  # the content type is on belief
+
+    # -- /v1/files
+
+    def _file_upload(self, call: _Call) -> None:
+        fake = self.server.fake
+        metadata = fake.files.upload(fake._next_id("file"), call.headers.get("content-type", ""), call.raw)
+        self._send_json(200, metadata, call.request_id)
+
+    def _file_list(self, call: _Call) -> None:
+        self._send_json(200, self.server.fake.files.list(call.query), call.request_id)
+
+    def _file_get(self, call: _Call) -> None:
+        self._send_json(200, self.server.fake.files.get(unquote(call.params[0])), call.request_id)
+
+    def _file_delete(self, call: _Call) -> None:
+        self._send_json(200, self.server.fake.files.delete(unquote(call.params[0])), call.request_id)
+
+    def _send_turn_error(self, turn: Turn, request_id: str) -> None:
+        extra = {}
+        if turn.status == 429:
+            extra = self.server.fake._ratelimit_headers(turn.rate_limited, turn.retry_after)
+        if turn.retry_after is not None:
+            ra = turn.retry_after
+            extra["retry-after"] = str(int(ra)) if float(ra).is_integer() else str(ra)
+        self._send_rejection(turn.rejection(), request_id, extra)
+
+    def _stream(self, turn: Turn, reply: Reply, request_id: str) -> None:
         fake = self.server.fake
         self.close_connection = True
         self.send_response(200)
@@ -553,76 +417,55 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("connection", "close")
         self.end_headers()
 
-        sent = 0
-        for name, data in _events(turn, text, usage, message_id, model):
+        frames = _with_fault([_sse(name, data) for name, data in reply.events()], turn)
+        for sent, frame in enumerate(frames):
             if turn.drop_after is not None and sent >= turn.drop_after:
                 self.wfile.flush()
                 self._drop()
                 return
             if turn.error_event_after is not None and sent >= turn.error_event_after:
-                error = {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
-                self._write_chunk(_sse("error", error))
+                self._write_chunk(_sse("error", turn.rejection("overloaded_error").body()))
                 break
             if sent and turn.delay and fake._stopping.wait(turn.delay):
                 raise _Abort
-            self._write_chunk(_sse(name, data))
-            sent += 1
+            self._write_chunk(frame)
         self._write_chunk(b"")  # the terminating zero-length chunk
+
+
+#: The real API's words for a request over the concurrency limit (as remembered: on belief).
+CONCURRENCY_MESSAGE = (
+    "Number of concurrent connections has exceeded your rate limit. "
+    "Please try again later or contact sales to discuss your options for a rate limit increase."
+)
+
+#: The limits every 429 reports in its ``anthropic-ratelimit-<kind>-{limit,remaining,reset}``
+#: headers (header names as the API's rate-limit docs give them; the SDK reads none of them).
+DEFAULT_RATE_LIMITS = {"requests": 50, "tokens": 100_000, "input-tokens": 80_000, "output-tokens": 20_000}
 
 
 def _sse(name: str, data: dict[str, Any]) -> bytes:
     return f"event: {name}\ndata: {json.dumps(data)}\n\n".encode()
 
 
-def _chunks(text: str, size: int) -> list[str]:
-    return [text[i : i + size] for i in range(0, len(text), size)]
+_DELTA = b'event: content_block_delta\ndata: {"type": "content_block_delta", "index": 0, "delta": '
+_FAULT_FRAMES = {
+    "invalid_utf8": _DELTA + b'{"type": "text_delta", "text": "\xff\xfe"}}\n\n',
+    "invalid_json": _DELTA + b'{"type": "text_de\n\n',
+    "unknown_index": _sse(
+        "content_block_delta", {"type": "content_block_delta", "index": 99, "delta": {"type": "text_delta", "text": "?"}}
+    ),
+}
 
 
-def _events(turn: Turn, text: str, usage: dict[str, int], message_id: str, model: str):
-    """The SSE events of one streamed reply, as (event name, data) pairs."""
-    start_usage = {
-        "input_tokens": usage["input_tokens"],
-        "output_tokens": 1,
-        "cache_creation_input_tokens": usage["cache_creation_input_tokens"],
-        "cache_read_input_tokens": usage["cache_read_input_tokens"],
-    }
-    message = {
-        "id": message_id,
-        "type": "message",
-        "role": "assistant",
-        "model": model,
-        "content": [],
-        "stop_reason": None,
-        "stop_sequence": None,
-        "usage": start_usage,
-    }
-    yield "message_start", {"type": "message_start", "message": message}
-    index = 0
-    blocks: list[tuple[dict[str, Any], list[dict[str, Any]]]] = []
-    if turn.compaction is not None:
-        # As the compaction beta streams it: an empty block, then the whole summary in one delta.
-        summary = {"type": "compaction_delta", "content": turn.compaction, "encrypted_content": None}
-        blocks.append(({"type": "compaction", "content": None}, [summary]))
-    if turn.thinking is not None:
-        deltas = [{"type": "thinking_delta", "thinking": c} for c in _chunks(turn.thinking, turn.chunk_chars)]
-        deltas.append({"type": "signature_delta", "signature": FAKE_SIGNATURE})
-        blocks.append(({"type": "thinking", "thinking": "", "signature": ""}, deltas))
-    blocks.append(
-        ({"type": "text", "text": ""}, [{"type": "text_delta", "text": c} for c in _chunks(text, turn.chunk_chars)])
-    )
-    for index, (start, deltas) in enumerate(blocks):
-        yield "content_block_start", {"type": "content_block_start", "index": index, "content_block": start}
-        if index == 0:
-            yield "ping", {"type": "ping"}
-        for delta in deltas:
-            yield "content_block_delta", {"type": "content_block_delta", "index": index, "delta": delta}
-        yield "content_block_stop", {"type": "content_block_stop", "index": index}
-    yield "message_delta", {
-        "type": "message_delta",
-        "delta": {"stop_reason": turn.stop_reason, "stop_sequence": None},
-        "usage": {"output_tokens": usage["output_tokens"]},
-    }
-    yield "message_stop", {"type": "message_stop"}
+def _with_fault(frames: list[bytes], turn: Turn) -> list[bytes]:
+    """The stream's frames with ``turn.stream_fault`` applied."""
+    if turn.stream_fault == "no_message_start":
+        return frames[1:]
+    if turn.stream_fault == "no_message_stop":
+        return frames[:-1]
+    if turn.stream_fault is not None:
+        frames.insert(min(turn.fault_after, len(frames)), _FAULT_FRAMES[turn.stream_fault])
+    return frames
 
 
 class FakeAPI:
@@ -632,8 +475,33 @@ class FakeAPI:
     :class:`RecordedRequest`; ``rejected`` counts requests refused by validation.
     """
 
-    def __init__(self, *, strict: bool = True) -> None:
+    def __init__(
+        self,
+        *,
+        strict: bool = True,
+        models: Iterable[FakeModel] | None = None,
+        batch_polls: int = 1,
+        max_concurrent: int | None = None,
+    ) -> None:
         self.strict = strict
+        #: The catalogue, by id: what ``/v1/models`` lists and what strict ``/v1/messages`` enforces.
+        self.models: dict[str, FakeModel] = {m.id: m for m in (DEFAULT_MODELS if models is None else models)}
+        #: Uploaded files (``files.metadata``, ``files.content``; ``files.expire(id)``).
+        self.files = FileStore()
+        #: Retrieves that report a new batch ``in_progress`` before it ends.
+        self.batch_polls = batch_polls
+        #: custom_id -> outcome, or ``f(custom_id, params) -> outcome | None`` (see fake_batches).
+        self.batch_outcomes: dict[str, Any] | Callable[[str, dict[str, Any]], Any] | None = None
+        #: ``f(params) -> str | Turn | None``: each batch request's answer (default: the echo).
+        self.batch_reply: Callable[[dict[str, Any]], Any] | None = None
+        self.batches = BatchStore(self)
+        #: ``POST /v1/messages`` requests answered beyond this many at once get a 429 (None: no limit).
+        self.max_concurrent = max_concurrent
+        #: The most ``POST /v1/messages`` requests in flight at one moment, refused ones included.
+        self.peak_concurrency = 0
+        self.in_flight = 0
+        #: kind -> limit, for the ``anthropic-ratelimit-*`` headers of every 429.
+        self.rate_limits = dict(DEFAULT_RATE_LIMITS)
         self.requests: list[RecordedRequest] = []
         self.rejected = 0
         self._turns: collections.deque[Turn] = collections.deque()
@@ -721,6 +589,29 @@ class FakeAPI:
     def _record(self, request: RecordedRequest) -> None:
         with self._lock:
             self.requests.append(request)
+
+    def _enter(self) -> bool:
+        """One more request in flight; False when that is over ``max_concurrent``."""
+        with self._lock:
+            self.in_flight += 1
+            self.peak_concurrency = max(self.peak_concurrency, self.in_flight)
+            return self.max_concurrent is None or self.in_flight <= self.max_concurrent
+
+    def _leave(self) -> None:
+        with self._lock:
+            self.in_flight -= 1
+
+    def _ratelimit_headers(self, exhausted: str, retry_after: float | None) -> dict[str, str]:
+        """The limit ``exhausted`` has nothing left until ``retry_after`` (default 60 s) from now."""
+        now = datetime.datetime.now(datetime.timezone.utc)
+        later = now + datetime.timedelta(seconds=60 if retry_after is None else retry_after)
+        headers = {}
+        for kind, limit in self.rate_limits.items():
+            spent = kind == exhausted
+            headers[f"anthropic-ratelimit-{kind}-limit"] = str(limit)
+            headers[f"anthropic-ratelimit-{kind}-remaining"] = "0" if spent else str(limit)
+            headers[f"anthropic-ratelimit-{kind}-reset"] = rfc3339(later if spent else now)
+        return headers
 
     def _reject(self) -> None:
         with self._lock:
