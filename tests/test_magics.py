@@ -114,11 +114,12 @@ def test_configured_system_model_and_max_tokens(ip, fake_api):
 
 
 def test_flags_model_alias_max_tokens_think_effort(ip, fake_api):
-    ip.run_cell_magic("claude", "-m haiku --max-tokens 2000 -t -e low", "hi")
+    ip.run_cell_magic("claude", "-m haiku --max-tokens 2000 -t", "hi")
     body = sent(fake_api)
     assert body["model"] == "claude-haiku-4-5" and body["max_tokens"] == 2000
     assert body["thinking"] == {"type": "enabled", "budget_tokens": 1024}
-    assert body["output_config"] == {"effort": "low"}
+    ip.run_cell_magic("claude", "-m sonnet -e low", "hi")
+    assert sent(fake_api)["output_config"] == {"effort": "low"}
 
 
 def test_line_magic_keeps_the_prompt_as_typed(ip, fake_api):
