@@ -1,7 +1,7 @@
 """`%%claude` and its companions: options, configuration, and delivering what a turn gives back.
 
 This module parses and delivers; it decides nothing about a turn. A cell becomes a typed
-`TurnRequest` under a `Settings` snapshot of the traits below, and `session.Session` prepares and
+`TurnRequest` under a `Settings` snapshot of the traits (`config`), and `session.Session` prepares and
 sends it; what comes back is put where the user asked (`-o NAME`, `--code`). Everything but
 IPython's magic machinery is imported on the first turn, so `%load_ext` stays instant.
 """
@@ -13,12 +13,12 @@ import getpass
 from typing import TYPE_CHECKING, Any
 
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class, no_var_expand
-from traitlets import Dict, Enum, Float, Int, TraitError, Unicode, validate
 
 from .cells import CellLog
+from .config import ClaudeConfig
 from .errors import ClaudeError
 from .options import claude_options, option_values, parse_options, split_line
-from .settings import API_KEY_ENV, CACHE_TTLS, DEFAULTS, DISPLAY_MODES, FIXTURE_MODES, Settings
+from .settings import API_KEY_ENV, Settings
 
 if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell
@@ -30,42 +30,10 @@ __all__ = ["ClaudeMagics"]
 
 
 @magics_class
-class ClaudeMagics(Magics):
-    """Claude in the notebook. Every setting here is also `%config ClaudeMagics.<name>`."""
+class ClaudeMagics(Magics, ClaudeConfig):
+    """Claude in the notebook. Every setting (`config.ClaudeConfig`) is `%config ClaudeMagics.<name>`."""
 
     shell: InteractiveShell  # always given: the extension registers its magics with the running shell
-
-    model = Unicode(DEFAULTS.model, help="Model id or alias (opus, sonnet, haiku) for new turns.").tag(config=True)
-    max_tokens = Int(DEFAULTS.max_tokens, help="Output token limit of a turn (override per turn with --max-tokens).").tag(config=True)
-    system = Unicode(DEFAULTS.system, help="System prompt of new conversations (override per conversation with -s).").tag(config=True)
-    display = Enum(
-        DISPLAY_MODES, default_value=DEFAULTS.display,
-        help="How answers stream: widget (live view), markdown (no widget manager), text (terminal), or auto.",
-    ).tag(config=True)
-    fixture = Unicode(
-        DEFAULTS.fixture, help="Path of a recorded-response fixture (JSON); empty for none. Relative to the kernel's directory.",
-    ).tag(config=True)
-    fixture_mode = Enum(
-        FIXTURE_MODES, default_value=DEFAULTS.fixture_mode,
-        help="With a fixture: auto (replay what is recorded, else call the API if a key is set), replay "
-        "(strict: a miss is an error, never the network), record (call the API and write the fixture), "
-        "off. The environment variable CLAUDE_MAGIC_FIXTURE_MODE overrides it.",
-    ).tag(config=True)
-    cache_ttl = Enum(CACHE_TTLS, default_value=DEFAULTS.cache_ttl, help="Prompt cache lifetime: 5m or 1h.").tag(config=True)
-    max_retries = Int(DEFAULTS.max_retries, help="Retries the SDK makes on 429, 529, 5xx and connection errors.").tag(config=True)
-    timeout = Float(DEFAULTS.timeout, help="Seconds before a request times out.").tag(config=True)
-    base_url = Unicode(DEFAULTS.base_url, help="API base URL; empty to let the SDK use ANTHROPIC_BASE_URL or its default.").tag(config=True)
-    prices = Dict(
-        help='Extra prices in $ per million tokens, by model id prefix: {"my-model": {"input": 3, "output": 15}}.',
-    ).tag(config=True)
-    budget_usd = Float(
-        DEFAULTS.budget_usd,
-        help="Stop sending once this kernel has spent this many dollars (0: no budget). The footer shows what is left.",
-    ).tag(config=True)
-    max_rows = Int(DEFAULTS.max_rows, help="DataFrame rows shown (first and last) when a frame is put in a prompt.").tag(config=True)
-    max_columns = Int(DEFAULTS.max_columns, help="DataFrame columns shown before the rest are summarised.").tag(config=True)
-    max_chars = Int(DEFAULTS.max_chars, help="Characters at most of one object's summary or repr in a prompt.").tag(config=True)
-    max_string_chars = Int(DEFAULTS.max_string_chars, help="Characters at most of one string variable in a prompt.").tag(config=True)
 
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         super().__init__(shell=shell, **kwargs)
@@ -94,31 +62,6 @@ class ClaudeMagics(Magics):
 
     def _is_cell(self, filename: str) -> bool:
         return self.shell.compile.format_code_name(filename) is not None
-
-    @validate("prices")
-    def _valid_prices(self, proposal: Any) -> dict[str, Any]:
-        from .pricing import parse_prices
-
-        try:
-            parse_prices(proposal["value"])
-        except (KeyError, TypeError, ValueError) as error:
-            raise TraitError(
-                'ClaudeMagics.prices takes {"model-id-prefix": {"input": 3, "output": 15}} '
-                f"($ per million tokens): {error}"
-            ) from None
-        return proposal["value"]
-
-    @validate("budget_usd")
-    def _not_negative(self, proposal: Any) -> float:
-        if proposal["value"] < 0:
-            raise TraitError("ClaudeMagics.budget_usd must be 0 (no budget) or a positive number of dollars.")
-        return proposal["value"]
-
-    @validate("max_tokens", "max_retries", "max_rows", "max_columns", "max_chars", "max_string_chars")
-    def _positive(self, proposal: Any) -> int:
-        if proposal["value"] < (0 if proposal["trait"].name == "max_retries" else 1):
-            raise TraitError(f"ClaudeMagics.{proposal['trait'].name} must be a positive whole number.")
-        return proposal["value"]
 
     @claude_options
     @no_var_expand  # {name} is ours to expand, and $ in a prompt is just a dollar
