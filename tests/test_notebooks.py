@@ -57,3 +57,18 @@ def test_fixtures_hold_no_credentials(notebook):
     assert "sk-ant-" not in text
     assert "authorization" not in text.lower() and "x-api-key" not in text.lower()
     assert json.loads(text)["format"] == "claude_magic-fixture"
+
+
+def test_the_kernelspec_is_what_jupyterlab_writes_so_opening_a_demo_changes_nothing(notebook):
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    spec = KernelSpecManager().get_kernel_spec("python3")
+    stored = nbformat.read(notebook, as_version=4).metadata.kernelspec
+    assert dict(stored) == {"display_name": spec.display_name, "language": spec.language, "name": "python3"}
+
+
+def test_executing_a_demo_headless_stores_no_widget_state(notebook, tmp_path):
+    executed = nbformat.read(notebook, as_version=4)
+    # nbclient's defaults, as `jupyter nbconvert --execute` and papermill run it.
+    NotebookClient(executed, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(notebook.parent)}}).execute()
+    assert "widgets" not in executed.metadata
