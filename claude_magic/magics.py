@@ -14,8 +14,9 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class, no_var_expand
-from traitlets import Dict, Enum, Float, Int, TraitError, Unicode, validate
+from traitlets import Dict, Enum, Float, HasTraits, Int, TraitError, TraitType, Unicode, validate
 
+from .course import Provenance
 from .errors import ClaudeError
 from .options import claude_options, option_values, parse_options, split_line
 from .settings import API_KEY_ENV, CACHE_TTLS, DEFAULTS, DISPLAY_MODES, FIXTURE_MODES, Settings
@@ -49,7 +50,8 @@ class ClaudeMagics(Magics):
         FIXTURE_MODES, default_value=DEFAULTS.fixture_mode,
         help="With a fixture: auto (replay what is recorded, else call the API if a key is set), replay "
         "(strict: a miss is an error, never the network), record (call the API and write the fixture), "
-        "off. The environment variable CLAUDE_MAGIC_FIXTURE_MODE overrides it.",
+        "update (replay what is recorded, call the API for the rest and record it), off. "
+        "The environment variable CLAUDE_MAGIC_FIXTURE_MODE overrides it.",
     ).tag(config=True)
     cache_ttl = Enum(CACHE_TTLS, default_value=DEFAULTS.cache_ttl, help="Prompt cache lifetime: 5m or 1h.").tag(config=True)
     max_retries = Int(DEFAULTS.max_retries, help="Retries the SDK makes on 429, 529, 5xx and connection errors.").tag(config=True)
@@ -66,9 +68,14 @@ class ClaudeMagics(Magics):
     max_columns = Int(DEFAULTS.max_columns, help="DataFrame columns shown before the rest are summarised.").tag(config=True)
     max_chars = Int(DEFAULTS.max_chars, help="Characters at most of one object's summary or repr in a prompt.").tag(config=True)
     max_string_chars = Int(DEFAULTS.max_string_chars, help="Characters at most of one string variable in a prompt.").tag(config=True)
+    style = Unicode(DEFAULTS.style, help="Style of every turn, a system-prompt preset put before the system prompt: tutor, one of ClaudeMagics.styles, or empty for none (-S NAME for one turn; %claude_styles lists them).").tag(config=True)
+    styles = Dict(value_trait=Unicode(), key_trait=Unicode(), help='More styles, {"name": "system prompt text"}; a course file\'s [styles] table sets them.').tag(config=True)
 
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
+        # The course file (claude_magic.toml here or above) applies under IPython config, so it is read first.
+        self._provenance = Provenance.load(self.class_trait_names(config=True))
         super().__init__(shell=shell, **kwargs)
+        self._provenance.apply_course(self, notify=_note)
         self._session: Session | None = None
         # Ahead of the inline backend's own post_execute hook, which closes the cell's figures.
         self.shell.events.callbacks["post_execute"].insert(0, self._keep_figures)
@@ -83,7 +90,22 @@ class ClaudeMagics(Magics):
         return self._session
 
     def settings(self) -> Settings:
-        return Settings.of(self.trait_values())
+        return Settings.of({**self.trait_values(), **self._provenance.snapshot()})
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # Every change of a setting (IPython config, %config, code) passes the course's locks and is remembered.
+        provenance = self.__dict__.get("_provenance")
+        if provenance is None or name not in provenance.names:
+            super().__setattr__(name, value)
+        elif provenance.admit(name, value, getattr(self, name)):
+            super().__setattr__(name, value)
+            provenance.record(name)
+
+    @classmethod
+    def class_get_trait_help(cls, trait: TraitType[Any, Any], inst: HasTraits | None = None, helptext: str | None = None) -> str:
+        """A setting's help; for `%config ClaudeMagics` (which passes the instance) also where its value came from."""
+        text = super().class_get_trait_help(trait, inst, helptext)
+        return f"{text}\n    {inst._provenance.describe(str(trait.name))}" if isinstance(inst, ClaudeMagics) else text
 
     def _keep_figures(self) -> None:
         # Runs after every cell: a failure here must never spoil the user's own output, and
@@ -140,7 +162,7 @@ class ClaudeMagics(Magics):
             What would this send?
 
         Spending: %claude_usage shows tokens and cost by conversation and model.
-        Configuration: %config ClaudeMagics (model, max_tokens, system, display, fixture, budget_usd, ...).
+        Configuration: %config ClaudeMagics (model, style, system, fixture, budget_usd, ...); claude_magic.toml.
         """
         # On a cell's first line every word is an option's; in a line magic -w takes the words that
         # name variables and the prompt starts at the first that does not.
@@ -173,6 +195,14 @@ class ClaudeMagics(Magics):
             print("No turns yet.")
             return
         show(*usage_report(self.session.ledger))
+
+    @line_magic
+    def claude_styles(self, line: str) -> None:
+        """The styles -S NAME and ClaudeMagics.style can name, each with its text."""
+        from .display import show
+        from .styles import styles_report
+
+        show(*styles_report(self.settings()))
 
     def _is_variable(self, token: str) -> bool:
         return token.isidentifier() and token in self.shell.user_ns

@@ -58,4 +58,4 @@ def test_load_ext_imports_only_what_registering_the_magics_needs():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     loaded = set(result.stdout.split())
-    assert loaded == {f"claude_magic.{name}" for name in ("errors", "magics", "options", "settings")} | {"claude_magic"}
+    assert loaded == {f"claude_magic.{name}" for name in ("course", "errors", "magics", "options", "settings")} | {"claude_magic"}
