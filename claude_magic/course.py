@@ -60,12 +60,14 @@ class CourseFile:
 def find(start: Path) -> Path | None:
     """The nearest course file at or above `start`: a claude_magic.toml, or a pyproject.toml with our table."""
     for folder in (start, *start.parents):
-        candidate = folder / COURSE_FILE
-        if candidate.is_file():
-            return candidate
-        pyproject = folder / PYPROJECT
-        if pyproject.is_file() and _OUR_TABLE.search(_text(pyproject)):
-            return pyproject
+        candidate, pyproject = folder / COURSE_FILE, folder / PYPROJECT
+        try:
+            if candidate.is_file():
+                return candidate
+            if pyproject.is_file() and _OUR_TABLE.search(_text(pyproject)):
+                return pyproject
+        except OSError:  # a folder we may not look into ends the search: %load_ext must not fail
+            return None
     return None
 
 
@@ -129,7 +131,10 @@ class Provenance:
     @classmethod
     def load(cls, names: Collection[str], start: Path | None = None) -> Provenance:
         """The course file for a kernel started in `start` (the notebook's directory; default: here)."""
-        start = Path.cwd() if start is None else start
+        try:
+            start = Path.cwd() if start is None else start
+        except OSError:  # the kernel's directory was deleted under it
+            return cls(names)
         path = find(start)
         return cls(names, read(path, names, start) if path else None)
 
@@ -162,7 +167,7 @@ class Provenance:
                 continue
             self.origins[name] = course.shown
         for name in self.locked:
-            self.origins.setdefault(name, course.shown)  # a locked setting the file leaves at its default
+            self.origins[name] = course.shown  # the course's value, or the default it leaves locked
         for name in dict.fromkeys(self._set_aside):
             notify(f"ClaudeMagics.{name} from IPython config is not used: {course.shown} locks it.")
 

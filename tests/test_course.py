@@ -95,6 +95,14 @@ def test_a_broken_file_or_lock_list_is_one_note(tmp_path, text, note):
     assert "\n" not in course.notes[0]
 
 
+def test_a_folder_that_cannot_be_searched_means_no_course(tmp_path, monkeypatch):
+    def refuse(self):
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "is_file", refuse)
+    assert find(tmp_path) is None
+
+
 def test_without_a_course_file_nothing_is_locked_and_everything_is_a_default(tmp_path):
     provenance = Provenance.load(NAMES, tmp_path)
     assert provenance.course is None and provenance.locked == frozenset()
