@@ -19,9 +19,9 @@ import os
 import re
 import sys
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from traitlets import HasTraits, TraitError
 
@@ -41,13 +41,12 @@ DEFAULT = "the default"
 FLAGS = {"model": "-m", "system": "-s", "style": "-S", "max_tokens": "--max-tokens"}
 
 # A pyproject.toml is parsed only if it has our table: most have none, and the parser costs ~10 ms.
-_OUR_TABLE = re.compile(r"""^[ \t]*(\[[ \t]*)?tool[ \t]*\.[ \t]*["']?claude_magic["']?[ \t]*[\].]""", re.MULTILINE)
+OUR_TABLE = r"""^[ \t]*(\[[ \t]*)?tool[ \t]*\.[ \t]*["']?claude_magic["']?[ \t]*[\].]"""
 
 Notify = Callable[[str], None]
 
 
-@dataclass(frozen=True)
-class CourseFile:
+class CourseFile(NamedTuple):  # not a dataclass: %load_ext pays for making the class, and this is cheaper
     """What a course file says, read and checked; `notes` are its problems, one line each."""
 
     path: Path
@@ -64,7 +63,7 @@ def find(start: Path) -> Path | None:
         try:
             if candidate.is_file():
                 return candidate
-            if pyproject.is_file() and _OUR_TABLE.search(_text(pyproject)):
+            if pyproject.is_file() and _has_our_table(_text(pyproject)):
                 return pyproject
         except OSError:  # a folder we may not look into ends the search: %load_ext must not fail
             return None
@@ -196,6 +195,15 @@ def _our_table(pyproject: dict[str, Any]) -> dict[str, Any]:
     tool = pyproject.get("tool")
     table = tool.get("claude_magic") if isinstance(tool, dict) else None
     return table if isinstance(table, dict) else {}
+
+
+def _has_our_table(text: str) -> bool:
+    return "claude_magic" in text and _our_table_pattern().search(text) is not None
+
+
+@cache
+def _our_table_pattern() -> re.Pattern[str]:
+    return re.compile(OUR_TABLE, re.MULTILINE)
 
 
 def _text(path: Path) -> str:

@@ -236,8 +236,8 @@ class Fixture:
 
     def put(self, exchange: Exchange, after: str | None = None) -> None:
         """Add or replace `exchange`. A re-recorded request keeps its place; a new one goes right after
-        the exchange keyed `after` (the one its run used last), or at the end: an edited cell's new
-        recording lands beside the old one, where a reviewer of the file's diff looks for it."""
+        the exchange keyed `after` (the one its run used last), or at the end: a re-recorded notebook's
+        new exchanges land where its run asked them, which is where a reviewer of the diff looks."""
         key = exchange.key
         if key in self._exchanges or after not in self._exchanges:
             self._exchanges[key] = exchange

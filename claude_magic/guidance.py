@@ -34,7 +34,7 @@ def miss_message(miss: ReplayMiss, prompt: str, settings: Settings) -> str:
         why = f"{miss.summary}; it was recorded after {miss.missing_turn!r}, a turn this conversation does not have"
         return (
             f"{cell}{why if miss.missing_turn else miss}. "
-            f"{FIXTURE_MODE_ENV}=replay keeps the API out: unset it, with a key set, for a live answer."
+            f"{FIXTURE_MODE_ENV}=replay keeps the API out: unset it, with {API_KEY_ENV} set or %claude_key run, for a live answer."
         )
     if miss.missing_turn:
         said = (
@@ -53,7 +53,7 @@ def _live_hint(miss: ReplayMiss, settings: Settings) -> str:
     if miss.mode != "replay":
         return f"For a live answer, {KEY_HINT}."
     if "fixture_mode" in settings.locked:
-        return f"This course keeps its notebooks to their recorded answers (fixture_mode is locked by {settings.origins['fixture_mode']})."
+        return f"This course keeps its notebooks to their recorded answers (fixture_mode is locked by {settings.origins.get('fixture_mode', 'the course file')})."
     return f"For live answers, %config ClaudeMagics.fixture_mode = \"auto\" and {KEY_HINT}."
 
 

@@ -50,7 +50,7 @@ def test_forced_strict_replay_shows_the_difference(monkeypatch):
     message = miss_message(miss("replay"), "What is a mode?", Settings())
     assert message == (
         f"cell 'What is a mode?': {SUMMARY}; nearest differs at {DIFFERENCE}. "
-        "CLAUDE_MAGIC_FIXTURE_MODE=replay keeps the API out: unset it, with a key set, for a live answer."
+        "CLAUDE_MAGIC_FIXTURE_MODE=replay keeps the API out: unset it, with ANTHROPIC_API_KEY set or %claude_key run, for a live answer."
     )
 
 
