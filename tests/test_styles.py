@@ -83,6 +83,12 @@ def test_s_style_is_for_one_turn(ip, fake_api):
     assert system_sent(fake_api) is None
 
 
+def test_the_line_magic_takes_s_style_too(ip, fake_api):
+    result = ip.run_cell("%claude -S tutor what is a median?")
+    assert result.error_in_exec is None and system_sent(fake_api) == TUTOR
+    assert fake_api.requests[-1].json["messages"][0]["content"][0]["text"] == "what is a median?"
+
+
 def test_an_unknown_style_sends_nothing(ip, fake_api):
     result = ip.run_cell("%%claude -S socratic\nhello")
     assert isinstance(result.error_in_exec, ClaudeError) and "no style 'socratic'" in str(result.error_in_exec)
