@@ -90,7 +90,7 @@ def make_client(connection: Connection, retries: RetryWatch | None = None) -> an
 
     mode = connection.effective_mode()
     has_auth = bool(connection.api_key or os.environ.get(AUTH_TOKEN_ENV))
-    if mode in ("off", "record") and not has_auth:
+    if mode in ("off", "record", "update") and not has_auth:
         raise ClaudeError(NO_KEY_MESSAGE)
     kwargs: dict[str, Any] = {"max_retries": connection.max_retries, "timeout": connection.timeout}
     if connection.base_url:

@@ -8,12 +8,15 @@ trait here, with the same name.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from traitlets import Dict, Enum, Float, Int, TraitError, Unicode, validate
+from traitlets import Dict, Enum, Float, HasTraits, Int, TraitError, TraitType, Unicode, validate
 from traitlets.config import Configurable
 
 from .settings import CACHE_TTLS, DEFAULTS, DISPLAY_MODES, FIXTURE_MODES
+
+if TYPE_CHECKING:
+    from .course import Provenance
 
 __all__ = ["ClaudeConfig"]
 
@@ -35,7 +38,8 @@ class ClaudeConfig(Configurable):
         FIXTURE_MODES, default_value=DEFAULTS.fixture_mode,
         help="With a fixture: auto (replay what is recorded, else call the API if a key is set), replay "
         "(strict: a miss is an error, never the network), record (call the API and write the fixture), "
-        "off. The environment variable CLAUDE_MAGIC_FIXTURE_MODE overrides it.",
+        "update (replay what is recorded, call the API for the rest and record it), off. "
+        "The environment variable CLAUDE_MAGIC_FIXTURE_MODE overrides it.",
     ).tag(config=True)
     cache_ttl = Enum(CACHE_TTLS, default_value=DEFAULTS.cache_ttl, help="Prompt cache lifetime: 5m or 1h.").tag(config=True)
     max_retries = Int(DEFAULTS.max_retries, help="Retries the SDK makes on 429, 529, 5xx and connection errors.").tag(config=True)
@@ -52,6 +56,27 @@ class ClaudeConfig(Configurable):
     max_columns = Int(DEFAULTS.max_columns, help="DataFrame columns shown before the rest are summarised.").tag(config=True)
     max_chars = Int(DEFAULTS.max_chars, help="Characters at most of one object's summary or repr in a prompt.").tag(config=True)
     max_string_chars = Int(DEFAULTS.max_string_chars, help="Characters at most of one string variable in a prompt.").tag(config=True)
+    style = Unicode(DEFAULTS.style, help="Style of every turn, a system-prompt preset put before the system prompt: tutor, one of ClaudeMagics.styles, or empty for none (-S NAME for one turn; %claude_styles lists them).").tag(config=True)
+    styles = Dict(value_trait=Unicode(), key_trait=Unicode(), help='More styles, {"name": "system prompt text"}; a course file\'s [styles] table sets them.').tag(config=True)
+
+    # Set by the magics before traitlets loads any config: the course file's values, locks and origins.
+    _provenance: Provenance | None = None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # Every change of a setting (IPython config, %config, code) passes the course's locks and is remembered.
+        provenance = self.__dict__.get("_provenance")
+        if provenance is None or name not in provenance.names:
+            super().__setattr__(name, value)
+        elif provenance.admit(name, value, getattr(self, name)):
+            super().__setattr__(name, value)
+            provenance.record(name)
+
+    @classmethod
+    def class_get_trait_help(cls, trait: TraitType[Any, Any], inst: HasTraits | None = None, helptext: str | None = None) -> str:
+        """A setting's help; for `%config ClaudeMagics` (which passes the instance) also where its value came from."""
+        text = super().class_get_trait_help(trait, inst, helptext)
+        provenance = getattr(inst, "_provenance", None)
+        return f"{text}\n    {provenance.describe(str(trait.name))}" if provenance is not None else text
 
     @validate("prices")
     def _valid_prices(self, proposal: Any) -> dict[str, Any]:

@@ -116,14 +116,15 @@ class TextView:
         if self._section != "thinking":
             self._begin("thinking")
             self._line("[thinking]", dim=True)
-        self._write(delta, dim=True)
+        # Noted before it is written: an interrupt can land inside the write, and what was shown counts.
         self._answered = self._answered or bool(delta.strip())
+        self._write(delta, dim=True)
 
     def text(self, delta: str) -> None:
         if self._section != "text":
             self._begin("text")
-        self._write(delta)
         self._answered = self._answered or bool(delta.strip())
+        self._write(delta)
 
     def finish(self, final: Final) -> None:
         if final.note:
@@ -149,14 +150,14 @@ class TextView:
 
     def _write(self, text: str, *, dim: bool = False) -> None:
         out = sys.stdout
-        if self._waiting:
-            out.write("\r\x1b[K")
-            self._waiting = False
-        styled = dim and text.strip() and out.isatty()
-        out.write(f"{_DIM}{text}{_UNDIM}" if styled else text)
-        out.flush()
+        erase, self._waiting = self._waiting, False
+        # The state moves before the write: a Ctrl-C can land inside it, and the lines after it
+        # (the footer of an interrupted answer) must still start on a line of their own.
         if text:
             self._at_line_start = text.endswith("\n")
+        styled = dim and text.strip() and out.isatty()
+        out.write(("\r\x1b[K" if erase else "") + (f"{_DIM}{text}{_UNDIM}" if styled else text))
+        out.flush()
 
 
 def show(markdown: str, plain: str) -> None:

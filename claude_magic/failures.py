@@ -10,26 +10,26 @@ from __future__ import annotations
 
 from .errors import ClaudeError, one_line
 from .loop import IncompleteStream
-from .settings import API_KEY_ENV
+from .settings import API_KEY_ENV, Settings
 
 __all__ = ["turn_failure", "is_api_failure", "api_error_message"]
 
 
-def turn_failure(error: BaseException, *, model: str, prompt: str) -> ClaudeError | None:
+def turn_failure(error: BaseException, *, model: str, prompt: str, settings: Settings | None = None) -> ClaudeError | None:
     """The one-line error for a turn that did not complete; None for anything that is a bug,
-    which should surface with its traceback."""
+    which should surface with its traceback. A replay miss is worded for its reader (`guidance`)."""
     if isinstance(error, ClaudeError):
         return error
     if isinstance(error, KeyboardInterrupt):
         return ClaudeError("Interrupted; the conversation is as it was before this cell.")
     if not is_api_failure(error):
         return None
+    from .guidance import miss_message
     from .transport import ReplayMiss
 
-    message = api_error_message(error, model=model)
     if isinstance(error, ReplayMiss):
-        message = f"cell {one_line(prompt, 40)!r}: {message}"
-    return ClaudeError(message)
+        return ClaudeError(miss_message(error, prompt, settings or Settings()))
+    return ClaudeError(api_error_message(error, model=model))
 
 
 def is_api_failure(error: BaseException) -> bool:

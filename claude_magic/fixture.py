@@ -217,8 +217,34 @@ class Fixture:
             return f"path: recorded {nearest.path} but sent {path}"
         return _first_difference(nearest.body, sent, "")
 
-    def put(self, exchange: Exchange) -> None:
-        self._exchanges[exchange.key] = exchange
+    def missing_turn(self, method: str, path: str, body: Any) -> str:
+        """For a follow-up asked after fewer turns than it was recorded after: the first recorded
+        question this conversation lacks (an earlier cell that missed, failed or was not run); else ""."""
+        sent = canonical_body(body)
+        messages = sent.get("messages") if isinstance(sent, dict) else None
+        if not isinstance(messages, list) or not messages:
+            return ""
+        for exchange in self._exchanges.values():
+            recorded = exchange.body.get("messages") if isinstance(exchange.body, dict) else None
+            if (
+                (exchange.method, exchange.path) == (method.upper(), path)
+                and isinstance(recorded, list) and len(recorded) > len(messages)
+                and recorded[-1] == messages[-1] and recorded[: len(messages) - 1] == messages[:-1]
+            ):
+                return _question(recorded[len(messages) - 1])
+        return ""
+
+    def put(self, exchange: Exchange, after: str | None = None) -> None:
+        """Add or replace `exchange`. A re-recorded request keeps its place; a new one goes right after
+        the exchange keyed `after` (the one its run used last), or at the end: a re-recorded notebook's
+        new exchanges land where its run asked them, which is where a reviewer of the diff looks."""
+        key = exchange.key
+        if key in self._exchanges or after not in self._exchanges:
+            self._exchanges[key] = exchange
+            return
+        items = list(self._exchanges.items())
+        at = [existing for existing, _ in items].index(after) + 1
+        self._exchanges = dict([*items[:at], (key, exchange), *items[at:]])
 
     def save(self) -> None:
         """Write atomically, so a crash mid-write never leaves a half fixture behind."""
@@ -295,6 +321,14 @@ def _first_difference(recorded: Any, sent: Any, where: str) -> str:
         if found:
             return found
     return ""
+
+
+def _question(message: Any) -> str:
+    content = message.get("content") if isinstance(message, dict) else None
+    if isinstance(content, str):
+        return one_line(content, _WIDTH)
+    texts = [block["text"] for block in content or [] if isinstance(block, dict) and isinstance(block.get("text"), str)]
+    return one_line(" ".join(texts), _WIDTH) if texts else "(a question with attachments only)"
 
 
 def _item(items: list[Any], index: int) -> Any:

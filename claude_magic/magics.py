@@ -16,6 +16,7 @@ from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
 
 from .cells import CellLog
 from .config import ClaudeConfig
+from .course import Provenance
 from .errors import ClaudeError
 from .options import claude_options, option_values, parse_options, split_line
 from .settings import API_KEY_ENV, Settings
@@ -36,7 +37,10 @@ class ClaudeMagics(Magics, ClaudeConfig):
     shell: InteractiveShell  # always given: the extension registers its magics with the running shell
 
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
+        # The course file (claude_magic.toml here or above) applies under IPython config, so it is read first.
+        self._provenance = Provenance.load(self.class_trait_names(config=True))
         super().__init__(shell=shell, **kwargs)
+        self._provenance.apply_course(self, notify=_note)
         self._session: Session | None = None
         self.cells = CellLog(is_cell=self._is_cell)
         self.shell.events.register("pre_run_cell", self.cells.started)
@@ -55,7 +59,8 @@ class ClaudeMagics(Magics, ClaudeConfig):
         return self._session
 
     def settings(self) -> Settings:
-        return Settings.of(self.trait_values())
+        course = self._provenance.snapshot() if self._provenance is not None else {}
+        return Settings.of({**self.trait_values(), **course})
 
     def _display_hooks(self) -> list[Any]:
         return [hooks for hooks in (self.shell.display_pub, self.shell.displayhook) if hasattr(hooks, "register_hook")]
@@ -83,7 +88,7 @@ class ClaudeMagics(Magics, ClaudeConfig):
             What would this send?
 
         Spending: %claude_usage shows tokens and cost by conversation and model.
-        Configuration: %config ClaudeMagics (model, max_tokens, system, display, fixture, budget_usd, ...).
+        Configuration: %config ClaudeMagics (model, style, system, fixture, budget_usd, ...); claude_magic.toml.
         """
         # On a cell's first line every word is an option's; in a line magic -w takes the words that
         # name variables and the prompt starts at the first that does not.
@@ -124,6 +129,14 @@ class ClaudeMagics(Magics, ClaudeConfig):
             print("No turns yet.")
             return
         show(*usage_report(self.session.ledger))
+
+    @line_magic
+    def claude_styles(self, line: str) -> None:
+        """The styles -S NAME and ClaudeMagics.style can name, each with its text."""
+        from .display import show
+        from .styles import styles_report
+
+        show(*styles_report(self.settings()))
 
     def _is_variable(self, token: str) -> bool:
         return token.isidentifier() and token in self.shell.user_ns

@@ -28,6 +28,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 CLAUDE_OPTIONS: tuple[tuple[tuple[str, ...], dict[str, Any]], ...] = (
     (("-m", "--model"), dict(help="Model id or alias: opus, sonnet, haiku. Example: %%%%claude -m haiku")),
     (("-s", "--system"), dict(help='System prompt of the conversation from this turn on. Example: -s "Answer in French."')),
+    (("-S", "--style"), dict(metavar="NAME", help="A style for this turn: a named system-prompt preset (tutor, ClaudeMagics.styles; none for no style), combined with -s; %%claude_styles lists them. Example: -S tutor")),
     (("-n", "--new"), dict(action="store_true", help="Start a fresh conversation with this turn. Example: %%%%claude -n")),
     (("-c", "--chat"), dict(metavar="NAME", help="Use the named conversation instead of the kernel's own. Example: -c review")),
     (("-w", "--with"), dict(dest="with_", nargs="+", metavar="NAME", help="Attach variables as context. Example: %%%%claude -w df model")),

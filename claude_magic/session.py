@@ -20,8 +20,10 @@ from .cells import CellLog
 from .client import ClientCache, Connection, count_tokens, resolve_api_key
 from .context import Limits, expand_prompt
 from .conversation import DEFAULT_CHAT, Conversation, Conversations, Message, assistant_message, user_message
+from .course import refuse_locked_flags
 from .errors import ClaudeError
 from .failures import turn_failure
+from .guidance import budget_stop
 from .loop import TurnLoop
 from .output import Final, TurnView
 from .pricing import Ledger, PriceTable, Usage, footer, format_cost, streamed_tokens, usage_from_api
@@ -30,6 +32,7 @@ from .reports import DryRun
 from .request import TurnOptions, build_request, estimate_tokens
 from .sent import sent_line
 from .settings import Settings
+from .styles import compose, style_text
 
 __all__ = ["Session", "TurnRequest", "PreparedTurn", "FIX_PROMPT"]
 
@@ -54,6 +57,7 @@ class TurnRequest:
     with_: tuple[str, ...] = ()
     fig: bool = False
     images: tuple[str, ...] = ()
+    style: str | None = None
     think: bool = False
     effort: str | None = None
     max_tokens: int | None = None
@@ -97,6 +101,7 @@ class Session:
             raise ClaudeError(f"-o needs a variable name, not {ask.out!r}.")
         if ask.dry_run and (ask.out or ask.code):
             raise ClaudeError("--dry-run sends nothing, so there is no reply for -o or --code: drop one or the other.")
+        refuse_locked_flags(ask, settings, models.resolve)
         name = ask.chat or DEFAULT_CHAT
         # A fresh conversation (-n) and a new system prompt (-s) take effect only when a turn
         # completes: a failed turn or a dry run leaves everything as it was.
@@ -117,8 +122,9 @@ class Session:
             raise ClaudeError(plan.refusal)
         if plan.warning:
             notify(plan.warning)
+        style = style_text(settings.style if ask.style is None else ask.style, settings.styles)
         options = TurnOptions(
-            model=model, max_tokens=_max_tokens(ask, settings), system=system or None, cache_ttl=settings.cache_ttl,
+            model=model, max_tokens=_max_tokens(ask, settings), system=compose(style, system) or None, cache_ttl=settings.cache_ttl,
             think=ask.think, effort=ask.effort, compact=plan.compact,
         )
         request = build_request(chat.request_messages(user, replace_last=replace_last), options)
@@ -142,7 +148,7 @@ class Session:
                 cell_id=turn.cell_id, replace_last=turn.replace_last,
             )
         except BaseException as error:
-            failure = turn_failure(error, model=model, prompt=turn.prompt)
+            failure = turn_failure(error, model=model, prompt=turn.prompt, settings=turn.settings)
             view.fail(f"{model} · incomplete")
             self._bill(turn, loop)
             if failure is None:
@@ -195,10 +201,7 @@ class Session:
 
     def _check_budget(self, settings: Settings) -> None:
         if settings.budget_usd and self.ledger.total >= settings.budget_usd:
-            raise ClaudeError(
-                f"Budget reached: this kernel has spent {format_cost(self.ledger.total)} of its "
-                f"{format_cost(settings.budget_usd)} (ClaudeMagics.budget_usd). Raise it to go on."
-            )
+            raise ClaudeError(budget_stop(self.ledger.total, settings))
 
     def _reply(self, message: Any, parts: list[Any], turn: PreparedTurn) -> Reply:
         """The reply object; a resumed pause bills each of its `parts`."""

@@ -17,7 +17,7 @@ __all__ = ["Settings", "DEFAULTS", "DISPLAY_MODES", "FIXTURE_MODES", "CACHE_TTLS
 
 DEFAULT_MODEL = "claude-opus-4-6"
 DISPLAY_MODES = ("auto", "widget", "markdown", "text")
-FIXTURE_MODES = ("off", "auto", "replay", "record")
+FIXTURE_MODES = ("off", "auto", "replay", "record", "update")
 CACHE_TTLS = ("5m", "1h")
 EFFORTS = ("low", "medium", "high", "max")
 
@@ -46,6 +46,12 @@ class Settings:
     max_columns: int = 20
     max_chars: int = 20_000
     max_string_chars: int = 100_000
+    style: str = ""
+    styles: dict[str, str] = field(default_factory=dict)
+    # Not traits: where each set value came from ("claude_magic.toml", "IPython config", "%config"),
+    # and the settings the course file locks, for the messages that say who set a limit.
+    origins: dict[str, str] = field(default_factory=dict)
+    locked: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, values: dict[str, Any]) -> Settings:

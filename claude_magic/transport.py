@@ -31,9 +31,13 @@ class ReplayMiss(anthropic.AnthropicError):
     must fail at once, not after the retry back-off.
     """
 
-    def __init__(self, message: str, difference: str = "") -> None:
-        super().__init__(message)
+    def __init__(self, summary: str, difference: str = "", *, fixture: str = "", mode: str = "replay", missing_turn: str = "") -> None:
+        super().__init__(f"{summary}; nearest differs at {difference}" if difference else summary)
+        self.summary = summary
         self.difference = difference
+        self.fixture = fixture  # the fixture file's name
+        self.mode = mode
+        self.missing_turn = missing_turn  # the earlier question a follow-up was recorded after, if that is why
 
 
 class RecordReplayTransport(httpx2.BaseTransport):
@@ -43,17 +47,20 @@ class RecordReplayTransport(httpx2.BaseTransport):
     - auto: from the fixture when it holds the request, else through `live` unrecorded
       (with no `live`, i.e. no API key, a miss raises `ReplayMiss`).
     - record: always through `live`, writing each exchange once its body has been read or closed.
+    - update: from the fixture when it holds the request, else through `live`, recording it: after an
+      edit only the changed requests are asked, and the fixture's diff is theirs.
     - off: straight through `live`.
     """
 
     def __init__(self, fixture: Fixture, mode: Mode, live: httpx2.BaseTransport | None = None) -> None:
         if mode not in FIXTURE_MODES:
             raise ValueError(f"unknown replay mode {mode!r}; expected one of {', '.join(FIXTURE_MODES)}")
-        if mode in ("record", "off") and live is None:
+        if mode in ("record", "update", "off") and live is None:
             raise ValueError(f"replay mode {mode!r} needs a live transport to send requests to")
         self.fixture = fixture
         self.mode = mode
         self.live = live
+        self._last: str | None = None  # the key of the exchange this run used last: new ones go after it
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
         if self.mode == "off":
@@ -63,7 +70,10 @@ class RecordReplayTransport(httpx2.BaseTransport):
             return self._record(request, method, path, body)
         recorded = self.fixture.find(method, path, body)
         if recorded is not None:
+            self._last = recorded.key
             return _response(recorded)
+        if self.mode == "update":
+            return self._record(request, method, path, body)
         if self.mode == "auto" and self.live is not None:
             return self._live(request)
         raise self._miss(method, path, body)
@@ -87,7 +97,8 @@ class RecordReplayTransport(httpx2.BaseTransport):
             # if it ran to its end or had already sent its final event (an `error` event makes the
             # SDK close the stream without reading on).
             if ended or exchange.finished:
-                self.fixture.put(exchange)
+                self.fixture.put(exchange, after=self._last)
+                self._last = exchange.key
                 try:
                     self.fixture.save()
                 except OSError as error:
@@ -111,9 +122,8 @@ class RecordReplayTransport(httpx2.BaseTransport):
         if self.mode == "auto":
             message += f" and no {API_KEY_ENV} is set to ask the API"
         difference = self.fixture.nearest_difference(method, path, body)
-        if difference:
-            message += f"; nearest differs at {difference}"
-        return ReplayMiss(message, difference)
+        missing = self.fixture.missing_turn(method, path, body)
+        return ReplayMiss(message, difference, fixture=self.fixture.path.name, mode=self.mode, missing_turn=missing)
 
 
 def _response(exchange: Exchange) -> httpx2.Response:

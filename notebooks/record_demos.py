@@ -1,7 +1,7 @@
 """Re-create the demo notebooks' outputs and fixtures.
 
-`python notebooks/record_demos.py` executes each demo notebook in record mode and saves it with its
-outputs. By default the answers come from the scripted replies below, served by the local fake API
+`python notebooks/record_demos.py` executes each demo notebook (and the course's lesson, in
+`course/`) in record mode and saves it with its outputs. By default the answers come from the scripted replies below, served by the local fake API
 (tests/fakeapi.py) in the real wire format, so this needs no key and no network. With
 `--live` (and ANTHROPIC_API_KEY set) the real API answers instead.
 """
@@ -186,10 +186,52 @@ THINKING_AND_COST = [
     ),
 ]
 
+# The course's lesson, answered in the tutor style its claude_magic.toml sets (on Sonnet, which the
+# course picks): questions and hints, never the finished function.
+LESSON = [
+    Turn(
+        text=(
+            "Let's get you there yourself: it is a short function. Two questions first:\n\n"
+            "1. What does the list look like after `sorted(scores)`?\n"
+            "2. It has 6 values. Which positions hold the middle?\n\n"
+            "Write just the sorting step, print it, and tell me what you see."
+        ),
+        model="claude-sonnet-4-6",
+        usage={"input_tokens": 180, "output_tokens": 70},
+    ),
+    Turn(
+        text=(
+            "Good start: sorting first is exactly right, and for a list of odd length this returns the middle "
+            "value.\n\nNow count along `sorted(scores)`: with 6 values, `len(ordered) // 2` is 3, so you get "
+            "`ordered[3]`. Which value sits at position 2? And what does the exercise say to do when there are "
+            "*two* middle values?"
+        ),
+        model="claude-sonnet-4-6",
+        usage={"input_tokens": 330, "output_tokens": 95},
+    ),
+    Turn(
+        text=(
+            "Yes: 78 and 85 are the middle pair, and their mean is 81.5; your odd case still works too.\n\n"
+            "One more check to decide for yourself: what should `median([])` do? Try it."
+        ),
+        model="claude-sonnet-4-6",
+        usage={"input_tokens": 470, "output_tokens": 60},
+    ),
+    Turn(
+        text=(
+            "**Question.** The list `[3, 9, 4, 100]` has one very large value. What is its median, and why does "
+            "it describe this list better than the mean does?"
+        ),
+        model="claude-sonnet-4-6",
+        usage={"input_tokens": 560, "output_tokens": 45},
+    ),
+]
+
 SCRIPTS: dict[str, list[Turn]] = {
     "01_quickstart.ipynb": QUICKSTART,
     "02_data_and_plots.ipynb": DATA_AND_PLOTS,
     "03_thinking_and_cost.ipynb": THINKING_AND_COST,
+    "course/lesson.ipynb": LESSON,
 }
 
 
@@ -200,10 +242,11 @@ def record(name: str, base_url: str | None) -> None:
     if base_url:
         os.environ["ANTHROPIC_BASE_URL"] = base_url
         os.environ["ANTHROPIC_API_KEY"] = "sk-ant-scripted-demo-not-a-key"
-    for fixture in (HERE / "fixtures").glob(f"{path.stem}.json"):
+    for fixture in (path.parent / "fixtures").glob(f"{path.stem}.json"):
         fixture.unlink()
+    # The kernel starts in the notebook's folder, as Jupyter's does: that is where a course file is found.
     client = NotebookClient(
-        notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(HERE)}},
+        notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}},
         store_widget_state=False, record_timing=False,
     )
     client.execute()

@@ -54,6 +54,15 @@ def test_replay_needs_no_key_and_never_holds_one(monkeypatch, tmp_path):
     assert client.api_key == REPLAY_ONLY_KEY
 
 
+@pytest.mark.parametrize("mode", ["record", "update"])
+def test_modes_that_record_need_a_key(monkeypatch, tmp_path, mode):
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    monkeypatch.delenv("ANTHROPIC_AUTH_TOKEN", raising=False)
+    monkeypatch.setenv(FIXTURE_MODE_ENV, mode)
+    with pytest.raises(ClaudeError, match="No API key"):
+        make_client(connection(fixture=str(tmp_path / "f.json")))
+
+
 def test_a_bad_mode_from_the_environment_is_named(monkeypatch, tmp_path):
     monkeypatch.setenv(FIXTURE_MODE_ENV, "replya")
     with pytest.raises(ClaudeError, match="replya"):

@@ -58,5 +58,5 @@ def test_load_ext_imports_only_what_registering_the_magics_needs():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     loaded = set(result.stdout.split())
-    expected = ("cells", "config", "errors", "magics", "options", "settings", "tracebacks")
+    expected = ("cells", "config", "course", "errors", "magics", "options", "settings", "tracebacks")
     assert loaded == {f"claude_magic.{name}" for name in expected} | {"claude_magic"}

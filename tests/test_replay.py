@@ -282,6 +282,37 @@ def test_re_recording_a_request_replaces_it_in_place(path: Path) -> None:
     assert bodies == [QUESTION, other]
 
 
+def questions_in(path: Path) -> list[str]:
+    return [e["request"]["body"]["messages"][-1]["content"] for e in json.loads(path.read_text("utf-8"))["exchanges"]]
+
+
+def test_update_replays_what_is_recorded_and_records_only_what_is_new(path: Path) -> None:
+    first, second, third = ([{"role": "user", "content": q}] for q in ("One?", "Two?", "Three?"))
+    for messages in (first, second, third):
+        record(path, Live(streaming(sse(reply_events(f"About {messages[0]['content']}")))), messages)
+    before = path.read_text("utf-8")
+    live = Live(streaming(sse(reply_events("About the edited two."))))
+    client = replay(path, "update", live)
+
+    assert ask(client, first).content[1].text == "About One?"  # held: from the fixture, not asked
+    edited = [{"role": "user", "content": "Two, edited?"}]
+    assert ask(client, edited).content[1].text == "About the edited two."
+    assert ask(client, third).content[1].text == "About Three?"
+
+    assert len(live.requests) == 1
+    # The new recording sits after the one the run used before it, next to the one it replaces.
+    assert questions_in(path) == ["One?", "Two, edited?", "Two?", "Three?"]
+    now = json.loads(path.read_text("utf-8"))["exchanges"]
+    assert [e for e in json.loads(before)["exchanges"] if e not in now] == []  # the others, unchanged
+
+
+def test_a_new_recording_with_nothing_used_before_it_goes_at_the_end(path: Path) -> None:
+    record(path, Live(streaming(sse(reply_events()))))
+    client = replay(path, "update", Live(streaming(sse(reply_events("Madrid.")))))
+    ask(client, [{"role": "user", "content": "And of Spain?"}])
+    assert questions_in(path) == ["What is the capital of France?", "And of Spain?"]
+
+
 # ------------------------------------------------------------------------------------------ misses
 
 
@@ -390,6 +421,46 @@ def test_a_difference_outside_the_messages() -> None:
     assert fixture.nearest_difference("POST", "/v1/messages/count_tokens", body) == (
         "path: recorded /v1/messages but sent /v1/messages/count_tokens"
     )
+
+
+def follow_up(*questions: str) -> list[dict]:
+    """A conversation of `questions`, each answered "A: <question>", ending with the last one asked."""
+    messages: list[dict] = []
+    for question in questions:
+        messages += [{"role": "user", "content": [{"type": "text", "text": question}]},
+                     {"role": "assistant", "content": [{"type": "text", "text": f"A: {question}"}]}]
+    return messages[:-1]
+
+
+def test_a_follow_up_missing_only_its_earlier_turn_names_that_turn() -> None:
+    fixture = Fixture("f.json", [exchange(follow_up("Hello")), exchange(follow_up("Hello", "Define a median.", "And a mean?"))])
+    asked = {"model": MODEL, "max_tokens": 1024, "messages": follow_up("Hello", "And a mean?")}
+
+    assert fixture.find("POST", "/v1/messages", asked) is None
+    assert fixture.missing_turn("POST", "/v1/messages", asked) == "Define a median."
+
+
+@pytest.mark.parametrize(
+    "sent",
+    [
+        follow_up("Hello", "Something else?"),  # a question nobody recorded
+        follow_up("Hi there", "Define a median.", "And a mean?"),  # the same question after a different history
+        follow_up("Hello", "Define a median.", "And a mean?"),  # recorded: nothing is missing
+    ],
+)
+def test_no_missing_turn_unless_the_history_is_a_shorter_prefix(sent: list[dict]) -> None:
+    fixture = Fixture("f.json", [exchange(follow_up("Hello", "Define a median.", "And a mean?"))])
+    assert fixture.missing_turn("POST", "/v1/messages", {"model": MODEL, "max_tokens": 1024, "messages": sent}) == ""
+
+
+def test_a_miss_carries_what_its_message_is_made_of(path: Path) -> None:
+    record(path, Live(streaming(sse(reply_events()))), follow_up("Hello", "What is the capital of France?"))
+
+    with pytest.raises(ReplayMiss) as caught:
+        ask(replay(path, "auto"), follow_up("What is the capital of France?"))
+    miss = caught.value
+    assert (miss.fixture, miss.mode, miss.missing_turn) == ("quickstart.json", "auto", "Hello")
+    assert str(miss) == f"{miss.summary}; nearest differs at {miss.difference}"
 
 
 # ----------------------------------------------------------------------------- JSON and errors
@@ -501,7 +572,7 @@ def test_a_missing_file_is_an_empty_fixture(path: Path) -> None:
     assert len(fixture) == 0 and fixture.path == path and not path.exists()
 
 
-@pytest.mark.parametrize("mode", ["record", "off"])
+@pytest.mark.parametrize("mode", ["record", "update", "off"])
 def test_modes_that_go_live_need_a_live_transport(path: Path, mode: str) -> None:
     with pytest.raises(ValueError, match=mode):
         RecordReplayTransport(Fixture.load(path), mode)  # type: ignore[arg-type]
