@@ -41,8 +41,10 @@ class Kernel:
             if iopub["msg_type"] == "status" and iopub["content"]["execution_state"] == "idle":
                 break
             outputs.append(iopub)
-        reply = self.client.get_shell_msg(timeout=DEADLINE)
-        return {**reply["content"], "outputs": outputs}
+        while True:  # the reply to this request, not a late one to an earlier request
+            reply = self.client.get_shell_msg(timeout=DEADLINE)
+            if reply["parent_header"].get("msg_id") == message["header"]["msg_id"]:
+                return {**reply["content"], "outputs": outputs}
 
     def printed(self, code: str, cell_id: str | None = None) -> str:
         reply = self.run(code, cell_id)
