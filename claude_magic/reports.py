@@ -78,12 +78,12 @@ def usage_report(ledger: Ledger) -> tuple[str, str]:
     rows.append(_row("kernel", "all", sum(ledger.spends.values(), Spend())))
     markdown = "\n".join(
         ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        + ["| " + " | ".join(row) + " |" for row in rows]
+        + ["| " + " | ".join(literal(cell) for cell in row) + " |" for row in rows]
     )
     widths = [max(len(cell) for cell in column) for column in zip(header, *rows)]
     plain = "\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in (header, *rows))
     source = f"Prices: {PRICES_SOURCE}, and ClaudeMagics.prices."
-    return f"{markdown}\n\n{source}", f"{plain}\n\n{source}"
+    return f"{markdown}\n\n{literal(source)}", f"{plain}\n\n{source}"
 
 
 def _row(chat: str, model: str, spend: Spend) -> tuple[str, ...]:

@@ -83,7 +83,7 @@ def test_ledger_by_chat_and_model_and_its_table():
     markdown, plain = usage_report(ledger)
     lines = markdown.splitlines()
     assert lines[0] == "| chat | model | turns | in | out | cache read | cache written | cost |"
-    assert lines[2] == "| default | claude-opus-4-6 | 2 | 300 | 30 | 0 | 0 | $0.0023 |"
+    assert lines[2] == "| default | claude-opus-4-6 | 2 | 300 | 30 | 0 | 0 | <span>&#36;</span>0.0023 |"  # money, not math
     assert lines[3] == "| quiz | mystery | 1 | 5 | 5 | 0 | 0 | cost n/a |"
     assert lines[4] == "| kernel | all | 3 | 305 | 35 | 0 | 0 | cost n/a |"
     assert plain.splitlines()[1].split() == ["default", "claude-opus-4-6", "2", "300", "30", "0", "0", "$0.0023"]
