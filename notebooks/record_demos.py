@@ -129,8 +129,10 @@ DATA_AND_PLOTS = [
     ),
     Turn(
         text=(
-            "`sales` has no column `Nort`: the name is a typo for `North`, so pandas raises a `KeyError` "
-            "when it looks the column up.\n\n```python\nsales[\"North\"].mean()\n```"
+            "The f-string names `grwth`, but the variable is `growth`: Python looks the misspelt name up, "
+            "finds nothing, and raises a `NameError` (its own suggestion says as much).\n\n"
+            "```python\ngrowth = sales[\"East\"].iloc[-1] / sales[\"East\"].iloc[0] - 1\n"
+            "print(f\"East grew {growth:.0%} in six months\")\n```"
         ),
         usage={"input_tokens": 430, "output_tokens": 52},
     ),
