@@ -130,7 +130,7 @@ DATA_AND_PLOTS = [
     Turn(
         text=(
             "The f-string names `grwth`, but the variable is `growth`: Python looks the misspelt name up, "
-            "finds nothing, and raises a `NameError` (its own suggestion says as much).\n\n"
+            "finds nothing, and raises a `NameError`.\n\n"
             "```python\ngrowth = sales[\"East\"].iloc[-1] / sales[\"East\"].iloc[0] - 1\n"
             "print(f\"East grew {growth:.0%} in six months\")\n```"
         ),
