@@ -31,7 +31,7 @@ import pandas as pd  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from claude_magic.summaries import describe  # noqa: E402
-from claude_magic.images import FigureStash, image_block  # noqa: E402
+from claude_magic.images import image_block, open_figures  # noqa: E402
 
 REPEATS = 3
 ROW_POWERS = range(3, 8)
@@ -146,11 +146,10 @@ def big_figure() -> Any:
 
 
 def capture_and_encode() -> dict[str, Any]:
-    """What `-f` costs after a cell that drew the figure: stash it, the backend closes it, encode it."""
-    stash = FigureStash()
-    stash.capture()
+    """What `-f` costs for a figure a cell left open (a non-inline backend): find it, render it bounded."""
+    block = image_block(open_figures()[-1])
     plt.close("all")
-    return image_block(stash.figures()[0])
+    return block
 
 
 def full_size_png() -> bytes:
