@@ -41,7 +41,10 @@ class Kernel:
             if iopub["msg_type"] == "status" and iopub["content"]["execution_state"] == "idle":
                 break
             outputs.append(iopub)
+        # Skip any earlier reply still queued (start_new_kernel may leave an extra kernel_info_reply).
         reply = self.client.get_shell_msg(timeout=DEADLINE)
+        while reply["parent_header"].get("msg_id") != message["header"]["msg_id"]:
+            reply = self.client.get_shell_msg(timeout=DEADLINE)
         return {**reply["content"], "outputs": outputs}
 
     def printed(self, code: str, cell_id: str | None = None) -> str:
