@@ -7,13 +7,11 @@ the key-shaped text no pattern can see while it is split across deltas. Plain te
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
-__all__ = ["SECRET", "REDACTED", "parse_sse", "sse_bytes"]
+from .errors import SECRET
 
-SECRET = re.compile(r"sk-ant-[A-Za-z0-9_-]{8,}")
-REDACTED = "sk-ant-…redacted"
+__all__ = ["parse_sse", "sse_bytes"]
 
 _DELTA_TEXT = {"text_delta": "text", "thinking_delta": "thinking"}
 
