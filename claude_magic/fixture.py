@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import one_line, scrub
-from .sse import parse_sse
+from .sse import parse_sse, unreadable_event
 
 try:  # POSIX; elsewhere (Windows) recordings are merged without a lock, see `_locked`
     import fcntl
@@ -149,17 +149,7 @@ class Exchange:
         """What in a recorded stream the SDK could not read (`event 5 (content_block_delta) ...`), or
         None. Asked when the exchange is replayed, not at load: one exchange edited by hand, or
         recorded from a faulty server, fails the turn that replays it, not the whole fixture."""
-        blocks, started = 0, False
-        for number, event in enumerate(self.events or []):
-            name = event["event"]
-            if name not in _STREAM_EVENTS:
-                continue  # pings and events the SDK does not know: it skips them
-            why = _event_problem(name, event.get("data"), blocks, started)
-            if why:
-                return f"event {number} ({name}) {why}"
-            started = started or name == "message_start"
-            blocks += name == "content_block_start"
-        return None
+        return unreadable_event(self.events or [])
 
     @classmethod
     def from_json(cls, item: Any) -> Exchange:
@@ -181,43 +171,6 @@ class Exchange:
             text=response.get("text"),
             retry_after=response.get("retry_after"),
         )
-
-
-# The events the SDK's message stream reads, and what it needs of each (anthropic's
-# lib/streaming/_messages.py: accumulate_event).
-_STREAM_EVENTS = (
-    "message_start", "content_block_start", "content_block_delta", "content_block_stop", "message_delta",
-    "message_stop", "error",
-)
-
-
-def _event_problem(name: str, data: Any, blocks: int, started: bool) -> str | None:
-    if not isinstance(data, dict):
-        return "holds no JSON object"
-    if data.get("type") != name:
-        return f"has the type {data.get('type')!r}"
-    if name == "error":
-        return None
-    if started == (name == "message_start"):
-        return "repeats message_start" if started else "comes before message_start"
-    if name == "message_start":
-        message = data.get("message")
-        if isinstance(message, dict) and isinstance(message.get("content"), list) and isinstance(message.get("usage"), dict):
-            return None
-        return "holds no message with content and usage"
-    if name == "content_block_start":
-        return None if data.get("index") == blocks and isinstance(data.get("content_block"), dict) else (
-            f"should start block {blocks} with a content_block"
-        )
-    if name in ("content_block_delta", "content_block_stop"):
-        index = data.get("index")
-        if not (isinstance(index, int) and 0 <= index < blocks):
-            return f"names block {index!r}, but {blocks} block{'' if blocks == 1 else 's'} started"
-    if name in ("content_block_delta", "message_delta") and not isinstance(data.get("delta"), dict):
-        return "holds no delta"
-    if name == "message_delta" and not isinstance(data.get("usage"), dict):
-        return "holds no usage"
-    return None
 
 
 def _check_events(events: Any) -> None:

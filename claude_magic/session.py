@@ -24,7 +24,13 @@ from .cells import CellLog
 from .client import ClientCache, Connection, count_tokens, resolve_api_key
 from .context import Limits, expand_prompt
 from .conversation import (
-    DEFAULT_CHAT, Conversation, Conversations, Message, assistant_message, check_text, user_message,
+    DEFAULT_CHAT,
+    Conversation,
+    Conversations,
+    Message,
+    assistant_message,
+    check_text,
+    user_message,
 )
 from .errors import ClaudeError
 from .failures import turn_failure
