@@ -73,13 +73,15 @@ class ClientCache:
         self._key: tuple[Any, ...] | None = None
         self._client: anthropic.Anthropic | None = None
         self.retries = RetryWatch()
+        self._lock = threading.Lock()  # turns of different conversations may ask from two threads at once
 
     def get(self, connection: Connection) -> anthropic.Anthropic:
         key = _fingerprint(connection)
-        if self._client is None or key != self._key:
-            self.close()
-            self._client, self._key = make_client(connection, self.retries), key
-        return self._client
+        with self._lock:
+            if self._client is None or key != self._key:
+                self.close()
+                self._client, self._key = make_client(connection, self.retries), key
+            return self._client
 
     def close(self) -> None:
         if self._client is not None:
