@@ -14,7 +14,8 @@ streaming at a fixed rate; nothing else is ever contacted.
    raw-SDK script streaming the same request from a fresh process.
 3. Steady-state cost of a turn above the raw SDK's own streamed call, at 1 and 50 turns of history.
 4. The live widget view of a 2,000-token answer: updates, messages, bytes and CPU, against one
-   widget value set per delta (driven directly, on a fake clock).
+   widget value set per delta (driven directly, on a fake clock); and of a 200,000-character answer
+   with no line break at all, against the same baseline.
 5. Context: DataFrame summaries by row count and a large figure (`bench_context.py`).
 6. Prompt caching over 12 turns about a 40,000-character document: a model of the API's billing
    applied to the request bodies our client really sends, against the same turns uncached.
@@ -502,6 +503,7 @@ VIEW_UPDATES_PER_SECOND = 20 * 1.1  # "at most about 20"
 # saved output itself, which by contract holds the answer twice (Markdown and its plain twin).
 VIEW_BYTES_MULTIPLE = 12
 VIEW_CPU_PER_1K_TOKENS = 0.1
+ONE_LINE_CHARS = 200_000  # an answer with no line break: the tail must not grow with it
 
 
 @dataclass
@@ -608,14 +610,18 @@ def measure_view(view: Callable[[FakeClock, list[str], str, float], None], answe
     return min(results[1:], key=lambda result: result.cpu)
 
 
-def bench_view(settings: Settings) -> list[Row]:
-    from IPython.core.interactiveshell import InteractiveShell
+def one_line_answer(chars: int) -> str:
+    """Prose with no line break at all, with the inline marks a real answer has."""
+    words = ("the median of `amount` resists outliers while the **mean** does not, so compare both "
+             "before you trust a [summary](https://example.com/stats) of the sales").split()
+    return " ".join(itertools.islice(itertools.cycle(words), chars // 6))[:chars]
 
-    InteractiveShell.instance()  # display() publishes through the shell, as in a kernel
-    answer = markdown_answer(VIEW_CHARS)
+
+def compare_views(title: str, answer: str, settings: Settings) -> tuple[ViewResult, ViewResult]:
+    """Ours and the naive view on `answer`, printed."""
     tokens = len(answer) / 4
-    heading(f"4. Live widget view: {len(answer):,}-char answer (~{tokens:,.0f} tokens) in {VIEW_DELTAS:,} deltas "
-            f"over {VIEW_SECONDS:.0f} s on a fake clock (fastest of {settings.view_repeats})")
+    heading(f"4. Live widget view: {title}, {len(answer):,} chars (~{tokens:,.0f} tokens) in {VIEW_DELTAS:,} "
+            f"deltas over {VIEW_SECONDS:.0f} s on a fake clock (fastest of {settings.view_repeats})")
     ours = measure_view(widget_view, answer, settings.view_repeats)
     naive = measure_view(naive_view, answer, settings.view_repeats)
     answer_bytes = len(answer.encode())
@@ -624,18 +630,37 @@ def bench_view(settings: Settings) -> list[Row]:
               f"{kib(result.bytes)} ({result.bytes / answer_bytes:.1f}x the answer), CPU {ms(result.cpu)}")
         print(" " * 12 + "; ".join(f"{kind} {count:,} = {total / answer_bytes:.1f}x"
                                    for kind, (count, total) in sorted(result.by_kind.items())))
-    per_1k = 1000 / tokens
+    return ours, naive
+
+
+def view_cost_rows(label: str, answer: str, ours: ViewResult, naive: ViewResult) -> list[Row]:
+    answer_bytes = len(answer.encode())
+    per_1k = 1000 / (len(answer) / 4)
+    return [
+        Row(f"4 {label}bytes / answer bytes", f"{ours.bytes / answer_bytes:.1f}x ({kib(ours.bytes)})",
+            f"{naive.bytes / answer_bytes:.0f}x ({kib(naive.bytes)})", ratio(ours.bytes, naive.bytes),
+            f"<= {VIEW_BYTES_MULTIPLE}x answer", ours.bytes <= VIEW_BYTES_MULTIPLE * answer_bytes),
+        Row(f"4 {label}CPU per 1k tokens", ms(ours.cpu * per_1k), ms(naive.cpu * per_1k), ratio(ours.cpu, naive.cpu),
+            f"< {ms(VIEW_CPU_PER_1K_TOKENS)}", ours.cpu * per_1k < VIEW_CPU_PER_1K_TOKENS),
+    ]
+
+
+def bench_view(settings: Settings) -> list[Row]:
+    from IPython.core.interactiveshell import InteractiveShell
+
+    InteractiveShell.instance()  # display() publishes through the shell, as in a kernel
+    answer = markdown_answer(VIEW_CHARS)
+    ours, naive = compare_views("paragraphs", answer, settings)
+    line = one_line_answer(ONE_LINE_CHARS)
+    line_ours, line_naive = compare_views("one line", line, settings)
     return [
         Row("4 view updates per second", f"{ours.updates_per_second:.1f}/s", f"{naive.updates_per_second:.1f}/s",
             ratio(ours.updates_per_second, naive.updates_per_second), f"<= {VIEW_UPDATES_PER_SECOND:.0f}/s",
             ours.updates_per_second <= VIEW_UPDATES_PER_SECOND),
         Row("4 view messages sent", f"{ours.messages:,}", f"{naive.messages:,}", ratio(ours.messages, naive.messages),
             "(reported)", True),
-        Row("4 view bytes / answer bytes", f"{ours.bytes / answer_bytes:.1f}x ({kib(ours.bytes)})",
-            f"{naive.bytes / answer_bytes:.0f}x ({kib(naive.bytes)})", ratio(ours.bytes, naive.bytes),
-            f"<= {VIEW_BYTES_MULTIPLE}x answer", ours.bytes <= VIEW_BYTES_MULTIPLE * answer_bytes),
-        Row("4 view CPU per 1k tokens", ms(ours.cpu * per_1k), ms(naive.cpu * per_1k), ratio(ours.cpu, naive.cpu),
-            f"< {ms(VIEW_CPU_PER_1K_TOKENS)}", ours.cpu * per_1k < VIEW_CPU_PER_1K_TOKENS),
+        *view_cost_rows("view ", answer, ours, naive),
+        *view_cost_rows("one-line view ", line, line_ours, line_naive),
     ]
 
 

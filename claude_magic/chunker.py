@@ -23,6 +23,12 @@ MAX_FENCE_LINES = 40
 # Likewise a long list or table with no blank line in it (a tight list) is cut before an item or a
 # row once the block is this long; a table's pieces each repeat its header, so they render as tables.
 MAX_BLOCK_LINES = 12
+# And a line of prose longer than this (an answer with no line breaks at all) is cut between words,
+# where no code span, `**` or link is open: while it streams it shows as paragraphs of about this size.
+MAX_LINE_CHARS = 600
+# Where a long line may be cut: the marks that open and close what must not be cut, and a space
+# before a letter (so the rest cannot start a list item, a heading, a fence or a quote).
+_BREAK_TOKENS = re.compile(r"`+|\*\*|\]\(|[\[\])]| (?=[^\W\d_])")
 _LIST_ITEM = re.compile(r"(?:[-*+]|\d{1,9}[.)])\s")
 _TABLE_DELIMITER = re.compile(r"\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$")
 _INLINE_MARK = re.compile(r"`+|\*\*")
@@ -67,21 +73,23 @@ class MarkdownChunker:
     margin (an indented one continues a list item or a code block). Blocks shorter than
     `min_block_chars` join the next one. A tight list or a table longer than `max_block_lines` is cut
     before an item or a row (a table's pieces repeat its header). A code block longer than
-    `max_fence_lines` is cut into pieces that each open and close with the same fence line, so the
-    tail stays bounded.
+    `max_fence_lines` is cut into pieces that each open and close with the same fence line, and a line
+    of prose longer than `max_line_chars` between two words, so the tail stays bounded.
     """
 
     def __init__(
         self, *, min_block_chars: int = MIN_BLOCK_CHARS, max_fence_lines: int = MAX_FENCE_LINES,
-        max_block_lines: int = MAX_BLOCK_LINES,
+        max_block_lines: int = MAX_BLOCK_LINES, max_line_chars: int = MAX_LINE_CHARS,
     ) -> None:
         self._min_block_chars = min_block_chars
         self._max_fence_lines = max_fence_lines
         self._max_block_lines = max_block_lines
+        self._max_line_chars = max_line_chars
         self._lines: list[str] = []
         self._chars = 0
         self._partial: list[str] = []
         self._partial_chars = 0
+        self._cut_line_at = max_line_chars  # the length of the partial line at which to try cutting it
         self._fence: Fence | None = None
         self._fence_lines = 0
         self._after_blank = False
@@ -92,7 +100,7 @@ class MarkdownChunker:
         finished: list[str] = []
         if complete:
             complete[0] = "".join(self._partial) + complete[0]
-            self._partial, self._partial_chars = [], 0
+            self._partial, self._partial_chars, self._cut_line_at = [], 0, self._max_line_chars
             finished = [block for line in complete if (block := self._add_line(line)) is not None]
         if rest:
             # The first character of a line decides whether the blank lines before it ended a block;
@@ -101,6 +109,8 @@ class MarkdownChunker:
                 finished.append(block)
             self._partial.append(rest)
             self._partial_chars += len(rest)
+            if self._partial_chars >= self._cut_line_at and (block := self._cut_long_line()) is not None:
+                finished.append(block)
         return finished
 
     @property
@@ -148,6 +158,24 @@ class MarkdownChunker:
             self._append(header_line)
         return block
 
+    def _cut_long_line(self) -> str | None:
+        """Cuts the finished words of a long line of prose into a block, so the tail stays short.
+        If the line cannot be cut yet (a code span open all along it, say), the next try waits for
+        as much text again: each try reads the line once, so the work stays linear."""
+        partial = "".join(self._partial)
+        # Past four times the length, whatever is open is cut too: a backtick never closed is text.
+        anywhere = self._partial_chars >= 4 * self._max_line_chars
+        at = None if self._fence is not None or not _is_prose(partial) else _last_break(partial, anywhere)
+        if at is None:
+            self._cut_line_at = self._partial_chars + self._max_line_chars
+            return None
+        self._append(partial[:at])
+        block = self._cut()
+        rest = partial[at + 1 :]  # the space at the cut goes: the block ends there
+        self._partial, self._partial_chars = [rest], len(rest)
+        self._cut_line_at = len(rest) + self._max_line_chars
+        return block
+
     def _settle(self, start: str) -> str | None:
         """After blank lines, cuts the block if the line now starting begins a new one."""
         if not self._after_blank:
@@ -181,6 +209,36 @@ class MarkdownChunker:
         self._lines = []
         self._chars = 0
         return block
+
+
+def _is_prose(line: str) -> bool:
+    """Whether a line may be cut: not a table row, indented code, a fence, or a heading's marks."""
+    return not line.lstrip().startswith(("|", "#")) and not line.startswith(("    ", "\t")) and Fence.opened_by(line) is None
+
+
+def _last_break(line: str, anywhere: bool = False) -> int | None:
+    """The last space in `line` where it may be cut: before a letter, with no code span, `**`,
+    link text or link target open before it (unless `anywhere`)."""
+    code, strong, depth, target = "", False, 0, False
+    found = None
+    for match in _BREAK_TOKENS.finditer(line):
+        token = match.group()
+        if anywhere:
+            found = match.start() if token == " " else found
+        elif code:
+            code = "" if token == code else code
+        elif token[0] == "`":
+            code = token
+        elif token == "**":
+            strong = not strong
+        elif token in ("[", "](", "]"):
+            depth = depth + 1 if token == "[" else max(depth - 1, 0)
+            target = target or token == "]("
+        elif token == ")":
+            target = False
+        elif not (strong or depth or target):
+            found = match.start()
+    return found
 
 
 def _is_table(lines: list[str]) -> bool:

@@ -44,6 +44,10 @@ class ClaudeConfig(Configurable):
     cache_ttl = Enum(CACHE_TTLS, default_value=DEFAULTS.cache_ttl, help="Prompt cache lifetime: 5m or 1h.").tag(config=True)
     max_retries = Int(DEFAULTS.max_retries, help="Retries the SDK makes on 429, 529, 5xx and connection errors.").tag(config=True)
     timeout = Float(DEFAULTS.timeout, help="Seconds before a request times out.").tag(config=True)
+    max_retry_wait = Float(
+        DEFAULTS.max_retry_wait,
+        help="Seconds at most to wait before a retry when the server asks (retry-after); a longer wait fails the turn at once.",
+    ).tag(config=True)
     base_url = Unicode(DEFAULTS.base_url, help="API base URL; empty to let the SDK use ANTHROPIC_BASE_URL or its default.").tag(config=True)
     prices = Dict(
         help='Extra prices in $ per million tokens, by model id prefix: {"my-model": {"input": 3, "output": 15}}.',
@@ -96,6 +100,17 @@ class ClaudeConfig(Configurable):
         if proposal["value"] < 0:
             raise TraitError("ClaudeMagics.budget_usd must be 0 (no budget) or a positive number of dollars.")
         return proposal["value"]
+
+    @validate("timeout", "max_retry_wait")
+    def _seconds(self, proposal: Any) -> float:
+        name, value = proposal["trait"].name, proposal["value"]
+        # NaN compares false both ways, so it is refused with the rest; an endless wait for a retry is
+        # the user's call, an endless timeout is not one httpx2 takes.
+        if name == "timeout" and not 0 < value < float("inf"):
+            raise TraitError(f"ClaudeMagics.timeout must be a number of seconds above 0, not {value}.")
+        if not value >= 0:
+            raise TraitError(f"ClaudeMagics.max_retry_wait must be a number of seconds, 0 or more, not {value}.")
+        return value
 
     @validate("max_tokens", "max_retries", "max_rows", "max_columns", "max_chars", "max_string_chars")
     def _positive(self, proposal: Any) -> int:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import images
+from .conversation import check_text
 from .errors import ContextError, one_line
 from .markdown import fence_split
 from .sent import Sent, image_size, kind_of, tokens_of
@@ -66,6 +67,7 @@ def expand_prompt(text: str, namespace: Mapping[str, Any], *, raw: bool = False,
 def object_blocks(label: str, obj: Any, limits: Limits = Limits()) -> tuple[list[dict[str, Any]], Sent]:
     """The blocks for `-w NAME`: the object's text or image, labelled with its name; and what they are."""
     parts, _ = _value_parts(label, obj, limits, inline=False)
+    _check_parts(parts, f"-w {label}")
     return _merge(parts), Sent(f"-w {label}", _kind(obj, parts), tokens_of(parts))
 
 
@@ -150,6 +152,7 @@ class _Expander:
             self.notes.append(f"{{{label}}}: {type(error).__name__}: {one_line(str(error), 80)}; {AS_TYPED}")
             return None
         parts, note = _value_parts(label, obj, self.limits, inline=True)
+        _check_parts(parts, f"{{{label}}}")
         if note:
             self.notes.append(f"{{{label}}}: {note}")
         self.sent.append(Sent(f"{{{label}}}", _kind(obj, parts), tokens_of(parts)))
@@ -217,6 +220,12 @@ def _value_parts(label: str, obj: Any, limits: Limits, *, inline: bool) -> tuple
     text, note = summarize(obj, limits, label)
     opening, closing = _tags(label, obj)
     return [f"{opening}\n{text}\n{closing}"], note
+
+
+def _check_parts(parts: list[Part], where: str) -> None:
+    for part in parts:
+        if isinstance(part, str):
+            check_text(part, where)
 
 
 def _tags(label: str, obj: Any) -> tuple[str, str]:

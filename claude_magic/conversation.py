@@ -1,7 +1,8 @@
 """Conversations and their invariants.
 
 A `Conversation` is the history the API sees: alternating user and assistant messages, starting with
-a user turn. It changes in exactly one place, `commit`, which takes a whole exchange (the user
+a user turn, every `tool_use` answered by its `tool_result` in the next message, and no text that is
+not Unicode (`check_text`). It changes in exactly one place, `commit`, which takes a whole exchange (the user
 message and the complete reply) at once; a turn that fails anywhere before that (an API error, a
 dropped stream, an interrupt) leaves the history as it was, because nothing was appended yet. Each
 turn remembers the notebook cell that asked it, so re-running that cell can replace its turn.
@@ -11,6 +12,7 @@ turn remembers the notebook cell that asked it, so re-running that cell can repl
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,7 +21,7 @@ from .errors import ClaudeError, InvariantError
 from .pricing import Spend, Usage
 
 __all__ = ["Conversation", "Conversations", "Turn", "DEFAULT_CHAT", "InvariantError", "user_message",
-           "assistant_message", "check_messages", "merge_text"]
+           "assistant_message", "check_messages", "check_text", "merge_text"]
 
 DEFAULT_CHAT = "default"
 
@@ -29,6 +31,8 @@ Message = dict[str, Any]
 
 # The API refuses a request with more images than this, counting the whole history.
 MAX_IMAGES = 100
+# Half of a UTF-16 pair with no other half: valid in a Python str, but no UTF-8 encodes it.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -151,6 +155,10 @@ def check_messages(messages: list[Message]) -> None:
             raise InvariantError(f"messages[{index}] is empty")
         if isinstance(content, list) and any(_is_empty_text(block) for block in content):
             raise InvariantError(f"messages[{index}] has an empty text block")
+        if index % 2 == 1 and (unanswered := _unanswered_tools(message, messages[index + 1 : index + 2])):
+            raise InvariantError(
+                f"messages[{index}] calls a tool ({', '.join(unanswered)}) with no tool_result in the message after it"
+            )
     images = sum(_image_count(message) for message in messages)
     if images > MAX_IMAGES:
         raise InvariantError(
@@ -159,9 +167,34 @@ def check_messages(messages: list[Message]) -> None:
         )
 
 
-def _image_count(message: Message) -> int:
+def check_text(text: str, where: str) -> None:
+    """Refuse `text`, named `where` ("the prompt", "{s}"), if it holds a lone surrogate, which cannot
+    be sent: the SDK would fail deep inside its JSON encoding."""
+    found = _LONE_SURROGATE.search(text)
+    if found is not None:
+        raise InvariantError(
+            f"{where} holds a lone surrogate ({found[0].encode('unicode_escape').decode()} at character "
+            f"{found.start():,}), which is not Unicode text and cannot be sent. Fix the text; bytes decoded "
+            "with errors='surrogateescape' can be decoded with errors='replace' instead."
+        )
+
+
+def _unanswered_tools(message: Message, following: list[Message]) -> list[str]:
+    """The ids of `message`'s tool calls that the message after it (if any) does not answer."""
+    calls = [str(block.get("id")) for block in _blocks(message) if block.get("type") == "tool_use"]
+    if not calls:
+        return []
+    answered = {block.get("tool_use_id") for reply in following for block in _blocks(reply) if block.get("type") == "tool_result"}
+    return [call for call in calls if call not in answered]
+
+
+def _blocks(message: Message) -> list[Block]:
     content = message.get("content")
-    return sum(block.get("type") == "image" for block in content) if isinstance(content, list) else 0
+    return content if isinstance(content, list) else []
+
+
+def _image_count(message: Message) -> int:
+    return sum(block.get("type") == "image" for block in _blocks(message))
 
 
 def _is_empty_text(block: Block) -> bool:

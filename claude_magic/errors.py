@@ -4,18 +4,33 @@ Everything the user can get wrong, and every way the API can fail, ends as a `Cl
 `UsageError` subclass that IPython shows as a single line (through `_render_traceback_`) instead of
 a traceback wall, that still marks the cell as failed (so nbval and papermill notice), and that
 stays an ordinary `Exception` a user can catch. Turning SDK and transport exceptions into these
-lines is `failures`' work, above the client.
+lines is `failures`' work, above the client. Key-shaped text (`SECRET`) is scrubbed from every such
+line, whoever supplied it (a pasted prompt, a server's error text), and from saved outputs (`scrub`).
 """
 
 from __future__ import annotations
 
+import re
+
 from IPython.core.error import UsageError
 
-__all__ = ["ClaudeError", "ContextError", "InvariantError", "one_line"]
+__all__ = ["ClaudeError", "ContextError", "InvariantError", "one_line", "scrub", "SECRET", "REDACTED"]
+
+# What an Anthropic API key looks like, and what stands in its place wherever text is shown or saved.
+SECRET = re.compile(r"sk-ant-[A-Za-z0-9_-]{8,}")
+REDACTED = "sk-ant-…redacted"
+
+
+def scrub(text: str) -> str:
+    """`text` with anything shaped like an API key replaced by `REDACTED`."""
+    return SECRET.sub(REDACTED, text)
 
 
 class ClaudeError(UsageError):
-    """A failure the user can act on, shown as one line."""
+    """A failure the user can act on, shown as one line, with no key in it."""
+
+    def __init__(self, message: object = "") -> None:
+        super().__init__(scrub(str(message)))
 
     def _render_traceback_(self) -> list[str]:
         return [f"\x1b[0;31mClaudeError\x1b[0m: {self}"]
@@ -30,5 +45,7 @@ class InvariantError(ClaudeError):
 
 
 def one_line(text: str, limit: int = 200) -> str:
-    text = " ".join(text.split())
+    """`text` on one line, at most `limit` characters, scrubbed before it is cut (a cut key would
+    no longer look like one)."""
+    text = " ".join(scrub(text).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,15 +1,17 @@
 """SDK and transport exceptions -> one-line `ClaudeError`s that say what to do.
 
 Sits above the client: it knows the SDK's error classes, httpx2's transport errors, a stream that
-ended early (`loop.IncompleteStream`) and a replay miss (`transport.ReplayMiss`). Anything else
-that escapes a turn is a bug, and keeps its traceback. The SDK is imported only once an error
-needs translating: a session that has not yet sent anything has not paid for it.
+ended early or could not be read (`loop.IncompleteStream`, `loop.UnreadableStream`), a wait for a
+retry longer than the user allows (`client.retry_wait_too_long`) and a fixture that cannot answer
+(`transport.ReplayFailure`). Anything else that escapes a turn is a bug, and keeps its traceback.
+Whatever a server said is scrubbed of key-shaped text (`errors.one_line`, `ClaudeError`). The SDK is
+imported only once an error needs translating: a session that has not yet sent anything has not paid for it.
 """
 
 from __future__ import annotations
 
 from .errors import ClaudeError, one_line
-from .loop import IncompleteStream
+from .loop import IncompleteStream, UnreadableStream
 from .settings import API_KEY_ENV, Settings
 
 __all__ = ["turn_failure", "is_api_failure", "api_error_message"]
@@ -25,11 +27,14 @@ def turn_failure(error: BaseException, *, model: str, prompt: str, settings: Set
     if not is_api_failure(error):
         return None
     from .guidance import miss_message
-    from .transport import ReplayMiss
+    from .transport import ReplayFailure, ReplayMiss
 
     if isinstance(error, ReplayMiss):
         return ClaudeError(miss_message(error, prompt, settings or Settings()))
-    return ClaudeError(api_error_message(error, model=model))
+    message = api_error_message(error, model=model)
+    if isinstance(error, ReplayFailure):
+        message = f"cell {one_line(prompt, 40)!r}: {message}"
+    return ClaudeError(message)
 
 
 def is_api_failure(error: BaseException) -> bool:
@@ -37,7 +42,7 @@ def is_api_failure(error: BaseException) -> bool:
     import anthropic
     import httpx2
 
-    return isinstance(error, (anthropic.AnthropicError, httpx2.TransportError, IncompleteStream))
+    return isinstance(error, (anthropic.AnthropicError, httpx2.TransportError, IncompleteStream, UnreadableStream))
 
 
 def api_error_message(error: BaseException, *, model: str = "") -> str:
@@ -45,11 +50,17 @@ def api_error_message(error: BaseException, *, model: str = "") -> str:
     import anthropic
     import httpx2
 
-    from .transport import ReplayMiss
+    from .client import retry_wait_too_long
+    from .transport import ReplayFailure
 
     detail = _api_detail(error)
-    if isinstance(error, ReplayMiss):
+    if isinstance(error, (ReplayFailure, retry_wait_too_long())):
         return str(error)
+    if isinstance(error, UnreadableStream):
+        return (
+            f"The answer's stream could not be read ({one_line(str(error), 120)}); nothing was added to the "
+            "conversation. Re-run the cell."
+        )
     if isinstance(error, (anthropic.APITimeoutError, httpx2.TimeoutException)):
         return "The request timed out: re-run, or raise ClaudeMagics.timeout (seconds)."
     if isinstance(error, (IncompleteStream, httpx2.TransportError)):
@@ -62,7 +73,7 @@ def api_error_message(error: BaseException, *, model: str = "") -> str:
         return f"Not found (404): is {model!r} a model id? Try -m opus, sonnet or haiku. {detail}".rstrip()
     if isinstance(error, anthropic.RateLimitError):
         wait = error.response.headers.get("retry-after")
-        when = f"in {wait} s" if wait else "in a minute"
+        when = f"in {one_line(wait, 20)} s" if wait else "in a minute"
         return f"Rate limited (429) after the retries ran out: re-run {when}, or raise ClaudeMagics.max_retries."
     if isinstance(error, anthropic.APIStatusError) and error.status_code == 529 or _event_type(error) == "overloaded_error":
         return "Claude is overloaded (529) after the retries ran out: re-run in a minute, or try -m sonnet."

@@ -2,9 +2,12 @@
 
 This module owns how a request is keyed (its method, path and canonical body, base64 data replaced by
 a digest), how a response (a streamed reply, a JSON body, an error status) is stored, what may never
-be written (keys, auth headers: no header is stored at all, and key-shaped text is scrubbed), and where
-a request the fixture does not hold first differs from the nearest recording. Pure JSON: the HTTP
-transport that replays these is `transport`.
+be written (keys, auth headers: no header is stored at all, and key-shaped text is scrubbed, in the
+request as it is keyed too, so a prompt that held a key still finds its recording), what a recorded
+stream must hold for the SDK to read it (checked at load, so a hand-edited fixture fails in one line
+naming the exchange), how kernels recording into one file merge their recordings under a lock, and
+where a request the fixture does not hold first differs from the nearest recording. Pure JSON: the
+HTTP transport that replays these is `transport`.
 """
 
 from __future__ import annotations
@@ -12,13 +15,19 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import one_line
-from .sse import REDACTED, SECRET, parse_sse
+from .errors import one_line, scrub
+from .sse import parse_sse, unreadable_event
+
+try:  # POSIX; elsewhere (Windows) recordings are merged without a lock, see `_locked`
+    import fcntl
+except ImportError:  # pragma: no cover - not on the platforms the tests run on
+    fcntl = None  # type: ignore[assignment]
 
 __all__ = ["Exchange", "Fixture", "canonical_body", "request_body", "FORMAT", "VERSION"]
 
@@ -36,11 +45,14 @@ _FINAL_EVENTS = ("message_stop", "error")
 
 
 def canonical_body(value: Any) -> Any:
-    """The request JSON with each base64 `data` string replaced by its sha256 digest.
+    """The request JSON with each base64 `data` string replaced by its sha256 digest, and key-shaped
+    text scrubbed, as the fixture stores it.
 
-    Fixtures stay small and readable, and matching stays exact. Idempotent, so a body that is already
-    canonical (one read from a fixture) comes back unchanged.
+    Fixtures stay small and readable, and matching stays exact: a request is looked up as it would be
+    written. Idempotent, so a body that is already canonical (one read from a fixture) comes back unchanged.
     """
+    if isinstance(value, str):
+        return scrub(value)
     if isinstance(value, list):
         return [canonical_body(item) for item in value]
     if not isinstance(value, dict):
@@ -133,6 +145,12 @@ class Exchange:
         request = {"method": self.method, "path": self.path, "body": self.body}
         return {"request": request, "response": response}
 
+    def stream_problem(self) -> str | None:
+        """What in a recorded stream the SDK could not read (`event 5 (content_block_delta) ...`), or
+        None. Asked when the exchange is replayed, not at load: one exchange edited by hand, or
+        recorded from a faulty server, fails the turn that replays it, not the whole fixture."""
+        return unreadable_event(self.events or [])
+
     @classmethod
     def from_json(cls, item: Any) -> Exchange:
         request, response = item["request"], item["response"]
@@ -171,31 +189,27 @@ def _check_events(events: Any) -> None:
 
 
 class Fixture:
-    """The exchanges of one fixture file, in first-recorded order, keyed by request."""
+    """The exchanges of one fixture file, in first-recorded order, keyed by request.
+
+    Those given or `put` here are this fixture's own; `save` merges them into what the file holds by
+    then, so kernels recording into one file at once keep each other's recordings.
+    """
 
     def __init__(self, path: str | os.PathLike[str], exchanges: Iterable[Exchange] = ()) -> None:
         self.path = Path(path)
         # A dict keeps first-insertion order even when a key is re-assigned: re-recording an
         # exchange replaces it in place, so the file's order stays stable.
         self._exchanges: dict[str, Exchange] = {}
+        self._own: dict[str, Exchange] = {}
         for exchange in exchanges:
             self.put(exchange)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Fixture:
         """Read a fixture; a missing file is an empty one (record mode will create it)."""
-        path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return cls(path)
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ValueError(f"{path} is not a readable claude_magic fixture: {one_line(str(exc))}") from None
-        try:
-            return cls(path, _exchanges_of(json.loads(text)))
-        except (ValueError, KeyError, TypeError) as exc:
-            detail = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)
-            raise ValueError(f"{path} is not a readable claude_magic fixture: {one_line(detail)}") from None
+        fixture = cls(path)
+        fixture._exchanges = {exchange.key: exchange for exchange in _read(fixture.path)}
+        return fixture
 
     def __len__(self) -> int:
         return len(self._exchanges)
@@ -203,6 +217,10 @@ class Fixture:
     def find(self, method: str, path: str, body: Any) -> Exchange | None:
         """The recording for this request; `body` may be raw or canonical."""
         return self._exchanges.get(_key(method, path, body))
+
+    def index(self, exchange: Exchange) -> int:
+        """Where `exchange` stands in the file (the number a reader counts to, from 0)."""
+        return list(self._exchanges).index(exchange.key)
 
     def nearest_difference(self, method: str, path: str, body: Any) -> str:
         """Where this request first differs from the most similar recording, in one line."""
@@ -239,6 +257,7 @@ class Fixture:
         the exchange keyed `after` (the one its run used last), or at the end: a re-recorded notebook's
         new exchanges land where its run asked them, which is where a reviewer of the diff looks."""
         key = exchange.key
+        self._own[key] = exchange
         if key in self._exchanges or after not in self._exchanges:
             self._exchanges[key] = exchange
             return
@@ -247,21 +266,62 @@ class Fixture:
         self._exchanges = dict([*items[:at], (key, exchange), *items[at:]])
 
     def save(self) -> None:
-        """Write atomically, so a crash mid-write never leaves a half fixture behind."""
+        """Merge this fixture's own exchanges into the file as it is now, and write it atomically, so
+        a crash mid-write never leaves a half fixture behind. Another kernel may have written the
+        file since it was read: under the lock its recordings are read back and kept. A file that
+        can no longer be read is a ValueError, and is not overwritten."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        try:
-            tmp.write_text(self._dumps(), encoding="utf-8", newline="\n")
-            os.replace(tmp, self.path)
-        finally:
-            tmp.unlink(missing_ok=True)
+        with _locked(self.path.parent):
+            on_disk = {exchange.key: exchange for exchange in _read(self.path)}
+            # This kernel's order and its own recordings; what another kernel wrote since, too.
+            merged = {key: mine if key in self._own else on_disk.get(key, mine) for key, mine in self._exchanges.items()}
+            merged.update((key, theirs) for key, theirs in on_disk.items() if key not in merged)
+            self._exchanges = merged
+            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+            try:
+                tmp.write_text(self._dumps(), encoding="utf-8", newline="\n")
+                os.replace(tmp, self.path)
+            finally:
+                tmp.unlink(missing_ok=True)
 
     def _dumps(self) -> str:
         exchanges = [exchange.to_json() for exchange in self._exchanges.values()]
         document = {"format": FORMAT, "version": VERSION, "exchanges": exchanges}
         text = json.dumps(document, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
         # Headers are never stored, but a key can still sit in a prompt or a reply.
-        return SECRET.sub(REDACTED, text)
+        return scrub(text)
+
+
+@contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    """Holds an exclusive lock on the fixture's folder (POSIX `flock`) while a kernel reads, merges
+    and writes; a folder, not a lock file, so no file is left beside the fixture. Without fcntl
+    (Windows) the merge still keeps what was on disk when it read, but two kernels writing at the
+    very same moment could each miss the other's latest exchange."""
+    if fcntl is None:  # pragma: no cover
+        yield
+        return
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # closing the descriptor releases the lock
+
+
+def _read(path: Path) -> list[Exchange]:
+    """The exchanges of the file at `path`; none if there is no file yet."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return []
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path} is not a readable claude_magic fixture: {one_line(str(exc))}") from None
+    try:
+        return _exchanges_of(json.loads(text))
+    except (ValueError, KeyError, TypeError) as exc:
+        detail = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)
+        raise ValueError(f"{path} is not a readable claude_magic fixture: {one_line(detail)}") from None
 
 
 def _exchanges_of(document: Any) -> list[Exchange]:

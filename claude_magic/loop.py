@@ -4,12 +4,15 @@ A turn may take several requests (today: a turn the API paused is resumed; tool 
 here too). `TurnLoop.run` streams them one after another and hands back the reply, its content
 gathered across the parts; nothing here touches the conversation, so a turn that fails anywhere
 leaves it as it was. A stream that never reaches `message_stop` is a failed request, though the
-SDK would hand its truncated message back as if it were whole.
+SDK would hand its truncated message back as if it were whole; so is one the SDK cannot read (bytes
+that are not UTF-8, data that is not JSON, events out of order), which it reports with plain
+Python exceptions that say nothing of a stream.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .client import RetryWatch, messages_api
 from .output import TurnView
@@ -17,14 +20,25 @@ from .output import TurnView
 if TYPE_CHECKING:
     import anthropic
 
-__all__ = ["TurnLoop", "IncompleteStream", "MAX_CONTINUATIONS"]
+__all__ = ["TurnLoop", "IncompleteStream", "UnreadableStream", "MAX_CONTINUATIONS"]
 
 # A turn the API pauses (long server-side work) is resumed this many times at most.
 MAX_CONTINUATIONS = 3
 
+# What the SDK raises when a stream's bytes or events are not what it expects (UnicodeDecodeError and
+# JSONDecodeError are ValueErrors; a delta for a block that never started, an IndexError; events
+# before message_start, an AssertionError or RuntimeError; odd shapes, TypeError or AttributeError).
+_MALFORMED = (ValueError, LookupError, AssertionError, RuntimeError, TypeError, AttributeError)
+_END = object()
+T = TypeVar("T")
+
 
 class IncompleteStream(Exception):
     """The stream ended before `message_stop`: the SDK hands such a message back as if whole."""
+
+
+class UnreadableStream(Exception):
+    """The SDK could not read the stream; the message says what it met."""
 
 
 class TurnLoop:
@@ -60,17 +74,18 @@ class TurnLoop:
     def _stream(self, client: anthropic.Anthropic, request: dict[str, Any]) -> Any:
         started = complete = False
         with messages_api(client, request).stream(**request) as stream:
+            events: Iterator[Any] = iter(stream)
             try:
-                for event in stream:
+                while (event := _read(lambda: next(events, _END))) is not _END:
                     started = True
                     complete = self._forward(event) or complete
                 if not complete:
                     raise IncompleteStream("the connection dropped before the answer was complete")
+                message = _read(stream.get_final_message)
             except BaseException:
                 # What arrived is billed: keep its usage (the input, and the output so far).
-                self.cut = stream.current_message_snapshot if started else None
+                self.cut = _snapshot(stream) if started else None
                 raise
-            message = stream.get_final_message()
         self.messages.append(message)
         return message
 
@@ -83,6 +98,33 @@ class TurnLoop:
         elif event.type == "compaction":
             self.view.status("compacting earlier turns")
         return event.type == "message_stop"
+
+
+def _read(step: Callable[[], T]) -> T:
+    """`step()`, a read of the SDK's stream, with the SDK's complaints about what it read made an
+    `UnreadableStream`. An exception raised in this package's own code (the fixture transport) is a
+    bug, and keeps its traceback."""
+    try:
+        return step()
+    except _MALFORMED as error:
+        if _raised_here(error):
+            raise
+        raise UnreadableStream(f"{type(error).__name__}: {error}") from error
+
+
+def _raised_here(error: BaseException) -> bool:
+    traceback = error.__traceback__
+    while traceback is not None and traceback.tb_next is not None:
+        traceback = traceback.tb_next
+    return traceback is not None and traceback.tb_frame.f_globals.get("__name__", "").startswith(f"{__package__}.")
+
+
+def _snapshot(stream: Any) -> Any:
+    """The reply so far, for billing; None if the stream never said what message it is."""
+    try:
+        return stream.current_message_snapshot
+    except AssertionError:  # the SDK asserts there is one: no message_start arrived
+        return None
 
 
 def _resumable(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:

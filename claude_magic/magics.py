@@ -17,7 +17,7 @@ from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
 from .cells import CellLog
 from .config import ClaudeConfig
 from .course import Provenance
-from .errors import ClaudeError
+from .errors import ClaudeError, scrub
 from .options import claude_options, option_values, parse_options, split_line
 from .settings import API_KEY_ENV, Settings
 
@@ -148,12 +148,14 @@ class ClaudeMagics(Magics, ClaudeConfig):
 
         ask = TurnRequest(text=text, cell_id=self.cells.current_cell_id, **options)
         settings = self.settings()
-        turn = self.session.prepare(ask, settings, self.shell.user_ns, notify=_note)
-        if ask.dry_run:
-            show(*dry_run_report(self.session.dry_run(turn)))
-            return
-        view = make_view(settings.display, shell=self.shell, interactive=ask.cell_id is not None)
-        self._deliver(ask, self.session.send(turn, view))
+        with self.session.exclusive(ask.chat, _note):
+            turn = self.session.prepare(ask, settings, self.shell.user_ns, notify=_note)
+            if ask.dry_run:
+                show(*dry_run_report(self.session.dry_run(turn)))
+                return
+            view = make_view(settings.display, shell=self.shell, interactive=ask.cell_id is not None)
+            reply = self.session.send(turn, view)
+        self._deliver(ask, reply)
 
     def _deliver(self, ask: Any, reply: Reply) -> None:
         from .reply import runnable_code
@@ -179,7 +181,7 @@ class ClaudeMagics(Magics, ClaudeConfig):
 
 
 def _note(message: str) -> None:
-    print(f"note: {message}")
+    print(f"note: {scrub(message)}")  # a note may quote a prompt, and a prompt may hold a pasted key
 
 
 def _parser(magic: Any) -> argparse.ArgumentParser:

@@ -2,6 +2,7 @@
 
 A live view (`display`, `widgets`) is told of a turn's progress through `TurnView`; when the turn
 ends it leaves `to_markdown(final)` with its `to_plain` twin, which is all a saved notebook keeps.
+Neither holds anything shaped like an API key: an answer may quote a key pasted into the prompt.
 Plain text in, text out: no IPython here.
 """
 
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from .dollars import encode_dollars
+from .errors import scrub
 from .markdown import close_open_blocks, literal
 
 __all__ = ["Final", "TurnView", "to_markdown", "to_plain", "has_answer"]
@@ -61,13 +63,13 @@ def to_markdown(final: Final) -> str:
         parts.append(literal(final.note))
     if final.footer:
         parts.append(f"<sub>{literal(final.footer)}</sub>")
-    return "\n\n".join(parts)
+    return scrub("\n\n".join(parts))
 
 
 def to_plain(final: Final) -> str:
     """The `text/plain` twin of `to_markdown`: what was sent, the answer as written, the note and footer."""
     tail = "\n".join(line for line in (final.note, final.footer) if line)
-    return "\n\n".join(part for part in (final.sent, final.text.strip("\n"), tail) if part)
+    return scrub("\n\n".join(part for part in (final.sent, final.text.strip("\n"), tail) if part))
 
 
 def has_answer(final: Final) -> bool:

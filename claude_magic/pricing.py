@@ -79,22 +79,36 @@ class Usage:
         )
 
 
+# No request reads or writes more tokens than this (context windows hold at most a few million): a
+# count a server reports beyond it, or below zero, is not a count, and is held to this range.
+MAX_REPORTED_TOKENS = 10**8
+
+
 def usage_from_api(usage: Any, cache_ttl: str = "5m") -> Usage:
-    """Flatten the SDK's usage object; cache writes not split by TTL count at `cache_ttl`'s rate."""
-    written = usage.cache_creation_input_tokens or 0
+    """Flatten the SDK's usage object; cache writes not split by TTL count at `cache_ttl`'s rate.
+    Counts are clamped to 0..MAX_REPORTED_TOKENS, so a server's nonsense cannot bill a kernel into
+    its budget or below zero."""
+    written = _count(usage.cache_creation_input_tokens)
     split = getattr(usage, "cache_creation", None)
     if split is not None:
-        five = split.ephemeral_5m_input_tokens or 0
-        hour = split.ephemeral_1h_input_tokens or 0
+        five = _count(split.ephemeral_5m_input_tokens)
+        hour = _count(split.ephemeral_1h_input_tokens)
     else:
         five, hour = (0, written) if cache_ttl == "1h" else (written, 0)
     return Usage(
-        input_tokens=usage.input_tokens or 0,
-        output_tokens=usage.output_tokens or 0,
-        cache_read_tokens=usage.cache_read_input_tokens or 0,
+        input_tokens=_count(usage.input_tokens),
+        output_tokens=_count(usage.output_tokens),
+        cache_read_tokens=_count(usage.cache_read_input_tokens),
         cache_write_5m_tokens=five,
         cache_write_1h_tokens=hour,
     )
+
+
+def _count(value: Any) -> int:
+    try:
+        return min(max(int(value or 0), 0), MAX_REPORTED_TOKENS)
+    except (TypeError, ValueError, OverflowError):  # not a number at all (a string, NaN, infinity)
+        return 0
 
 
 def streamed_tokens(message: Any) -> int:

@@ -1,16 +1,25 @@
-"""The reply object a turn hands back (`-o NAME`), and the code blocks in an answer (`--code`)."""
+"""The reply object a turn hands back (`-o NAME`) and the names it may be stored under, and the code
+blocks in an answer (`--code`)."""
 
 from __future__ import annotations
 
+import builtins
+import keyword
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from .errors import ClaudeError
 from .markdown import fence_split
 from .pricing import Usage, format_cost
 
-__all__ = ["Reply", "CodeBlock", "code_blocks", "runnable_code", "reply_note", "stop_note"]
+__all__ = ["Reply", "CodeBlock", "code_blocks", "runnable_code", "reply_note", "stop_note", "check_out_name"]
 
 _RUNNABLE = {"", "python", "py", "python3", "ipython", "ipython3"}
+# What IPython puts in the user's namespace for itself (its `user_ns_hidden`, IPython 8 and 9), and
+# the names of its output and input history: _, __, ___, _7, _i, _ii, _iii, _i7.
+IPYTHON_NAMES = frozenset({"In", "Out", "get_ipython", "exit", "quit", "_ih", "_oh", "_dh"})
+_HISTORY_NAME = re.compile(r"_+|_i{1,3}|_i?\d+")
 
 
 @dataclass(frozen=True)
@@ -89,4 +98,25 @@ def stop_note(stop_reason: str | None, max_tokens: int) -> str:
         )
     if stop_reason == "refusal":
         return "Claude declined to answer this request (stop reason: refusal)."
+    if stop_reason == "pause_turn":
+        # Resumed as often as the turn loop allows, and paused again: kept as it stands, and said.
+        return "The API paused this answer again after it was resumed, so it may be unfinished: ask Claude to continue."
     return ""
+
+
+def check_out_name(name: str) -> None:
+    """Refuse an `-o NAME` that storing the reply under would break the kernel or the user's code: no
+    identifier, a keyword, a __dunder__ name, one of IPython's own names, or a built-in's."""
+    if not name.isidentifier():
+        raise ClaudeError(f"-o needs a variable name, not {name!r}.")
+    if keyword.iskeyword(name):
+        why = f"{name!r} is a Python keyword, which no variable can be named"
+    elif name.startswith("__") and name.endswith("__"):
+        why = "names like __this__ belong to Python itself"
+    elif name in IPYTHON_NAMES or _HISTORY_NAME.fullmatch(name):
+        why = "IPython keeps its own things under that name (as it does In, Out, _, _i1, get_ipython, exit)"
+    elif hasattr(builtins, name):
+        why = f"it would hide Python's built-in {name}"
+    else:
+        return
+    raise ClaudeError(f"-o {name}: {why}. Pick another name; nothing was sent.")

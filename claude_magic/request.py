@@ -8,6 +8,7 @@ API cannot be asked. No SDK here: the body is plain data.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,9 +16,12 @@ from . import models
 from .conversation import Message
 from .errors import ClaudeError
 
-__all__ = ["TurnOptions", "build_request", "thinking_config", "counted", "estimate_tokens", "COMPACTION_BETA"]
+__all__ = ["TurnOptions", "build_request", "thinking_config", "counted", "estimate_tokens", "request_chars",
+           "COMPACTION_BETA", "MAX_REQUEST_CHARS"]
 
 MIN_THINKING_BUDGET = 1024
+# The Messages API refuses a request body over 32 MB (its documented request size limit).
+MAX_REQUEST_CHARS = 32 * 10**6
 COMPACTION_BETA = "compact-2026-01-12"
 # The request's arguments that the token-counting endpoint takes too.
 _COUNTED = ("model", "messages", "system", "thinking", "output_config", "cache_control", "betas", "context_management")
@@ -82,9 +86,24 @@ def counted(request: dict[str, Any]) -> dict[str, Any]:
 
 def estimate_tokens(request: dict[str, Any]) -> int:
     """A rough count when the API cannot be asked: four characters a token, ~1,600 an image."""
-    images = text = 0
+    blocks = list(_blocks(request))
+    images = sum(block.get("type") == "image" for block in blocks)
+    return sum(map(_text_chars, blocks)) // 4 + 1_600 * images
+
+
+def request_chars(request: dict[str, Any]) -> int:
+    """About the size of the request's body: the characters of its text and of its images' base64
+    data (a lower bound of its bytes, each character at least one)."""
+    return sum(_text_chars(block) + len(block.get("source", {}).get("data", "") or "") for block in _blocks(request))
+
+
+def _blocks(request: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Every content block of the request, its system prompt as one."""
+    yield {"type": "text", "text": request.get("system", "")}
     for message in request["messages"]:
-        for block in message["content"] if isinstance(message["content"], list) else [{"type": "text", "text": message["content"]}]:
-            images += block.get("type") == "image"
-            text += len(block.get("text", "") or block.get("thinking", ""))
-    return (text + len(request.get("system", ""))) // 4 + 1_600 * images
+        content = message["content"]
+        yield from content if isinstance(content, list) else [{"type": "text", "text": content}]
+
+
+def _text_chars(block: dict[str, Any]) -> int:
+    return len(block.get("text", "") or block.get("thinking", "") or "")

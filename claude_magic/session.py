@@ -5,12 +5,16 @@ the figure stash and a key typed with `%claude_key`. A turn is a `TurnRequest` (
 asked, typed) under a `Settings` snapshot. `prepare` decides everything that can be decided, and
 refused, before anything is sent; `send` runs the turn's requests (`loop`) into a live view and
 commits the whole exchange at the end, or nothing: a failed, dropped or interrupted turn leaves
-every conversation as it was, and is still billed for what the API reported.
+every conversation as it was, and is still billed for what the API reported. A reply that must not
+be kept (a refusal, a tool call no tool answers) is not committed either. One turn at a time runs
+in a conversation (`exclusive`): a second one, from another thread, waits for it and then sees it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -19,7 +23,15 @@ from .attachments import attachments
 from .cells import CellLog
 from .client import ClientCache, Connection, count_tokens, resolve_api_key
 from .context import Limits, expand_prompt
-from .conversation import DEFAULT_CHAT, Conversation, Conversations, Message, assistant_message, user_message
+from .conversation import (
+    DEFAULT_CHAT,
+    Conversation,
+    Conversations,
+    Message,
+    assistant_message,
+    check_text,
+    user_message,
+)
 from .course import refuse_locked_flags
 from .errors import ClaudeError
 from .failures import turn_failure
@@ -27,9 +39,9 @@ from .guidance import budget_stop
 from .loop import TurnLoop
 from .output import Final, TurnView
 from .pricing import Ledger, PriceTable, Usage, footer, format_cost, streamed_tokens, usage_from_api
-from .reply import Reply, reply_note, stop_note
+from .reply import Reply, check_out_name, reply_note, stop_note
 from .reports import DryRun
-from .request import TurnOptions, build_request, estimate_tokens
+from .request import MAX_REQUEST_CHARS, TurnOptions, build_request, estimate_tokens, request_chars
 from .sent import sent_line
 from .settings import Settings
 from .styles import compose, style_text
@@ -43,6 +55,9 @@ FIX_PROMPT = (
 )
 
 Notify = Callable[[str], None]
+
+# A cell that sends more than this many characters gets a note: every later turn sends them again.
+LARGE_TURN_CHARS = 100_000
 
 
 @dataclass(frozen=True)
@@ -94,19 +109,37 @@ class Session:
         self.cells = cells or CellLog()
         self.entered_key: str | None = None
         self._inserted_code: dict[str, str] = {}  # by cell id: what --code last put below that cell
+        self._turn_locks: dict[str, _TurnLock] = {}
+        self._guard = threading.Lock()
+
+    @contextmanager
+    def exclusive(self, chat: str | None, notify: Notify) -> Iterator[None]:
+        """Hold conversation `chat` for one turn, prepared and sent: a turn started meanwhile from
+        another thread (threads, `asyncio.to_thread`) waits, then is prepared on the history this one
+        leaves, so the history never claims an order that did not happen."""
+        name = chat or DEFAULT_CHAT
+        with self._guard:
+            lock = self._turn_locks.setdefault(name, _TurnLock())
+        with lock.held(name, notify):
+            yield
 
     def prepare(self, ask: TurnRequest, settings: Settings, namespace: Mapping[str, Any], notify: Notify) -> PreparedTurn:
         """Everything about a turn that can be decided, and refused, before anything is sent."""
-        if ask.out is not None and not ask.out.isidentifier():
-            raise ClaudeError(f"-o needs a variable name, not {ask.out!r}.")
+        if ask.out is not None:
+            check_out_name(ask.out)
         if ask.dry_run and (ask.out or ask.code):
             raise ClaudeError("--dry-run sends nothing, so there is no reply for -o or --code: drop one or the other.")
         refuse_locked_flags(ask, settings, models.resolve)
+        for flag, value, wanted in (("-m", ask.model, "a model id or alias (opus, sonnet, haiku)"), ("-c", ask.chat, "a conversation name")):
+            if value is not None and not value.strip():
+                raise ClaudeError(f"{flag} needs {wanted}, not an empty string; leave {flag} out for the default.")
+        check_text(ask.text, "the prompt")
         name = ask.chat or DEFAULT_CHAT
         # A fresh conversation (-n) and a new system prompt (-s) take effect only when a turn
         # completes: a failed turn or a dry run leaves everything as it was.
         chat = Conversation(name=name) if ask.new else self.conversations.get(name)
         system = next(s for s in (ask.system, chat.system, settings.system) if s is not None)
+        check_text(system, "the system prompt")
         model = models.resolve(ask.model or settings.model)
         limits = _limits(settings)
         attached, sent = attachments(
@@ -116,6 +149,8 @@ class Session:
         for note in expansion.notes:
             notify(note)
         user = user_message([*attached, *expansion.blocks])
+        for block in user["content"]:  # what the checks above did not name: the last error (-x), say
+            check_text(block.get("text", ""), "this turn's message")
         replace_last = _replaces_last(chat, ask, notify)
         plan = models.context_plan(model, chat.context_tokens, chat.compacted)
         if plan.refusal:
@@ -128,6 +163,7 @@ class Session:
             think=ask.think, effort=ask.effort, compact=plan.compact,
         )
         request = build_request(chat.request_messages(user, replace_last=replace_last), options)
+        _check_size(request, user, notify)
         return PreparedTurn(
             chat, system, user, options, request, ask.text, settings, PriceTable(settings.prices),
             sent_line([*sent, *expansion.sent]), ask.cell_id, replace_last,
@@ -149,16 +185,20 @@ class Session:
             )
         except BaseException as error:
             failure = turn_failure(error, model=model, prompt=turn.prompt, settings=turn.settings)
-            view.fail(f"{model} · incomplete")
+            refused = bool(loop.messages) and loop.messages[-1].stop_reason == "refusal"
+            view.fail(f"{model} · {'declined, not kept' if refused else 'incomplete'}")
             self._bill(turn, loop)
             if failure is None:
                 raise
-            raise failure from None
-        self.conversations.put(turn.chat)
-        self.ledger.add(turn.chat.name, reply.model, reply.usage, reply.cost)
-        note = reply_note(reply, turn.options.max_tokens)
-        view.finish(Final(reply.text, reply.thinking, self._footer(reply, turn), note, turn.sent))
-        return reply
+        else:
+            self.conversations.put(turn.chat)
+            self.ledger.add(turn.chat.name, reply.model, reply.usage, reply.cost)
+            note = reply_note(reply, turn.options.max_tokens)
+            view.finish(Final(reply.text, reply.thinking, self._footer(reply, turn), note, turn.sent))
+            return reply
+        # Raised here, not in the handler, so the one line carries no context: the SDK's error holds
+        # the server's own text, unscrubbed.
+        raise failure
 
     def dry_run(self, turn: PreparedTurn) -> DryRun:
         """What `turn` would send and cost, counted by the API where it can be asked."""
@@ -183,6 +223,7 @@ class Session:
             base_url=settings.base_url or None,
             max_retries=settings.max_retries,
             timeout=settings.timeout,
+            max_retry_wait=settings.max_retry_wait,
             fixture=settings.fixture,
             fixture_mode=settings.fixture_mode,
         )
@@ -253,10 +294,61 @@ def _max_tokens(ask: TurnRequest, settings: Settings) -> int:
 
 
 def _assistant(message: Any) -> Message:
+    """The reply as the conversation keeps it; refused when it must not be kept. A refused turn stays
+    out, as the API asks (kept, later turns would be refused too), and so does a call to a tool with
+    no result for it: every later request would be rejected."""
     assistant = assistant_message(block.to_dict(mode="json") for block in message.content)
-    if assistant is None:
-        why = stop_note(message.stop_reason, 0) if message.stop_reason == "refusal" else (
-            f"The reply held no text (stop reason: {message.stop_reason}). Try a larger --max-tokens."
+    if message.stop_reason == "refusal":
+        kept = "Its partial answer, shown above, was" if assistant else "Nothing was"
+        raise ClaudeError(f"{stop_note('refusal', 0)} {kept} not added to the conversation, so later turns are not refused for it.")
+    tools = [block.name for block in message.content if block.type == "tool_use"]
+    if tools:
+        raise ClaudeError(
+            f"The reply asked to use a tool ({', '.join(tools)}) that this turn did not offer; it was not added to "
+            "the conversation, which a tool call left unanswered would break. Re-run the cell."
         )
+    if assistant is None:
+        why = f"The reply held no text (stop reason: {message.stop_reason}). Try a larger --max-tokens."
         raise ClaudeError(f"{why} Nothing was added to the conversation.")
     return assistant
+
+
+def _check_size(request: dict[str, Any], user: Message, notify: Notify) -> None:
+    """Refuse a request over the API's size limit; note a cell so large that every later turn of the
+    conversation pays for sending it again."""
+    total = request_chars(request)
+    if total > MAX_REQUEST_CHARS:
+        raise ClaudeError(
+            f"This turn would send {total / 1e6:,.0f} million characters; the API takes at most {MAX_REQUEST_CHARS // 10**6} MB "
+            "a request. Attach less, or start a fresh conversation with -n."
+        )
+    new = request_chars({"messages": [user]})
+    if new > LARGE_TURN_CHARS:
+        notify(
+            f"this turn sends {new:,} characters (about {new // 4:,} tokens), and every later turn of this conversation "
+            "sends them again (read from the prompt cache, at a tenth of the price, while it lasts): start a fresh "
+            "conversation with -n when you are done with it."
+        )
+
+
+class _TurnLock:
+    """A conversation's turn lock, which knows its holder: a turn that starts a turn of the same
+    conversation from inside itself (code run by a tool, say) would wait for itself forever."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._holder: int | None = None
+
+    @contextmanager
+    def held(self, name: str, notify: Notify) -> Iterator[None]:
+        if self._holder == threading.get_ident():
+            raise ClaudeError(f"A turn of conversation {name!r} is already running here; ask this one with -c and another name.")
+        if not self._lock.acquire(blocking=False):
+            notify(f"waiting for the turn running in conversation {name!r} to finish.")
+            self._lock.acquire()
+        self._holder = threading.get_ident()
+        try:
+            yield
+        finally:
+            self._holder = None
+            self._lock.release()

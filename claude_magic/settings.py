@@ -39,6 +39,7 @@ class Settings:
     cache_ttl: str = "5m"
     max_retries: int = 2
     timeout: float = 600.0
+    max_retry_wait: float = 60.0
     base_url: str = ""
     prices: dict[str, Any] = field(default_factory=dict)
     budget_usd: float = 0.0

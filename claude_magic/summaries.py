@@ -58,17 +58,11 @@ def summarize(obj: Any, limits: Limits, label: str) -> tuple[str, str | None]:
     """The object's text and, if it was cut, a one-line note saying so."""
     if isinstance(obj, str):
         return cut_text(obj, limits.max_string_chars, STRING_CUT)
-    pandas = sys.modules.get("pandas")
-    numpy = sys.modules.get("numpy")
-    if pandas is not None and isinstance(obj, pandas.DataFrame):
-        text = _frame_summary(obj, limits, f"pandas.DataFrame: {obj.shape[0]:,} rows × {obj.shape[1]:,} columns")
-    elif pandas is not None and isinstance(obj, pandas.Series):
-        title = f"pandas.Series {obj.name!r}: {len(obj):,} values, dtype {obj.dtype}"
-        text = _frame_summary(obj.to_frame(), limits, title)
-    elif numpy is not None and isinstance(obj, numpy.ndarray):
-        text = _array_summary(obj, limits)
-    else:
+    summary = _summary_of(obj)
+    if summary is None:
         return _repr_summary(obj, limits, label)
+    # A frame's cells, index or subclass may fail to print, as any repr may.
+    text = guarded(lambda frame: summary(frame, limits), obj, label, what="summarising")
     return cut_text(text, limits.max_chars, _SUMMARY_CUT)
 
 
@@ -79,11 +73,30 @@ def cut_text(text: str, limit: int, marker: str) -> tuple[str, str | None]:
     return f"{text[:limit]}\n{mark}", f"cut to the first {limit:,} of {len(text):,} characters"
 
 
-def guarded(render: Any, obj: Any, label: str) -> str:
+def guarded(render: Any, obj: Any, label: str, *, what: str = "repr") -> str:
+    """`render(obj)`; whatever it raises (a user's object may raise anything) becomes one line."""
     try:
         return render(obj)
     except Exception as error:
-        raise ContextError(f"repr({label}) failed: {type(error).__name__}: {one_line(str(error))}") from None
+        shown = f"repr({label})" if what == "repr" else f"{what} {label}"
+        raise ContextError(f"{shown} failed: {type(error).__name__}: {one_line(str(error))}") from None
+
+
+def _summary_of(obj: Any) -> Any:
+    """The summary function for a DataFrame, Series or array; None for anything else."""
+    pandas = sys.modules.get("pandas")
+    numpy = sys.modules.get("numpy")
+    if pandas is not None and isinstance(obj, pandas.DataFrame):
+        return lambda frame, limits: _frame_summary(
+            frame, limits, f"pandas.DataFrame: {frame.shape[0]:,} rows × {frame.shape[1]:,} columns"
+        )
+    if pandas is not None and isinstance(obj, pandas.Series):
+        return lambda series, limits: _frame_summary(
+            series.to_frame(), limits, f"pandas.Series {series.name!r}: {len(series):,} values, dtype {series.dtype}"
+        )
+    if numpy is not None and isinstance(obj, numpy.ndarray):
+        return _array_summary
+    return None
 
 
 def _repr_summary(obj: Any, limits: Limits, label: str) -> tuple[str, str | None]:

@@ -19,17 +19,22 @@ from .fixture import Exchange, Fixture, request_body
 from .settings import API_KEY_ENV, FIXTURE_MODES
 from .sse import sse_bytes
 
-__all__ = ["RecordReplayTransport", "ReplayMiss", "Mode"]
+__all__ = ["RecordReplayTransport", "ReplayFailure", "ReplayMiss", "BadRecording", "Mode"]
 
 Mode = Literal["off", "auto", "replay", "record"]
 
 
-class ReplayMiss(anthropic.AnthropicError):
-    """No recording matches a request in a mode that may not go live.
+class ReplayFailure(anthropic.AnthropicError):
+    """A request the fixture cannot answer, in a mode that may not go live.
 
-    An `AnthropicError`, because the SDK retries any other exception raised by a transport: a miss
-    must fail at once, not after the retry back-off.
+    An `AnthropicError`, because the SDK retries any other exception raised by a transport: it must
+    fail at once, not after the retry back-off.
     """
+
+
+
+class ReplayMiss(ReplayFailure):
+    """No recording matches the request."""
 
     def __init__(self, summary: str, difference: str = "", *, fixture: str = "", mode: str = "replay", missing_turn: str = "") -> None:
         super().__init__(f"{summary}; nearest differs at {difference}" if difference else summary)
@@ -38,6 +43,10 @@ class ReplayMiss(anthropic.AnthropicError):
         self.fixture = fixture  # the fixture file's name
         self.mode = mode
         self.missing_turn = missing_turn  # the earlier question a follow-up was recorded after, if that is why
+
+
+class BadRecording(ReplayFailure):
+    """The recording that matches holds a stream the SDK could not read (edited by hand, say)."""
 
 
 class RecordReplayTransport(httpx2.BaseTransport):
@@ -70,6 +79,12 @@ class RecordReplayTransport(httpx2.BaseTransport):
             return self._record(request, method, path, body)
         recorded = self.fixture.find(method, path, body)
         if recorded is not None:
+            problem = recorded.stream_problem()
+            if problem:
+                raise BadRecording(
+                    f"exchange {self.fixture.index(recorded)} of {self.fixture.path.name} cannot be replayed: its "
+                    f"{problem}. Record it again, or restore the file"
+                )
             self._last = recorded.key
             return _response(recorded)
         if self.mode == "update":
@@ -101,7 +116,7 @@ class RecordReplayTransport(httpx2.BaseTransport):
                 self._last = exchange.key
                 try:
                     self.fixture.save()
-                except OSError as error:
+                except (OSError, ValueError) as error:
                     # The answer is paid for and good: the turn keeps it; only the recording is lost.
                     print(f"note: the fixture {self.fixture.path} was not written: {error}", file=sys.stderr)
 

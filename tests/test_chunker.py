@@ -119,3 +119,37 @@ def test_a_long_table_is_cut_before_a_row_and_repeats_its_header() -> None:
     assert len(blocks) == 2 and all(block.startswith(header) for block in [*blocks[1:], tail])
     rows = [line for part in [*blocks, tail] for line in part.splitlines() if not line.startswith(("| n", "|---"))]
     assert rows == [line for line in text.splitlines()[2:]]
+
+
+def words_line(chars: int) -> str:
+    words = "the `median` resists **outliers** and a [link text](https://example.com/a b) stays whole".split()
+    line = " ".join(words * (chars // 60))[:chars]
+    return line.rsplit(" ", 1)[0]  # ends with a whole word
+
+
+def test_a_long_line_is_cut_between_words_and_the_tail_stays_short() -> None:
+    text = words_line(200_000)
+    chunker = MarkdownChunker()
+    blocks = []
+    longest_tail = 0
+    for start in range(0, len(text), 7):
+        blocks += chunker.feed(text[start : start + 7])
+        longest_tail = max(longest_tail, chunker.tail_length)
+    assert longest_tail < 2 * 600 and len(blocks) > 200
+    assert " ".join([*blocks, chunker.tail]) == text  # nothing lost: each cut took one space
+    for block in blocks:  # never inside a code span, strong text or a link
+        assert block.count("`") % 2 == 0 and block.count("**") % 2 == 0
+        assert block.count("[") == block.count("]") and block.count("](") == block.count(")")
+        assert block[0].isalpha()  # the rest of a line never starts as a list item, heading or fence
+
+
+def test_a_line_that_cannot_be_cut_cleanly_is_cut_anyway_once_very_long() -> None:
+    text = "`" + "an unclosed code span " * 1000
+    blocks, tail = chunk(text)
+    assert blocks and len(tail) < 4 * 600 + 100
+
+
+@pytest.mark.parametrize("line", ["| a | b |" + " cell" * 300, "    code" + " x" * 400, "```python" + " y" * 400])
+def test_table_rows_code_and_fences_are_not_cut_as_prose(line: str) -> None:
+    blocks, _ = chunk(line)
+    assert blocks == []

@@ -135,3 +135,65 @@ def test_retry_watch_reads_only_the_sdks_retry_line_and_restores_the_logger():
     assert sink.seen == ["overloaded (529), retrying in 4 s", "connection failed, retrying in 0 s"]
     assert (logger.level, logger.propagate) == (level, propagate)
     assert not logger.isEnabledFor(logging.INFO)
+
+
+def test_overlapping_watches_restore_the_logger_only_when_the_last_ends():
+    import logging
+
+    from claude_magic.client import SDK_LOGGER, RetryWatch
+
+    logger = logging.getLogger(SDK_LOGGER)
+    before = logger.level, logger.propagate
+    first, second = RetryWatch().notices(Notices()), RetryWatch().notices(Notices())
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)  # the first ends while the second still listens
+    assert logger.isEnabledFor(logging.INFO) and logger.propagate is False
+    second.__exit__(None, None, None)
+    assert (logger.level, logger.propagate) == before
+
+
+def test_each_turns_view_hears_only_its_own_threads_retries():
+    import logging
+    import threading
+
+    from claude_magic.client import SDK_LOGGER, RetryWatch
+
+    watch, mine = RetryWatch(), Notices()
+    logger = logging.getLogger(SDK_LOGGER)
+    with watch.notices(mine):
+        other = threading.Thread(target=lambda: logger.info("Retrying request to %s in %f seconds", "/v1", 2.0))
+        other.start()
+        other.join()
+        logger.info("Retrying request to %s in %f seconds", "/v1", 1.0)
+    assert mine.seen == ["connection failed, retrying in 1 s"]  # not the other thread's 2 s
+
+
+@pytest.mark.parametrize(
+    "headers, wait",
+    [({"retry-after": "7"}, 7.0), ({"retry-after": "1.5"}, 1.5), ({"retry-after-ms": "250"}, 0.25),
+     ({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}, None), ({}, None), ({"retry-after": "soon"}, None)],
+)
+def test_the_wait_a_response_asks_for_is_read_as_the_sdk_reads_it(headers, wait):
+    from claude_magic.client import _retry_after
+
+    found = _retry_after(headers)
+    if wait is None and "retry-after" in headers and headers["retry-after"].endswith("GMT"):
+        assert found is not None and found < 0  # a date in the past
+    else:
+        assert found == wait
+
+
+def test_a_wait_beyond_the_limit_is_refused_only_when_the_sdk_would_retry():
+    from types import SimpleNamespace
+
+    from claude_magic.client import RetryWatch, retry_wait_too_long
+
+    watch = RetryWatch()
+    long_wait = {"retry-after": "86400"}
+    with pytest.raises(retry_wait_too_long(), match="a wait of 24 hours before a retry, longer than ClaudeMagics.max_retry_wait"):
+        watch.response(SimpleNamespace(status_code=503, headers=long_wait), 60.0)
+    watch.response(SimpleNamespace(status_code=400, headers=long_wait), 60.0)  # not retried: no wait
+    watch.response(SimpleNamespace(status_code=429, headers={**long_wait, "x-should-retry": "false"}), 60.0)
+    watch.response(SimpleNamespace(status_code=429, headers={"retry-after": "30"}), 60.0)
+    watch.response(SimpleNamespace(status_code=429, headers=long_wait), None)  # no retries: nothing to wait for

@@ -143,3 +143,32 @@ def test_context_size_is_the_last_requests_not_the_sum_of_a_resumed_turn():
     assert chat.context_tokens == 20_060 and chat.spend.usage == Usage(30_000, 100)
     chat.commit(ask("next"), REPLY, Usage(21_000, 10), 0.1)
     assert chat.context_tokens == 21_010
+
+
+CALL = {"role": "assistant", "content": [{"type": "text", "text": "Let me look."},
+                                         {"type": "tool_use", "id": "toolu_1", "name": "weather", "input": {}}]}
+
+
+def result(*ids: str) -> dict:
+    return {"role": "user", "content": [{"type": "tool_result", "tool_use_id": i, "content": "sunny"} for i in ids]}
+
+
+def test_a_tool_call_is_never_kept_without_its_result():
+    chat = Conversation()
+    with pytest.raises(InvariantError, match=r"messages\[1\] calls a tool \(toolu_1\) with no tool_result"):
+        chat.commit(ask("weather?"), CALL, Usage(), 0.0)
+    assert chat.turns == 0
+    with pytest.raises(InvariantError, match="toolu_1"):
+        check_messages([ask("weather?"), CALL, ask("and?")])
+    check_messages([ask("weather?"), CALL, result("toolu_1")])  # answered, as a tool loop answers it
+    with pytest.raises(InvariantError, match="toolu_2"):
+        check_messages([ask("w"), {**CALL, "content": [*CALL["content"], {**CALL["content"][1], "id": "toolu_2"}]},
+                        result("toolu_1")])
+
+
+def test_text_that_is_not_unicode_is_named_and_refused():
+    from claude_magic.conversation import check_text
+
+    check_text("fine, even with ✓ and 𝔘𝔫𝔦𝔠𝔬𝔡𝔢", "the prompt")
+    with pytest.raises(InvariantError, match=r"^\{s\} holds a lone surrogate \(\\udc80 at character 2\)"):
+        check_text("ab\udc80", "{s}")

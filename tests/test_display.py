@@ -406,3 +406,15 @@ def test_widget_mode_without_ipywidgets_is_one_line(monkeypatch: pytest.MonkeyPa
     with pytest.raises(ClaudeError, match="needs ipywidgets"):
         d.resolve_mode("widget", None)
     assert d.resolve_mode("auto", None) == "text"
+
+
+def test_an_answer_with_no_line_break_costs_bytes_in_proportion_and_each_push_stays_small(
+    comms: CommLog, published: list[Published]
+) -> None:
+    words = "the median of `amount` resists outliers while the **mean** does not, as a [chart](https://x.io) shows".split()
+    text = " ".join(words * 12_000)[:200_000]
+    sent = widget_bytes(comms, text, 0.05)  # 100 s: a slow stream, where every push is due by time
+    largest = max(len(json.dumps(update)) for update in comms.updates("outputs"))
+    print(f"\none line: {len(text):,} chars, {sent:,} bytes ({sent / len(text):.1f}x), largest push {largest:,} bytes")
+    assert sent < 12 * len(text)
+    assert largest < 3_000  # the tail resent on a push is a short piece of the line, never the line

@@ -41,10 +41,11 @@ class Kernel:
             if iopub["msg_type"] == "status" and iopub["content"]["execution_state"] == "idle":
                 break
             outputs.append(iopub)
-        while True:  # the reply to this request, not a late one to an earlier request
+        # Skip any earlier reply still queued (start_new_kernel may leave an extra kernel_info_reply).
+        reply = self.client.get_shell_msg(timeout=DEADLINE)
+        while reply["parent_header"].get("msg_id") != message["header"]["msg_id"]:
             reply = self.client.get_shell_msg(timeout=DEADLINE)
-            if reply["parent_header"].get("msg_id") == message["header"]["msg_id"]:
-                return {**reply["content"], "outputs": outputs}
+        return {**reply["content"], "outputs": outputs}
 
     def printed(self, code: str, cell_id: str | None = None) -> str:
         reply = self.run(code, cell_id)

@@ -494,7 +494,8 @@ def test_retries_are_announced_in_the_status_line(ip, fake_api, capsys):
     fake_api.script(Turn(status=429, retry_after=0.02), Turn(status=529, retry_after=0.02), Turn(text="Made it."))
     ip.run_cell_magic("claude", "", "hello")
     out = capsys.readouterr().out
-    assert "[rate limited (429), retrying in 0 s]" in out and "[overloaded (529), retrying in 0 s]" in out
+    assert "[rate limited (429), retrying in 0 s, as the server asked]" in out
+    assert "[overloaded (529), retrying in 0 s, as the server asked]" in out
     assert "Made it." in out and len(fake_api.requests) == 3
     import logging
 

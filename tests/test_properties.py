@@ -5,7 +5,9 @@ Each example is a sequence of `%%claude` cells run through a real InteractiveShe
 server on 127.0.0.1 (strict validation on, the SDK's retries off). A cell talks to the default chat
 or to `-c a` / `-c b`, may start afresh (`-n`), may set the system prompt (`-s`), may think (`-t`),
 and either succeeds or meets one fault: a dropped stream, an SSE error event, a
-400/401/403/404/429/529/500, or a Ctrl-C on the Nth answer delta (the real stream is closed mid-way).
+400/401/403/404/429/529/500, a Ctrl-C on the Nth answer delta (the real stream is closed mid-way),
+or a stream the SDK cannot read (bytes that are not UTF-8, a data line that is not JSON, a delta for
+a block that never started, no message_start, no message_stop).
 A model kept here says what every conversation must hold; after every cell it is compared with the
 package's conversations, and every request the server received is compared with the model's history
 at the time it was sent.
@@ -21,7 +23,7 @@ from typing import Any
 from unittest import mock
 
 import pytest
-from fakeapi import FAKE_SIGNATURE, FakeAPI, Turn
+from fakeapi import FAKE_SIGNATURE, STREAM_FAULTS, FakeAPI, Turn
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -31,7 +33,7 @@ from claude_magic.errors import ClaudeError
 
 CHATS = (None, "a", "b")  # None: the kernel's default conversation
 STATUSES = (400, 401, 403, 404, 429, 529, 500)
-FAULTS = ("drop", "error_event", "interrupt", *STATUSES)
+FAULTS = ("drop", "error_event", "interrupt", *STATUSES, *STREAM_FAULTS)
 
 # A word of the one-line message each fault must produce.
 EXPECTED_WORDS = {
@@ -39,6 +41,8 @@ EXPECTED_WORDS = {
     "error_event": "overloaded",
     "interrupt": "Interrupted",
     **{status: str(status) for status in STATUSES},
+    **{fault: "could not be read" for fault in STREAM_FAULTS},
+    "no_message_stop": "dropped",
 }
 
 MAX_CACHE_BREAKPOINTS = 4
@@ -228,6 +232,9 @@ def run_cell(s: Session, cell: Cell, step: int, model: Model) -> None:
         turn.error_event_after = cell.cut % event_count(turn, reply)
     elif cell.outcome == "interrupt":
         interrupt_at = 1 + cell.cut % math.ceil(len(reply) / cell.chunk_chars)
+    elif cell.outcome in STREAM_FAULTS:
+        # After message_start: before it, the SDK drops a stray delta without a word, and rightly so.
+        turn.stream_fault, turn.fault_after = cell.outcome, 1 + cell.cut % (event_count(turn, reply) - 1)
     s.fake.script(turn)
 
     # What this request must carry: the chat as it was, or a fresh one after -n.

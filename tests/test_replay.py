@@ -589,3 +589,93 @@ def test_off_goes_straight_to_the_api(path: Path) -> None:
 
     assert ask(replay(path, "off", live)).content[1].text == "Live answer."
     assert len(live.requests) == 1
+
+
+# ------------------------------------------------------------------------- issue 11: hardening
+
+
+def exchange_for(text: str) -> Exchange:
+    body = {"model": MODEL, "max_tokens": 64, "messages": [{"role": "user", "content": text}], "stream": True}
+    events = [{"event": name, "data": data} for name, data in reply_events(f"Answer to {text}")]
+    return Exchange("POST", "/v1/messages", body, content_type="text/event-stream", events=events)
+
+
+def record_many(path: str, prefix: str, count: int, start: Any) -> None:
+    """One kernel recording `count` exchanges into `path`, each saved as the transport saves it."""
+    start.wait()
+    fixture = Fixture.load(path)
+    for i in range(count):
+        fixture.put(exchange_for(f"{prefix} question {i}"))
+        fixture.save()
+
+
+def test_two_kernels_recording_into_one_fixture_keep_every_exchange(path: Path) -> None:
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    start = context.Barrier(2)
+    kernels = [context.Process(target=record_many, args=(str(path), name, 25, start)) for name in ("one", "two")]
+    for kernel in kernels:
+        kernel.start()
+    for kernel in kernels:
+        kernel.join(60)
+        assert kernel.exitcode == 0
+    recorded = Fixture.load(path)
+    assert len(recorded) == 50
+    for name in ("one", "two"):
+        for i in range(25):
+            assert recorded.find("POST", "/v1/messages", exchange_for(f"{name} question {i}").body) is not None
+
+
+def test_saving_keeps_what_another_kernel_wrote_since_this_one_read(path: Path) -> None:
+    first, second = Fixture.load(path), Fixture.load(path)
+    first.put(exchange_for("from the first"))
+    first.save()
+    second.put(exchange_for("from the second"))
+    second.save()
+    assert len(Fixture.load(path)) == 2 and len(second) == 2  # the second now replays the first's too
+    path.write_text("{ not json")
+    first.put(exchange_for("once more"))
+    with pytest.raises(ValueError, match="not a readable claude_magic fixture"):
+        first.save()  # a file that cannot be read is not overwritten
+    assert path.read_text() == "{ not json"
+
+
+def test_a_key_in_a_request_is_matched_as_it_was_scrubbed(path: Path) -> None:
+    pasted = [{"role": "user", "content": f"Why does api_key={KEY}1234 fail?"}]
+    record(path, Live(streaming(sse(reply_events()))), pasted)
+    assert KEY not in path.read_text()
+    assert ask(replay(path), pasted).content[1].text == "The capital of France is Paris."
+    other = [{"role": "user", "content": f"Is {KEY}9999 still good?"}]
+    with pytest.raises(ReplayMiss) as miss:
+        ask(replay(path), other)
+    assert KEY not in str(miss.value) and "sk-ant-…redacted" in str(miss.value)
+
+
+@pytest.mark.parametrize(
+    "edit, problem",
+    [
+        (lambda events: events[0].update(data="oops"), "event 0 (message_start) holds no JSON object"),
+        (lambda events: events.pop(0), "event 0 (content_block_start) comes before message_start"),
+        (lambda events: events[3]["data"].update(index=5), "event 3 (content_block_delta) names block 5, but 1 block started"),
+        (lambda events: events[1]["data"].update(index=1), "event 1 (content_block_start) should start block 0"),
+        (lambda events: events[-2]["data"].pop("usage"), "(message_delta) holds no usage"),
+        (lambda events: events[-1]["data"].update(type="message_stopp"), "has the type 'message_stopp'"),
+        (lambda events: events.insert(1, dict(events[0])), "event 1 (message_start) repeats message_start"),
+        (lambda events: events[0]["data"]["message"].pop("usage"), "holds no message with content and usage"),
+    ],
+)
+def test_a_recording_the_sdk_cannot_read_fails_on_replay_naming_the_exchange(path: Path, edit: Any, problem: str) -> None:
+    from claude_magic.transport import BadRecording
+
+    record(path, Live(streaming(sse(reply_events()))), [{"role": "user", "content": "first"}])
+    record(path, Live(streaming(sse(reply_events()))))
+    document = json.loads(path.read_text(encoding="utf-8"))
+    edit(document["exchanges"][1]["response"]["events"])
+    path.write_text(json.dumps(document), encoding="utf-8")
+    transport = Counting(Fixture.load(path), "replay")
+    with pytest.raises(BadRecording) as bad:
+        ask(client_for(transport, max_retries=2))
+    assert str(bad.value).startswith("exchange 1 of quickstart.json cannot be replayed: its ")
+    assert problem in str(bad.value) and transport.attempts == 1  # not retried
+    assert ask(replay(path), [{"role": "user", "content": "first"}]).stop_reason == "end_turn"  # the rest replays
