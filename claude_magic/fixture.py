@@ -1,7 +1,9 @@
 """The fixture file format: recorded exchanges as readable, stable, key-free JSON.
 
 This module owns how a request is keyed (its method, path and canonical body, base64 data replaced by
-a digest), how a response (a streamed reply, a JSON body, an error status) is stored, what may never
+a digest), how a response (a streamed reply, a JSON or JSON Lines body, an error status) is stored, the
+order of the answers one request got when it was sent more than once (a batch polled until it ends:
+the same GET, a different answer each time), what may never
 be written (keys, auth headers: no header is stored at all, and key-shaped text is scrubbed), and where
 a request the fixture does not hold first differs from the nearest recording. Pure JSON: the HTTP
 transport that replays these is `transport`.
@@ -20,14 +22,14 @@ from typing import Any
 from .errors import one_line
 from .sse import REDACTED, SECRET, parse_sse
 
-__all__ = ["Exchange", "Fixture", "canonical_body", "request_body", "FORMAT", "VERSION"]
+__all__ = ["Exchange", "Fixture", "canonical_body", "request_body", "request_key", "FORMAT", "VERSION"]
 
 FORMAT = "claude_magic-fixture"
 VERSION = 1
 
 _DIGEST = "sha256:"
 _WIDTH = 40  # characters of a value shown in a miss message
-_BODY_KINDS = ("events", "json", "text")
+_BODY_KINDS = ("events", "json", "jsonl", "text")
 # A stream closed before its end is kept only if it had already said its last word.
 _FINAL_EVENTS = ("message_stop", "error")
 
@@ -61,7 +63,8 @@ def request_body(content: bytes) -> Any:
         return content.decode("utf-8", "replace")
 
 
-def _key(method: str, path: str, body: Any) -> str:
+def request_key(method: str, path: str, body: Any) -> str:
+    """What tells one request from another: the same key is the same request."""
     return json.dumps([method.upper(), path, canonical_body(body)], sort_keys=True, ensure_ascii=False)
 
 
@@ -73,7 +76,8 @@ class Exchange:
     """One request (method, URL path, canonical body) and the response it got.
 
     The response body is exactly one of: `events` (a streamed reply, as `{"event", "data"}` items),
-    `json_body` (stored as "json") or `text` (a body that was neither, such as a proxy's error page).
+    `json_body` (stored as "json"), `jsonl` (JSON Lines, one item a line: a batch's results) or `text`
+    (a body that was none of these, such as a proxy's error page).
     No headers are kept but an error's `retry-after`.
     """
 
@@ -86,6 +90,7 @@ class Exchange:
     json_body: Any = None
     text: str | None = None
     retry_after: str | None = None
+    jsonl: list[Any] | None = None
 
     def __post_init__(self) -> None:
         self.method = self.method.upper()
@@ -93,7 +98,7 @@ class Exchange:
 
     @property
     def key(self) -> str:
-        return _key(self.method, self.path, self.body)
+        return request_key(self.method, self.path, self.body)
 
     @property
     def finished(self) -> bool:
@@ -108,6 +113,8 @@ class Exchange:
         exchange = cls(method, path, body, status, content_type, retry_after=retry_after if status >= 400 else None)
         if content_type == "text/event-stream":
             exchange.events = parse_sse(content)
+        elif content_type != "application/json" and (lines := _json_lines(content)) is not None:
+            exchange.jsonl = lines
         else:
             try:
                 exchange.json_body = json.loads(content)
@@ -116,7 +123,9 @@ class Exchange:
         return exchange
 
     def body_bytes(self) -> bytes:
-        """A JSON or text response's body as the API sent it (a stream is sent event by event)."""
+        """A JSON, JSON Lines or text response's body as the API sent it (a stream is sent event by event)."""
+        if self.jsonl is not None:
+            return "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in self.jsonl).encode("utf-8")
         body = self.text if self.text is not None else json.dumps(self.json_body, ensure_ascii=False)
         return body.encode("utf-8")
 
@@ -126,6 +135,8 @@ class Exchange:
             response["events"] = self.events
         elif self.text is not None:
             response["text"] = self.text
+        elif self.jsonl is not None:
+            response["jsonl"] = self.jsonl
         else:
             response["json"] = self.json_body
         if self.retry_after is not None:
@@ -138,7 +149,7 @@ class Exchange:
         request, response = item["request"], item["response"]
         kinds = [kind for kind in _BODY_KINDS if kind in response]
         if len(kinds) != 1:
-            raise ValueError("a response needs exactly one of 'events', 'json' or 'text'")
+            raise ValueError("a response needs exactly one of 'events', 'json', 'jsonl' or 'text'")
         events = response.get("events")
         if events is not None:
             _check_events(events)
@@ -152,6 +163,7 @@ class Exchange:
             json_body=response.get("json"),
             text=response.get("text"),
             retry_after=response.get("retry_after"),
+            jsonl=response.get("jsonl"),
         )
 
 
@@ -167,19 +179,32 @@ def _check_events(events: Any) -> None:
             raise ValueError(f"event {event['event']!r} has neither 'data' nor 'text'")
 
 
+def _json_lines(content: bytes) -> list[Any] | None:
+    """The items of a JSON Lines body, or None if it is not one (or is empty)."""
+    try:
+        lines = [json.loads(line) for line in content.decode("utf-8").splitlines() if line.strip()]
+    except ValueError:  # UnicodeDecodeError is one too
+        return None
+    return lines or None
+
+
 # ---------------------------------------------------------------------------------------- fixture
 
 
 class Fixture:
-    """The exchanges of one fixture file, in first-recorded order, keyed by request."""
+    """The exchanges of one fixture file, in first-recorded order, keyed by request.
+
+    A request sent more than once in a session may have got a different answer each time (a batch
+    polled until it ends): its answers are kept in order, and `occurrence` says which one is meant.
+    """
 
     def __init__(self, path: str | os.PathLike[str], exchanges: Iterable[Exchange] = ()) -> None:
         self.path = Path(path)
         # A dict keeps first-insertion order even when a key is re-assigned: re-recording an
         # exchange replaces it in place, so the file's order stays stable.
-        self._exchanges: dict[str, Exchange] = {}
+        self._exchanges: dict[str, list[Exchange]] = {}
         for exchange in exchanges:
-            self.put(exchange)
+            self._exchanges.setdefault(exchange.key, []).append(exchange)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Fixture:
@@ -198,11 +223,13 @@ class Fixture:
             raise ValueError(f"{path} is not a readable claude_magic fixture: {one_line(detail)}") from None
 
     def __len__(self) -> int:
-        return len(self._exchanges)
+        return sum(len(answers) for answers in self._exchanges.values())
 
-    def find(self, method: str, path: str, body: Any) -> Exchange | None:
-        """The recording for this request; `body` may be raw or canonical."""
-        return self._exchanges.get(_key(method, path, body))
+    def find(self, method: str, path: str, body: Any, occurrence: int = 0) -> Exchange | None:
+        """The recording for this request the `occurrence`-th time it is sent (from 0; past the last
+        recording, the last one again); `body` may be raw or canonical."""
+        answers = self._exchanges.get(request_key(method, path, body))
+        return answers[min(occurrence, len(answers) - 1)] if answers else None
 
     def nearest_difference(self, method: str, path: str, body: Any) -> str:
         """Where this request first differs from the most similar recording, in one line."""
@@ -210,15 +237,24 @@ class Fixture:
             return ""
         sent = canonical_body(body)
         method = method.upper()
-        nearest = max(self._exchanges.values(), key=lambda e: _similarity(e, method, path, sent))
+        firsts = (answers[0] for answers in self._exchanges.values())
+        nearest = max(firsts, key=lambda e: _similarity(e, method, path, sent))
         if nearest.method != method:
             return f"method: recorded {nearest.method} but sent {method}"
         if nearest.path != path:
             return f"path: recorded {nearest.path} but sent {path}"
         return _first_difference(nearest.body, sent, "")
 
-    def put(self, exchange: Exchange) -> None:
-        self._exchanges[exchange.key] = exchange
+    def put(self, exchange: Exchange, occurrence: int = 0) -> None:
+        """Keep `exchange` as the answer to its request's `occurrence`-th sending; a first sending
+        recorded again starts that request's answers afresh."""
+        answers = self._exchanges.get(exchange.key)
+        if occurrence == 0 or answers is None:
+            self._exchanges[exchange.key] = [exchange]
+        elif occurrence < len(answers):
+            answers[occurrence] = exchange
+        else:
+            answers.append(exchange)
 
     def save(self) -> None:
         """Write atomically, so a crash mid-write never leaves a half fixture behind."""
@@ -231,7 +267,7 @@ class Fixture:
             tmp.unlink(missing_ok=True)
 
     def _dumps(self) -> str:
-        exchanges = [exchange.to_json() for exchange in self._exchanges.values()]
+        exchanges = [exchange.to_json() for answers in self._exchanges.values() for exchange in answers]
         document = {"format": FORMAT, "version": VERSION, "exchanges": exchanges}
         text = json.dumps(document, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
         # Headers are never stored, but a key can still sit in a prompt or a reply.

@@ -3,25 +3,31 @@
 A replayed reply goes through the real SDK parser and `MessageStream`, exactly as a live one does.
 What is recorded and how it is keyed is `fixture`'s; this module only answers requests from a
 fixture, from the live API, or from the live API while recording, and says in one line what a
-request the fixture does not hold differs by. Imported only when a client is built.
+request the fixture does not hold differs by. A request sent again (a batch polled until it ends) is
+answered with its recordings in the order they were made. Imported only when a client is built.
 """
 
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any, Literal
 
 import anthropic
 import httpx2
 
-from .fixture import Exchange, Fixture, request_body
+from .fixture import Exchange, Fixture, request_body, request_key
 from .settings import API_KEY_ENV, FIXTURE_MODES
 from .sse import sse_bytes
 
-__all__ = ["RecordReplayTransport", "ReplayMiss", "Mode"]
+__all__ = ["RecordReplayTransport", "ReplayMiss", "Mode", "REPLAYED_HEADER"]
 
 Mode = Literal["off", "auto", "replay", "record"]
+
+# Set on every response answered from the fixture: a client that waits between polls need not wait
+# for answers that were recorded long ago.
+REPLAYED_HEADER = "x-claude-magic-replayed"
 
 
 class ReplayMiss(anthropic.AnthropicError):
@@ -44,6 +50,10 @@ class RecordReplayTransport(httpx2.BaseTransport):
       (with no `live`, i.e. no API key, a miss raises `ReplayMiss`).
     - record: always through `live`, writing each exchange once its body has been read or closed.
     - off: straight through `live`.
+
+    The n-th time a request is sent it gets its n-th recording (recorded the same way), except that a
+    status the SDK retries (429, 5xx...) keeps no place of its own: the retry takes it, so a replay
+    does not wait out the back-off again. Safe to share between threads.
     """
 
     def __init__(self, fixture: Fixture, mode: Mode, live: httpx2.BaseTransport | None = None) -> None:
@@ -54,6 +64,8 @@ class RecordReplayTransport(httpx2.BaseTransport):
         self.fixture = fixture
         self.mode = mode
         self.live = live
+        self._sent: dict[str, int] = {}  # request key -> the answers it has had so far
+        self._lock = threading.Lock()
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
         if self.mode == "off":
@@ -61,7 +73,11 @@ class RecordReplayTransport(httpx2.BaseTransport):
         method, path, body = request.method, request.url.path, request_body(request.read())
         if self.mode == "record":
             return self._record(request, method, path, body)
-        recorded = self.fixture.find(method, path, body)
+        key = request_key(method, path, body)
+        with self._lock:
+            recorded = self.fixture.find(method, path, body, self._sent.get(key, 0))
+            if recorded is not None:
+                self._answered(key, recorded.status)
         if recorded is not None:
             return _response(recorded)
         if self.mode == "auto" and self.live is not None:
@@ -76,10 +92,18 @@ class RecordReplayTransport(httpx2.BaseTransport):
         assert self.live is not None  # __init__ refuses "record" and "off" without one; "auto" checks
         return self.live.handle_request(request)
 
+    def _answered(self, key: str, status: int) -> None:
+        if not _retried(status):
+            self._sent[key] = self._sent.get(key, 0) + 1
+
     def _record(self, request: httpx2.Request, method: str, path: str, body: Any) -> httpx2.Response:
         response = self._live(request)
         content_type = response.headers.get("content-type", "").partition(";")[0].strip()
         retry_after = response.headers.get("retry-after")
+        key = request_key(method, path, body)
+        with self._lock:
+            occurrence = self._sent.get(key, 0)
+            self._answered(key, response.status_code)
 
         def keep(content: bytes, ended: bool) -> None:
             exchange = Exchange.from_live(method, path, body, response.status_code, content_type, retry_after, content)
@@ -87,12 +111,13 @@ class RecordReplayTransport(httpx2.BaseTransport):
             # if it ran to its end or had already sent its final event (an `error` event makes the
             # SDK close the stream without reading on).
             if ended or exchange.finished:
-                self.fixture.put(exchange)
-                try:
-                    self.fixture.save()
-                except OSError as error:
-                    # The answer is paid for and good: the turn keeps it; only the recording is lost.
-                    print(f"note: the fixture {self.fixture.path} was not written: {error}", file=sys.stderr)
+                with self._lock:  # requests sent from several threads share the file
+                    self.fixture.put(exchange, occurrence)
+                    try:
+                        self.fixture.save()
+                    except OSError as error:
+                        # The answer is paid for and good: the turn keeps it; only the recording is lost.
+                        print(f"note: the fixture {self.fixture.path} was not written: {error}", file=sys.stderr)
 
         if response.is_stream_consumed:  # a transport that returns a body already read (MockTransport)
             keep(response.content, True)
@@ -116,8 +141,13 @@ class RecordReplayTransport(httpx2.BaseTransport):
         return ReplayMiss(message, difference)
 
 
+def _retried(status: int) -> bool:
+    """The statuses the SDK retries (its `_should_retry`): 408, 409, 429 and every 5xx."""
+    return status in (408, 409, 429) or status >= 500
+
+
 def _response(exchange: Exchange) -> httpx2.Response:
-    headers = {"content-type": exchange.content_type}
+    headers = {"content-type": exchange.content_type, REPLAYED_HEADER: "1"}
     if exchange.retry_after is not None:
         headers["retry-after"] = exchange.retry_after
     if exchange.events is not None:
