@@ -61,10 +61,10 @@ def split(requests: Iterable[tuple[str, dict[str, Any]]], max_requests: int | No
 class BatchEngine:
     """Submits, polls and collects the batches of one job."""
 
-    def __init__(self, client: anthropic.Anthropic, *, sleep: Callable[[float], None] = time.sleep,
+    def __init__(self, client: anthropic.Anthropic, *, sleep: Callable[[float], None] | None = None,
                  cache_ttl: str = "1h") -> None:
         self.client = client
-        self.sleep = sleep
+        self.sleep = sleep or time.sleep
         self.cache_ttl = cache_ttl
 
     def submit(self, requests: dict[str, dict[str, Any]], created: Created) -> list[str]:

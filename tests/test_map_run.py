@@ -30,14 +30,23 @@ def label_of(params: dict) -> str:
     return json.dumps({"label": label})
 
 
+def no_waiting(monkeypatch) -> list[float]:
+    """The pauses between polls, noted instead of slept."""
+    import types
+
+    import claude_magic.batches as batches
+
+    slept: list[float] = []
+    monkeypatch.setattr(batches, "time", types.SimpleNamespace(sleep=slept.append))
+    return slept
+
+
 @pytest.fixture
 def job(ip, fake_api, tmp_path, monkeypatch):
     """A shell with `reviews` and `labels`, answers that depend on the prompt, no waiting between polls,
     and job files in a directory of the test's own."""
-    import claude_magic.batches as batches
-
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(batches, "POLL_FIRST", 0.0)
+    no_waiting(monkeypatch)
     ip.user_ns["reviews"] = pd.DataFrame({"text": TEXTS}, index=[f"r{i}" for i in range(len(TEXTS))])
     ip.user_ns["labels"] = LABELS
     fake_api.batch_reply = fake_api.respond = label_of
@@ -284,3 +293,27 @@ def test_a_single_turn_with_a_schema_gains_data(ip, fake_api):
     assert fake_api.requests[-1].json["output_config"]["format"]["schema"]["required"] == ["verdict", "confidence"]
     ip.run_cell_magic("claude", "--schema Verdict -o r2", "Again.")
     assert ip.user_ns["r2"].data is None and ip.user_ns["r2"].text == '{"verdict": "innocent"}'
+
+
+def test_a_recorded_batch_job_replays_offline_without_waiting(job, fake_api, monkeypatch, tmp_path):
+    fake_api.batch_polls = 2
+    fixture = tmp_path / "map.json"
+    magics(job).fixture = str(fixture)
+    monkeypatch.setenv("CLAUDE_MAGIC_FIXTURE_MODE", "record")
+    job.run_cell_magic("claude_map", "reviews -o first --schema labels --batch", "Label: {text}")
+    exchanges = json.loads(fixture.read_text())["exchanges"]
+    polls = [e["response"]["json"]["processing_status"] for e in exchanges
+             if e["request"]["method"] == "GET" and e["request"]["path"] == "/v1/messages/batches/msgbatch_fake_1"]
+    assert polls == ["in_progress", "in_progress", "ended", "ended"]  # the last: the SDK's own before the results
+    assert [len(e["response"]["jsonl"]) for e in exchanges if "jsonl" in e["response"]] == [3]
+
+    monkeypatch.setenv("CLAUDE_MAGIC_FIXTURE_MODE", "replay")
+    monkeypatch.delenv("ANTHROPIC_API_KEY")
+    job.run_line_magic("unload_ext", "claude_magic")
+    job.run_line_magic("load_ext", "claude_magic")
+    magics(job).fixture, magics(job).base_url, magics(job).display = str(fixture), "http://127.0.0.1:9", "text"
+    slept = no_waiting(monkeypatch)
+    sent = len(fake_api.requests)
+    job.run_cell_magic("claude_map", "reviews -o second --schema labels --batch", "Label: {text}")
+    assert len(fake_api.requests) == sent and slept == []  # nothing reached a server, and no poll waited
+    assert job.user_ns["second"].tolist() == job.user_ns["first"].tolist()
