@@ -51,6 +51,25 @@ def map(  # noqa: A001 - the name the contract gives it; inside this module noth
     `engine` is "auto" (Message Batches for over 100 distinct prompts), "live" or "batch". In IPython
     with the extension loaded it uses that kernel's settings, spending and fixture.
     """
-    from .map_run import map_from_python
+    from pathlib import Path
 
-    return map_from_python(frame, template, schema=schema, model=model, engine=engine, system=system)
+    from IPython.core.getipython import get_ipython
+
+    from .map_run import MapRequest, MapRun
+    from .progress import NotebookScreen
+    from .session import Session
+    from .settings import Settings
+
+    shell = get_ipython()
+    magics = shell.magics_manager.registry.get("ClaudeMagics") if shell is not None else None
+    session, settings = (magics.session, magics.settings()) if magics is not None else (Session(), Settings())
+    watched = magics is not None and magics.cells.current_cell_id is not None
+    ask = MapRequest(frame="frame", template=template, schema=None if schema is None else "schema", engine=engine,
+                     model=model, system=system, job="")
+    try:
+        result = MapRun(session, settings, NotebookScreen(settings.display, shell, watched), Path.cwd()).run(
+            ask, {"frame": frame, "schema": schema})
+    finally:
+        if magics is None:  # a session of its own, for this call only
+            session.close()
+    return None if result is None else result.value

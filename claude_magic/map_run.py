@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from . import models
-from .batches import MAX_BATCH_BYTES, BatchEngine, request_bytes
+from .batches import MAX_BATCH_BYTES, BatchEngine
 from .client import count_tokens
 from .engines import Interrupted, Outcome, custom_id, prompt_number
 from .errors import ClaudeError
@@ -40,17 +40,18 @@ from .map_report import (
 )
 from .mapping import (
     MAX_REQUEST_BYTES,
-    Plan,
     Template,
     answer_of,
+    choose_engine,
     decode_index,
     encode_index,
     frame_of,
     join,
     make_plan,
     replan,
-    request_body,
+    request_bodies,
     shared_settings,
+    shown,
 )
 from .pricing import PriceTable, Usage, format_cost
 from .progress import Screen
@@ -59,7 +60,7 @@ from .schema import Schema, named_schema, saved_schema
 from .session import Session, limits_of
 from .settings import Settings
 
-__all__ = ["MapRun", "MapRequest", "MapResult", "PartialResult", "map_from_python", "ENGINES", "PREVIEW", "AUTO_BATCH_FROM"]
+__all__ = ["MapRun", "MapRequest", "MapResult", "PartialResult", "ENGINES", "PREVIEW", "AUTO_BATCH_FROM"]
 
 PREVIEW = 3  # prompts answered live first: the output estimate, and a first look at the answers
 SAMPLE = 3  # prompts whose input the API counts for the estimate
@@ -159,10 +160,10 @@ class MapRun:
         plan = make_plan(frame, template, ask.frame, limits_of(self.settings))
         model = models.resolve(ask.model or self.settings.model)
         system = ask.system if ask.system is not None else self.settings.system
-        engine, why = _engine(ask.engine, len(plan.prompts))
+        engine, why = choose_engine(ask.engine, len(plan.prompts), AUTO_BATCH_FROM)
         ttl = "1h" if engine == "batch" else self.settings.cache_ttl
         shared = shared_settings(model, self.settings.max_tokens, system, schema, ttl)
-        requests = _requests(plan, shared, engine)
+        requests = request_bodies(plan, shared, MAX_BATCH_BYTES if engine == "batch" else MAX_REQUEST_BYTES)
         digest = plan.prompts_sha256(shared)
         name = ask.job or ask.out or (ask.frame if ask.job is None else f"map-{digest[:8]}")
         file = Job(
@@ -205,7 +206,7 @@ class MapRun:
         rows = []
         for key in first:
             value, reason = answer_of(outcomes.get(key), job.schema, self.settings.max_tokens)
-            rows.append((job.index[job.file.prompt_of_row.index(prompt_number(key))], reason or _shown(value)))
+            rows.append((job.index[job.file.prompt_of_row.index(prompt_number(key))], reason or shown(value)))
         self.screen.show(*preview_report(rows))
         return outcomes
 
@@ -303,7 +304,7 @@ class MapRun:
             saved.out = out
         schema = saved_schema(saved.schema, saved.schema_name, namespace) if saved.schema else None
         plan = replan(namespace, saved.frame, saved.template, saved.shared, saved.prompts_sha256, limits_of(self.settings))
-        requests = _requests(plan, saved.shared, "batch") if plan else {}
+        requests = request_bodies(plan, saved.shared, MAX_BATCH_BYTES) if plan else {}
         self.screen.note(f"resuming {saved.name}: batch{'es' if len(saved.batches) != 1 else ''} {', '.join(saved.batch_ids)}.")
         return self._collect(_Job(saved, schema, requests, plan.index if plan else decode_index(saved.index)))
 
@@ -377,56 +378,3 @@ class MapRun:
         if isinstance(error, KeyboardInterrupt):
             return ClaudeError("Interrupted before anything was submitted; nothing is waiting at the API.")
         return turn_failure(error, model=job.file.model, prompt=job.file.template) or error
-
-
-def _engine(engine: str, prompts: int) -> tuple[str, str]:
-    if engine != "auto":
-        return engine, ""
-    if prompts > AUTO_BATCH_FROM:
-        return "batch", f"auto: over {AUTO_BATCH_FROM} prompts; half price, most batches end within the hour"
-    return "live", f"auto: {AUTO_BATCH_FROM} prompts or fewer; answers in seconds"
-
-
-def _requests(plan: Plan, shared: dict[str, Any], engine: str) -> dict[str, dict[str, Any]]:
-    requests = {key: request_body(prompt, shared) for key, prompt in zip(plan.custom_ids, plan.prompts)}
-    limit = MAX_BATCH_BYTES if engine == "batch" else MAX_REQUEST_BYTES
-    for key, body in requests.items():
-        if request_bytes(key, body) > limit:
-            row = plan.index[plan.prompt_of_row.index(prompt_number(key))]
-            raise ClaudeError(f"Row {row!r} of {plan.frame} makes a request over the API's {limit // 1_000_000} MB limit: shorten it.")
-    return requests
-
-
-def _shown(value: Any) -> str:
-    if isinstance(value, dict):
-        import json
-
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
-
-
-def map_from_python(frame: Any, template: str, *, schema: Any, model: str | None, engine: str,
-                    system: str | None) -> Any:
-    """`claude_magic.map`: the running IPython's session and settings when the extension is loaded
-    there, else a session of its own with the default settings."""
-    from .progress import NotebookScreen
-
-    shell = _running_shell()
-    magics = shell.magics_manager.registry.get("ClaudeMagics") if shell is not None else None
-    session, settings = (magics.session, magics.settings()) if magics is not None else (Session(), Settings())
-    screen = NotebookScreen(settings.display, shell, interactive=magics is not None and magics.cells.current_cell_id is not None)
-    namespace = {"frame": frame, "schema": schema}
-    ask = MapRequest(frame="frame", template=template, schema=None if schema is None else "schema", engine=engine,
-                     model=model, system=system, job="")
-    try:
-        result = MapRun(session, settings, screen, Path.cwd()).run(ask, namespace)
-    finally:
-        if magics is None:
-            session.close()
-    return None if result is None else result.value
-
-
-def _running_shell() -> Any:
-    from IPython.core.getipython import get_ipython
-
-    return get_ipython()

@@ -19,12 +19,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .batches import request_bytes
 from .context import Limits, Reference, fill_template, template_pieces
-from .engines import Outcome, custom_id
+from .engines import Outcome, custom_id, prompt_number
 from .errors import ClaudeError, one_line
 from .schema import Schema, SchemaMismatch
 
-__all__ = ["Template", "Plan", "frame_of", "make_plan", "replan", "shared_settings", "request_body", "answer_of", "join",
+__all__ = ["Template", "Plan", "frame_of", "make_plan", "replan", "shared_settings", "request_body", "request_bodies",
+           "choose_engine", "shown", "answer_of", "join",
            "encode_index", "decode_index", "MAX_JOB_ROWS", "MAX_REQUEST_BYTES"]
 
 # Rows a job may have: more than the batch queue takes at once (200,000 requests waiting, by
@@ -146,6 +148,30 @@ def shared_settings(model: str, max_tokens: int, system: str | None, schema: Sch
 
 def request_body(prompt: list[dict[str, Any]], shared: dict[str, Any]) -> dict[str, Any]:
     return {**shared, "messages": [{"role": "user", "content": prompt}]}
+
+
+def choose_engine(engine: str, prompts: int, batch_above: int) -> tuple[str, str]:
+    """The engine for `prompts` distinct prompts, and why, when "auto" chose it."""
+    if engine != "auto":
+        return engine, ""
+    if prompts > batch_above:
+        return "batch", f"auto: over {batch_above} prompts; half price, most batches end within the hour"
+    return "live", f"auto: {batch_above} prompts or fewer; answers in seconds"
+
+
+def request_bodies(plan: Plan, shared: dict[str, Any], limit: int) -> dict[str, dict[str, Any]]:
+    """Each distinct prompt's request, by custom_id; one over `limit` bytes is refused, naming its row."""
+    requests = {key: request_body(prompt, shared) for key, prompt in zip(plan.custom_ids, plan.prompts)}
+    for key, body in requests.items():
+        if request_bytes(key, body) > limit:
+            row = plan.index[plan.prompt_of_row.index(prompt_number(key))]
+            raise ClaudeError(f"Row {row!r} of {plan.frame} makes a request over the API's {limit // 1_000_000} MB limit: shorten it.")
+    return requests
+
+
+def shown(value: Any) -> str:
+    """A parsed answer in one line of text: a dict as its JSON, anything else as itself."""
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, dict) else str(value)
 
 
 def answer_of(outcome: Outcome | None, schema: Schema | None, max_tokens: int) -> tuple[Any, str]:

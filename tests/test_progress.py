@@ -30,7 +30,7 @@ def test_the_line_says_what_is_done_what_failed_and_what_is_left():
     assert progress_line("live", done, 3, "rate limited (429)").endswith("1 canceled · 3 s · rate limited (429)")
 
 
-def test_without_widgets_one_html_display_is_updated_a_few_times_a_second_then_emptied(published: list[Published]):
+def test_without_widgets_one_html_display_is_updated_a_few_times_a_second_then_emptied(published: list[Published]):  # noqa: F811
     clock = FakeClock()
     bar = make_progress("markdown", "batch", clock)
     run(bar, clock)
@@ -44,7 +44,7 @@ def test_without_widgets_one_html_display_is_updated_a_few_times_a_second_then_e
     assert last.data == {"text/plain": PLACEHOLDER}
 
 
-def test_with_widgets_a_bar_is_drawn_and_every_widget_closed_at_the_end(comms, published: list[Published]):
+def test_with_widgets_a_bar_is_drawn_and_every_widget_closed_at_the_end(comms, published: list[Published]):  # noqa: F811
     clock = FakeClock()
     bar = make_progress("widget", "live", clock)
     run(bar, clock)
