@@ -84,7 +84,7 @@ def estimate_line(left: int, cost: float | None, batch: bool, usage: Usage, per_
 
 
 def submitted_line(batch_id: str, requests: int, job_file: str, job: str) -> tuple[str, str]:
-    line = (f"batch {batch_id}: {requests:,} requests submitted; {job_file} holds the job, so an interrupt "
+    line = (f"batch {batch_id}: {requests:,} request{'s' if requests != 1 else ''} submitted; {job_file} holds the job, so an interrupt "
             f"or a restart loses nothing (%claude_map --resume {job} collects it)")
     return literal(line), line
 
