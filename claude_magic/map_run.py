@@ -124,7 +124,7 @@ class MapRun:
     def run(self, ask: MapRequest, namespace: Mapping[str, Any]) -> MapResult | None:
         job = self._prepare(ask, namespace)
         path = job_path(self.directory, job.file.name)
-        if path.exists():
+        if path.exists() and not ask.dry_run:
             return self._earlier(path, job)
         tokens, counted = self._input_tokens(job)
         batch = job.engine == "batch"

@@ -227,9 +227,10 @@ def encode_index(index: Any) -> dict[str, Any]:
     """A frame's index as JSON for a job file: a RangeIndex by its bounds, anything else label by label."""
     import pandas as pd
 
+    name = index.name if isinstance(index.name, (str, int, type(None))) else str(index.name)
     if isinstance(index, pd.RangeIndex):
-        return {"range": [index.start, index.stop, index.step], "name": index.name}
-    return {"labels": json.loads(pd.Series(index).to_json(orient="values", date_format="iso")), "name": index.name}
+        return {"range": [index.start, index.stop, index.step], "name": name}
+    return {"labels": json.loads(pd.Series(index).to_json(orient="values", date_format="iso")), "name": name}
 
 
 def decode_index(data: dict[str, Any]) -> Any:

@@ -245,6 +245,18 @@ def test_another_job_under_a_waiting_jobs_name_is_refused(job, fake_api, monkeyp
         job.run_cell_magic("claude_map", "reviews -o sentiment --batch", "Rate: {text}")
 
 
+def test_a_dry_run_of_a_waiting_job_only_shows_its_plan(job, fake_api, monkeypatch, tmp_path):
+    fake_api.batch_polls = 1000
+    with monkeypatch.context() as patch:
+        interrupt_while_polling(patch)
+        with pytest.raises(ClaudeError, match="Interrupted"):
+            job.run_cell_magic("claude_map", "reviews -o sentiment --batch", "Label: {text}")
+    sent = len(fake_api.requests)
+    job.run_cell_magic("claude_map", "reviews -o sentiment --batch --dry-run", "Label: {text}")
+    assert {r.path for r in fake_api.requests[sent:]} == {"/v1/messages/count_tokens"}
+    assert (tmp_path / "claude_map-sentiment.json").exists()
+
+
 def test_an_interrupted_live_job_keeps_the_answers_it_had(job, fake_api, monkeypatch):
     import claude_magic.progress as progress
 
