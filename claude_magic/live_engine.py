@@ -150,10 +150,12 @@ class LiveEngine:
             pool.shutdown(wait=False, cancel_futures=True)
             wait([future for future in futures if future.running()], timeout=INTERRUPT_GRACE)
             self._gather({f for f in futures if f.done() and not f.cancelled()}, futures, outcomes, tally)
-            raise Interrupted({key: outcome for key, outcome in outcomes.items() if outcome.status != "canceled"}) from None
+            kept = {key: outcomes[key] for key in requests if key in outcomes and outcomes[key].status != "canceled"}
+            raise Interrupted(kept) from None
         finally:
             pool.shutdown(wait=False)
-        return outcomes
+        # In the order asked, not the order answered: sums over them then come out the same every run.
+        return {key: outcomes[key] for key in requests}
 
     def _gather(self, done: set[Future[Outcome]], futures: dict[Future[Outcome], str],
                 outcomes: dict[str, Outcome], tally: Tally) -> None:

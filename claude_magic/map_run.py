@@ -328,7 +328,7 @@ class MapRun:
         file, max_tokens = job.file, self.settings.max_tokens
         answers = [answer_of(job.outcomes.get(custom_id(prompt)), job.schema, max_tokens) for prompt in range(file.prompts)]
         value, errors = join(job.index, file.prompt_of_row, answers, job.schema, file.out)
-        outcomes = list(job.outcomes.values())
+        outcomes = [outcome for _, outcome in sorted(job.outcomes.items(), key=lambda item: prompt_number(item[0]))]
         usage = sum((outcome.usage for outcome in outcomes), Usage())
         costs = [self.prices.cost(outcome.model or file.model, outcome.usage, batch=outcome.batch) for outcome in outcomes]
         cost = None if None in costs else sum(cost for cost in costs if cost is not None)
