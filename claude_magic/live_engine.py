@@ -152,6 +152,10 @@ class LiveEngine:
             self._gather({f for f in futures if f.done() and not f.cancelled()}, futures, outcomes, tally)
             kept = {key: outcomes[key] for key in requests if key in outcomes and outcomes[key].status != "canceled"}
             raise Interrupted(kept) from None
+        except BaseException:  # a failure no row can own (a replay miss, a bug): send nothing more
+            self.throttle.stop()
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
         finally:
             pool.shutdown(wait=False)
         # In the order asked, not the order answered: sums over them then come out the same every run.

@@ -194,7 +194,7 @@ class MapRun:
             counts = [count_tokens(client, body) for body in sample]
             how = f"counted by the API on {len(sample)} of {job.file.prompts:,} prompts"
         except Exception as error:
-            failure = turn_failure(error, model=job.file.model, prompt="")
+            failure = turn_failure(error, model=job.file.model, prompt=job.file.template)
             if failure is None or isinstance(error, KeyboardInterrupt):
                 raise
             counts, how = [estimate_tokens(body) for body in sample], f"a rough estimate: {failure}"
@@ -208,6 +208,9 @@ class MapRun:
             value, reason = answer_of(outcomes.get(key), job.schema, self.settings.max_tokens)
             rows.append((job.index[job.file.prompt_of_row.index(prompt_number(key))], reason or shown(value)))
         self.screen.show(*preview_report(rows))
+        failed = [outcome for outcome in outcomes.values() if outcome.status != "succeeded"]
+        if len(failed) == len(outcomes) and not any(outcome.retryable for outcome in failed):
+            raise ClaudeError(f"Every request of the preview failed, so nothing more was sent: {failed[0].error}")
         return outcomes
 
     def _estimate(self, job: _Job, rest: dict[str, Any], input_per_prompt: float) -> None:

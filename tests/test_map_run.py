@@ -168,6 +168,13 @@ def test_batch_and_live_exclude_each_other(job, fake_api):
         job.run_cell_magic("claude_map", "reviews --batch --live", "{text}")
 
 
+def test_a_preview_that_fails_entirely_stops_the_job(job, fake_api):
+    fake_api.respond = lambda params: Turn(status=403, error_message="This key may not use claude-opus-4-6")
+    with pytest.raises(ClaudeError, match="Every request of the preview failed, so nothing more was sent: This key may not"):
+        job.run_cell_magic("claude_map", "reviews -o s --batch", "Label: {text}")
+    assert paths(fake_api).count("/v1/messages") == 3 and "/v1/messages/batches" not in paths(fake_api)
+
+
 def test_a_job_whose_estimate_passes_the_budget_is_refused_after_the_preview(job, fake_api):
     fake_api.respond = lambda params: json.dumps({"label": "neutral", "why": "x" * 4000})
     magics(job).budget_usd = 0.01
