@@ -71,6 +71,7 @@ class BatchEngine:
         """Create the batches; `created(batch_id, custom_ids)` is called as soon as each exists."""
         ids = []
         for part in split(requests.items()):
+            # The bodies are the plain dicts every request here is; the SDK's TypedDict only types them.
             batch = self.client.messages.batches.create(
                 requests=[{"custom_id": key, "params": body} for key, body in part]  # type: ignore[typeddict-item]
             )
