@@ -20,6 +20,8 @@ streaming at a fixed rate; nothing else is ever contacted.
 6. Prompt caching over 12 turns about a 40,000-character document: a model of the API's billing
    applied to the request bodies our client really sends, against the same turns uncached.
 7. Memory growth over 200 turns, against the size of the conversation itself and the raw SDK.
+8. A map job per 1,000 rows, wall time and dollars, live and batch engines, against a plain sequential
+   SDK loop over the same rows (`bench_map.py`).
 """
 
 from __future__ import annotations
@@ -69,10 +71,11 @@ class Settings:
     view_repeats: int  # figure 4 (fastest CPU time)
     context_repeats: int  # figure 5 (fastest)
     memory_turns: int = 200  # figure 7
+    map_rows: int = 200  # figure 8 (given per 1,000 rows)
 
 
 FULL = Settings(fresh_runs=11, steady_turns=40, view_repeats=3, context_repeats=3)
-QUICK = Settings(fresh_runs=5, steady_turns=15, view_repeats=1, context_repeats=1)
+QUICK = Settings(fresh_runs=5, steady_turns=15, view_repeats=1, context_repeats=1, map_rows=100)
 
 
 @dataclass(frozen=True)
@@ -911,6 +914,35 @@ def bench_memory(fake: FakeAPI, settings: Settings) -> list[Row]:
 
 
 # ---------------------------------------------------------------------------------------------
+# 8. A map job: live and batch engines against a sequential SDK loop (bench_map.py)
+
+
+def bench_map(settings: Settings) -> list[Row]:
+    import bench_map as mapping
+
+    heading(f"8. Map a DataFrame (benchmarks/bench_map.py, {settings.map_rows} rows, given per 1,000)")
+    figures = mapping.measure(settings.map_rows)
+    mapping.print_figures(figures)
+    per = figures.per_1k
+
+    def wall(name: str, ours: Any, loop: Any, target: float) -> Row:
+        return Row(f"8 map wall / 1k rows, {name}", f"{per(ours.seconds):,.2f} s", f"{per(loop.seconds):,.2f} s (loop)",
+                   ratio(ours.seconds, loop.seconds), f"<= {target:.2f}x", ours.seconds <= target * loop.seconds)
+
+    def dollars(name: str, ours: Any, loop: Any, target: float) -> Row:
+        return Row(f"8 map $ / 1k rows, {name}", f"${per(ours.dollars):.4f}", f"${per(loop.dollars):.4f} (loop)",
+                   ratio(ours.dollars, loop.dollars), f"<= {target:.2f}x", ours.dollars <= target * loop.dollars)
+
+    return [
+        wall("live", figures.live, figures.loop, mapping.LIVE_WALL),
+        wall("live, distinct rows", figures.distinct_live, figures.distinct_loop, mapping.DISTINCT_WALL),
+        wall("batch (client side)", figures.batch, figures.loop, mapping.BATCH_WALL),
+        dollars("live", figures.live, figures.loop, mapping.LIVE_DOLLARS),
+        dollars("batch", figures.batch, figures.loop, mapping.BATCH_DOLLARS),
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
 # The run
 
 
@@ -942,6 +974,7 @@ def run(settings: Settings) -> list[Row]:
             rows[3] = guarded("3 steady state", lambda: bench_steady(fake, settings))
             rows[6] = guarded("6 caching", lambda: bench_cache(fake))
             rows[7] = guarded("7 memory", lambda: bench_memory(fake, settings))
+        rows[8] = guarded("8 map", lambda: bench_map(settings))  # its own fake, with a latency
         rows[5] = guarded("5 context", lambda: bench_context(settings))  # last: its large frames stay in the heap
     return [row for figure in sorted(rows) for row in rows[figure]]
 

@@ -23,7 +23,7 @@ from .markdown import fence_split
 from .sent import Sent, image_size, kind_of, tokens_of
 from .summaries import STRING_CUT, Limits, cut_text, guarded, summarize
 
-__all__ = ["Expansion", "Limits", "expand_prompt", "object_blocks", "AS_TYPED"]
+__all__ = ["Expansion", "Limits", "Reference", "expand_prompt", "object_blocks", "template_pieces", "fill_template", "AS_TYPED"]
 
 # How a brace that is not expanded can be sent as typed without a note.
 AS_TYPED = "sent as typed (--raw, or a code span or fence, keeps braces without this note)"
@@ -69,6 +69,47 @@ def object_blocks(label: str, obj: Any, limits: Limits = Limits()) -> tuple[list
     parts, _ = _value_parts(label, obj, limits, inline=False)
     _check_parts(parts, f"-w {label}")
     return _merge(parts), Sent(f"-w {label}", _kind(obj, parts), tokens_of(parts))
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A `{root.chain}` reference of a template, as `expand_prompt` would read it."""
+
+    root: str
+    chain: str = ""
+
+    @property
+    def label(self) -> str:
+        return self.root + self.chain
+
+
+def template_pieces(text: str) -> list[str | Reference]:
+    """`text` split as `expand_prompt` reads it: literal text (code spans and fences as typed, doubled
+    braces made single) and the references between, to be filled many times (`fill_template`)."""
+    pieces: list[str | Reference] = []
+    for chunk, is_code in _code_split(text):
+        copied = 0
+        for at, match in ([] if is_code else _scan(chunk)):
+            if match is None:
+                pieces.append(chunk[copied:at + 1])
+                copied = at + 2
+            else:
+                pieces += [chunk[copied:at], Reference(match["root"], match["chain"])]
+                copied = match.end()
+        pieces.append(chunk[copied:])
+    return [piece for piece in pieces if piece != ""]
+
+
+def fill_template(pieces: list[str | Reference], values: Mapping[str, Any], limits: Limits = Limits()) -> list[dict[str, Any]]:
+    """The content blocks of `pieces` with each reference replaced by its value in `values`, as
+    `expand_prompt` would put it; a reference whose lookup fails raises (the caller knows why it asked)."""
+    parts: list[Part] = []
+    for piece in pieces:
+        if isinstance(piece, str):
+            parts.append(piece)
+        else:
+            parts += _value_parts(piece.label, _resolve(values[piece.root], piece.chain), limits, inline=True)[0]
+    return _merge(parts)
 
 
 def _kind(obj: Any, parts: list[Part]) -> str:
@@ -117,29 +158,17 @@ class _Expander:
         self.sent: list[Sent] = []
 
     def prose(self, text: str) -> None:
-        """Scan for braces; everything not replaced is copied from `text` exactly as typed."""
-        copied = position = 0
-        latex_end = -1  # where the last LaTeX argument ended: a brace right there is the next argument
-        while special := _SPECIAL.search(text, position):
-            at, char = special.start(), special[0]
-            if char == "\\":  # \{ \} and \\ are LaTeX escapes: keep them and the character after
-                position = at + 2
-            elif char == "}" and not text.startswith("}}", at):
-                position = at + 1
-            elif char == "{" and (at == latex_end or _LATEX_BEFORE.search(text, max(0, at - 32), at)):
-                position = latex_end = _group_end(text, at) or at + 1
-            elif text.startswith(("{{", "}}"), at):
+        """Copy `text`, replacing the references `_scan` finds; everything else stays as typed."""
+        copied = 0
+        for at, reference in _scan(text):
+            if reference is None:
                 self.parts.append(text[copied:at + 1])  # the doubled brace gives one literal brace
-                copied = position = at + 2
-            elif (reference := _REFERENCE.match(text, at + 1)) and not keyword.iskeyword(reference["root"]):
-                if reference["root"] not in self.namespace:
-                    self.notes.append(f"{text[at:reference.end()]} is not a variable here; {AS_TYPED}")
-                elif (parts := self.reference(reference)) is not None:
-                    self.parts += [text[copied:at], *parts]
-                    copied = reference.end()
-                position = reference.end()
-            else:  # a dict literal, JSON, a format spec: kept whole, so its `}}` stays as typed too
-                position = _group_end(text, at) or at + 1
+                copied = at + 2
+            elif reference["root"] not in self.namespace:
+                self.notes.append(f"{text[at:reference.end()]} is not a variable here; {AS_TYPED}")
+            elif (parts := self.reference(reference)) is not None:
+                self.parts += [text[copied:at], *parts]
+                copied = reference.end()
         self.parts.append(text[copied:])
 
     def reference(self, match: re.Match[str]) -> list[Part] | None:
@@ -157,6 +186,30 @@ class _Expander:
             self.notes.append(f"{{{label}}}: {note}")
         self.sent.append(Sent(f"{{{label}}}", _kind(obj, parts), tokens_of(parts)))
         return parts
+
+
+def _scan(text: str) -> Iterator[tuple[int, re.Match[str] | None]]:
+    """Where `text` (prose, not code) has a doubled brace, `(at, None)`, or an identifier-shaped
+    reference, `(at, match)` with `at` its opening brace. Everything else is skipped as typed: LaTeX
+    escapes and arguments, lone closing braces, dict literals, JSON and format specs."""
+    position = 0
+    latex_end = -1  # where the last LaTeX argument ended: a brace right there is the next argument
+    while special := _SPECIAL.search(text, position):
+        at, char = special.start(), special[0]
+        if char == "\\":  # \{ \} and \\ are LaTeX escapes: keep them and the character after
+            position = at + 2
+        elif char == "}" and not text.startswith("}}", at):
+            position = at + 1
+        elif char == "{" and (at == latex_end or _LATEX_BEFORE.search(text, max(0, at - 32), at)):
+            position = latex_end = _group_end(text, at) or at + 1
+        elif text.startswith(("{{", "}}"), at):
+            yield at, None
+            position = at + 2
+        elif (reference := _REFERENCE.match(text, at + 1)) and not keyword.iskeyword(reference["root"]):
+            yield at, reference
+            position = reference.end()
+        else:  # a dict literal, JSON, a format spec: kept whole, so its `}}` stays as typed too
+            position = _group_end(text, at) or at + 1
 
 
 def _group_end(text: str, start: int) -> int | None:

@@ -1,13 +1,15 @@
 """The fixture file format: recorded exchanges as readable, stable, key-free JSON.
 
 This module owns how a request is keyed (its method, path and canonical body, base64 data replaced by
-a digest), how a response (a streamed reply, a JSON body, an error status) is stored, what may never
+a digest), how a response (a streamed reply, a JSON or JSON Lines body, an error status) is stored, the
+order of the answers one request got when it was sent more than once (a batch polled until it ends:
+the same GET, a different answer each time), what may never
 be written (keys, auth headers: no header is stored at all, and key-shaped text is scrubbed, in the
 request as it is keyed too, so a prompt that held a key still finds its recording), what a recorded
 stream must hold for the SDK to read it (checked at load, so a hand-edited fixture fails in one line
-naming the exchange), how kernels recording into one file merge their recordings under a lock, and
-where a request the fixture does not hold first differs from the nearest recording. Pure JSON: the
-HTTP transport that replays these is `transport`.
+naming the exchange), and how kernels recording into one file merge their recordings under a lock.
+Where a request the fixture does not hold parts from it is `misses`'; the HTTP transport that replays
+these is `transport`. Pure JSON here.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import one_line, scrub
+from .misses import clip, missing_turn, nearest_difference
 from .sse import parse_sse, unreadable_event
 
 try:  # POSIX; elsewhere (Windows) recordings are merged without a lock, see `_locked`
@@ -29,14 +32,13 @@ try:  # POSIX; elsewhere (Windows) recordings are merged without a lock, see `_l
 except ImportError:  # pragma: no cover - not on the platforms the tests run on
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["Exchange", "Fixture", "canonical_body", "request_body", "FORMAT", "VERSION"]
+__all__ = ["Exchange", "Fixture", "canonical_body", "request_body", "request_key", "FORMAT", "VERSION"]
 
 FORMAT = "claude_magic-fixture"
 VERSION = 1
 
 _DIGEST = "sha256:"
-_WIDTH = 40  # characters of a value shown in a miss message
-_BODY_KINDS = ("events", "json", "text")
+_BODY_KINDS = ("events", "json", "jsonl", "text")
 # A stream closed before its end is kept only if it had already said its last word.
 _FINAL_EVENTS = ("message_stop", "error")
 
@@ -73,7 +75,8 @@ def request_body(content: bytes) -> Any:
         return content.decode("utf-8", "replace")
 
 
-def _key(method: str, path: str, body: Any) -> str:
+def request_key(method: str, path: str, body: Any) -> str:
+    """What tells one request from another: the same key is the same request."""
     return json.dumps([method.upper(), path, canonical_body(body)], sort_keys=True, ensure_ascii=False)
 
 
@@ -85,7 +88,8 @@ class Exchange:
     """One request (method, URL path, canonical body) and the response it got.
 
     The response body is exactly one of: `events` (a streamed reply, as `{"event", "data"}` items),
-    `json_body` (stored as "json") or `text` (a body that was neither, such as a proxy's error page).
+    `json_body` (stored as "json"), `jsonl` (JSON Lines, one item a line: a batch's results) or `text`
+    (a body that was none of these, such as a proxy's error page).
     No headers are kept but an error's `retry-after`.
     """
 
@@ -96,6 +100,7 @@ class Exchange:
     content_type: str = "application/json"
     events: list[dict[str, Any]] | None = None
     json_body: Any = None
+    jsonl: list[Any] | None = None
     text: str | None = None
     retry_after: str | None = None
 
@@ -105,7 +110,7 @@ class Exchange:
 
     @property
     def key(self) -> str:
-        return _key(self.method, self.path, self.body)
+        return request_key(self.method, self.path, self.body)
 
     @property
     def finished(self) -> bool:
@@ -120,6 +125,8 @@ class Exchange:
         exchange = cls(method, path, body, status, content_type, retry_after=retry_after if status >= 400 else None)
         if content_type == "text/event-stream":
             exchange.events = parse_sse(content)
+        elif content_type != "application/json" and (lines := _json_lines(content)) is not None:
+            exchange.jsonl = lines
         else:
             try:
                 exchange.json_body = json.loads(content)
@@ -128,7 +135,9 @@ class Exchange:
         return exchange
 
     def body_bytes(self) -> bytes:
-        """A JSON or text response's body as the API sent it (a stream is sent event by event)."""
+        """A JSON, JSON Lines or text response's body as the API sent it (a stream is sent event by event)."""
+        if self.jsonl is not None:
+            return "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in self.jsonl).encode("utf-8")
         body = self.text if self.text is not None else json.dumps(self.json_body, ensure_ascii=False)
         return body.encode("utf-8")
 
@@ -136,6 +145,8 @@ class Exchange:
         response: dict[str, Any] = {"status": self.status, "content_type": self.content_type}
         if self.events is not None:
             response["events"] = self.events
+        elif self.jsonl is not None:
+            response["jsonl"] = self.jsonl
         elif self.text is not None:
             response["text"] = self.text
         else:
@@ -156,7 +167,7 @@ class Exchange:
         request, response = item["request"], item["response"]
         kinds = [kind for kind in _BODY_KINDS if kind in response]
         if len(kinds) != 1:
-            raise ValueError("a response needs exactly one of 'events', 'json' or 'text'")
+            raise ValueError("a response needs exactly one of 'events', 'json', 'jsonl' or 'text'")
         events = response.get("events")
         if events is not None:
             _check_events(events)
@@ -168,6 +179,7 @@ class Exchange:
             content_type=str(response["content_type"]),
             events=events,
             json_body=response.get("json"),
+            jsonl=response.get("jsonl"),
             text=response.get("text"),
             retry_after=response.get("retry_after"),
         )
@@ -180,9 +192,18 @@ def _check_events(events: Any) -> None:
         raise ValueError("'events' is not a list")
     for event in events:
         if not (isinstance(event, dict) and isinstance(event.get("event"), str)):
-            raise ValueError(f"an event has no name: {_clip(json.dumps(event), 0)}")
+            raise ValueError(f"an event has no name: {clip(json.dumps(event))}")
         if "data" not in event and not isinstance(event.get("text"), str):
             raise ValueError(f"event {event['event']!r} has neither 'data' nor 'text'")
+
+
+def _json_lines(content: bytes) -> list[Any] | None:
+    """The items of a JSON Lines body, or None if it is not one (or is empty)."""
+    try:
+        lines = [json.loads(line) for line in content.decode("utf-8").splitlines() if line.strip()]
+    except ValueError:  # UnicodeDecodeError is one too
+        return None
+    return lines or None
 
 
 # ---------------------------------------------------------------------------------------- fixture
@@ -191,6 +212,8 @@ def _check_events(events: Any) -> None:
 class Fixture:
     """The exchanges of one fixture file, in first-recorded order, keyed by request.
 
+    A request sent more than once in a session may have got a different answer each time (a batch
+    polled until it ends): its answers are kept in order, and `occurrence` says which one is meant.
     Those given or `put` here are this fixture's own; `save` merges them into what the file holds by
     then, so kernels recording into one file at once keep each other's recordings.
     """
@@ -199,71 +222,60 @@ class Fixture:
         self.path = Path(path)
         # A dict keeps first-insertion order even when a key is re-assigned: re-recording an
         # exchange replaces it in place, so the file's order stays stable.
-        self._exchanges: dict[str, Exchange] = {}
-        self._own: dict[str, Exchange] = {}
+        self._exchanges: dict[str, list[Exchange]] = {}
+        self._own: set[str] = set()
         for exchange in exchanges:
-            self.put(exchange)
+            self._own.add(exchange.key)
+            self._exchanges.setdefault(exchange.key, []).append(exchange)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Fixture:
         """Read a fixture; a missing file is an empty one (record mode will create it)."""
         fixture = cls(path)
-        fixture._exchanges = {exchange.key: exchange for exchange in _read(fixture.path)}
+        fixture._exchanges = _grouped(_read(fixture.path))
         return fixture
 
     def __len__(self) -> int:
-        return len(self._exchanges)
+        return sum(len(answers) for answers in self._exchanges.values())
 
-    def find(self, method: str, path: str, body: Any) -> Exchange | None:
-        """The recording for this request; `body` may be raw or canonical."""
-        return self._exchanges.get(_key(method, path, body))
+    def find(self, method: str, path: str, body: Any, occurrence: int = 0) -> Exchange | None:
+        """The recording for this request the `occurrence`-th time it is sent (from 0; past the last
+        recording, the last one again); `body` may be raw or canonical."""
+        answers = self._exchanges.get(request_key(method, path, body))
+        return answers[min(occurrence, len(answers) - 1)] if answers else None
 
     def index(self, exchange: Exchange) -> int:
         """Where `exchange` stands in the file (the number a reader counts to, from 0)."""
-        return list(self._exchanges).index(exchange.key)
+        return [id(item) for item in self._all()].index(id(exchange))
 
     def nearest_difference(self, method: str, path: str, body: Any) -> str:
         """Where this request first differs from the most similar recording, in one line."""
-        if not self._exchanges:
-            return ""
-        sent = canonical_body(body)
-        method = method.upper()
-        nearest = max(self._exchanges.values(), key=lambda e: _similarity(e, method, path, sent))
-        if nearest.method != method:
-            return f"method: recorded {nearest.method} but sent {method}"
-        if nearest.path != path:
-            return f"path: recorded {nearest.path} but sent {path}"
-        return _first_difference(nearest.body, sent, "")
+        return nearest_difference(self._firsts(), method, path, canonical_body(body))
 
     def missing_turn(self, method: str, path: str, body: Any) -> str:
-        """For a follow-up asked after fewer turns than it was recorded after: the first recorded
-        question this conversation lacks (an earlier cell that missed, failed or was not run); else ""."""
-        sent = canonical_body(body)
-        messages = sent.get("messages") if isinstance(sent, dict) else None
-        if not isinstance(messages, list) or not messages:
-            return ""
-        for exchange in self._exchanges.values():
-            recorded = exchange.body.get("messages") if isinstance(exchange.body, dict) else None
-            if (
-                (exchange.method, exchange.path) == (method.upper(), path)
-                and isinstance(recorded, list) and len(recorded) > len(messages)
-                and recorded[-1] == messages[-1] and recorded[: len(messages) - 1] == messages[:-1]
-            ):
-                return _question(recorded[len(messages) - 1])
-        return ""
+        """The earlier question a follow-up was recorded after, if its conversation lacks it; else ""."""
+        return missing_turn(self._firsts(), method, path, canonical_body(body))
 
-    def put(self, exchange: Exchange, after: str | None = None) -> None:
-        """Add or replace `exchange`. A re-recorded request keeps its place; a new one goes right after
-        the exchange keyed `after` (the one its run used last), or at the end: a re-recorded notebook's
-        new exchanges land where its run asked them, which is where a reviewer of the diff looks."""
+    def put(self, exchange: Exchange, occurrence: int = 0, after: str | None = None) -> None:
+        """Keep `exchange` as the answer to its request's `occurrence`-th sending; a first sending
+        recorded again starts that request's answers afresh. A re-recorded request keeps its place; a
+        new one goes right after the request keyed `after` (the one its run used last), or at the end:
+        a re-recorded notebook's new exchanges land where its run asked them, where a reviewer looks."""
         key = exchange.key
-        self._own[key] = exchange
-        if key in self._exchanges or after not in self._exchanges:
-            self._exchanges[key] = exchange
+        self._own.add(key)
+        answers = self._exchanges.get(key)
+        if answers is not None and occurrence > 0:
+            if occurrence < len(answers):
+                answers[occurrence] = exchange
+            else:
+                answers.append(exchange)
+            return
+        if answers is not None or after not in self._exchanges:
+            self._exchanges[key] = [exchange]
             return
         items = list(self._exchanges.items())
         at = [existing for existing, _ in items].index(after) + 1
-        self._exchanges = dict([*items[:at], (key, exchange), *items[at:]])
+        self._exchanges = dict([*items[:at], (key, [exchange]), *items[at:]])
 
     def save(self) -> None:
         """Merge this fixture's own exchanges into the file as it is now, and write it atomically, so
@@ -272,7 +284,7 @@ class Fixture:
         can no longer be read is a ValueError, and is not overwritten."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with _locked(self.path.parent):
-            on_disk = {exchange.key: exchange for exchange in _read(self.path)}
+            on_disk = _grouped(_read(self.path))
             # This kernel's order and its own recordings; what another kernel wrote since, too.
             merged = {key: mine if key in self._own else on_disk.get(key, mine) for key, mine in self._exchanges.items()}
             merged.update((key, theirs) for key, theirs in on_disk.items() if key not in merged)
@@ -284,12 +296,25 @@ class Fixture:
             finally:
                 tmp.unlink(missing_ok=True)
 
+    def _all(self) -> list[Exchange]:
+        return [exchange for answers in self._exchanges.values() for exchange in answers]
+
+    def _firsts(self) -> list[Exchange]:
+        return [answers[0] for answers in self._exchanges.values()]
+
     def _dumps(self) -> str:
-        exchanges = [exchange.to_json() for exchange in self._exchanges.values()]
+        exchanges = [exchange.to_json() for exchange in self._all()]
         document = {"format": FORMAT, "version": VERSION, "exchanges": exchanges}
         text = json.dumps(document, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
         # Headers are never stored, but a key can still sit in a prompt or a reply.
         return scrub(text)
+
+
+def _grouped(exchanges: Iterable[Exchange]) -> dict[str, list[Exchange]]:
+    grouped: dict[str, list[Exchange]] = {}
+    for exchange in exchanges:
+        grouped.setdefault(exchange.key, []).append(exchange)
+    return grouped
 
 
 @contextmanager
@@ -340,77 +365,3 @@ def _exchanges_of(document: Any) -> list[Exchange]:
             detail = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)
             raise ValueError(f"exchange {index}: {detail}") from None
     return out
-
-
-# ------------------------------------------------------------------------------ miss descriptions
-
-_ABSENT = object()
-
-
-def _similarity(exchange: Exchange, method: str, path: str, sent: Any) -> tuple[bool, int, int]:
-    """Same endpoint first, then the longest shared run of messages, then the most equal fields."""
-    recorded = exchange.body
-    if not (isinstance(recorded, dict) and isinstance(sent, dict)):
-        return (exchange.method == method and exchange.path == path, 0, 0)
-    shared = 0
-    for old, new in zip(recorded.get("messages") or [], sent.get("messages") or []):
-        if old != new:
-            break
-        shared += 1
-    equal = sum(1 for key, value in sent.items() if recorded.get(key, _ABSENT) == value)
-    return (exchange.method == method and exchange.path == path, shared, equal)
-
-
-def _first_difference(recorded: Any, sent: Any, where: str) -> str:
-    """`where: recorded X but sent Y` for the first JSON path where the two differ, or ""."""
-    if isinstance(recorded, dict) and isinstance(sent, dict):
-        keys = [*sent, *(key for key in recorded if key not in sent)]
-        children = (
-            (f"{where}.{key}" if where else str(key), recorded.get(key, _ABSENT), sent.get(key, _ABSENT))
-            for key in keys
-        )
-    elif isinstance(recorded, list) and isinstance(sent, list):
-        length = max(len(recorded), len(sent))
-        children = ((f"{where}[{i}]", _item(recorded, i), _item(sent, i)) for i in range(length))
-    elif type(recorded) is type(sent) and recorded == sent:  # type too: JSON true is not 1
-        return ""
-    else:
-        return f"{where or 'body'}: recorded {_show(recorded, sent)} but sent {_show(sent, recorded)}"
-    for child, old, new in children:
-        found = _first_difference(old, new, child)
-        if found:
-            return found
-    return ""
-
-
-def _question(message: Any) -> str:
-    content = message.get("content") if isinstance(message, dict) else None
-    if isinstance(content, str):
-        return one_line(content, _WIDTH)
-    texts = [block["text"] for block in content or [] if isinstance(block, dict) and isinstance(block.get("text"), str)]
-    return one_line(" ".join(texts), _WIDTH) if texts else "(a question with attachments only)"
-
-
-def _item(items: list[Any], index: int) -> Any:
-    return items[index] if index < len(items) else _ABSENT
-
-
-def _show(value: Any, other: Any) -> str:
-    if value is _ABSENT:
-        return "nothing"
-    if isinstance(value, str):
-        parted = _common_prefix(value, other) if isinstance(other, str) else 0
-        return repr(_clip(value, parted))  # repr escapes newlines: the message stays one line
-    # ASCII-only, so no exotic line separator can break the one-line message either.
-    return _clip(json.dumps(value, sort_keys=True, separators=(",", ":")), 0)
-
-
-def _common_prefix(a: str, b: str) -> int:
-    return next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
-
-
-def _clip(text: str, parted: int) -> str:
-    # Show the window where two long values part, or two prompts that differ late would print alike.
-    start = 0 if len(text) <= _WIDTH or parted < _WIDTH - 10 else parted - 10
-    shown = text[start : start + _WIDTH]
-    return ("…" if start else "") + shown + ("…" if start + _WIDTH < len(text) else "")

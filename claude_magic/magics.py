@@ -18,12 +18,13 @@ from .cells import CellLog
 from .config import ClaudeConfig
 from .course import Provenance
 from .errors import ClaudeError, scrub
-from .options import claude_options, option_values, parse_options, split_line
+from .options import claude_options, map_options, map_values, option_values, parse_options, split_line
 from .settings import API_KEY_ENV, Settings
 
 if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell
 
+    from .map_run import MapResult, MapRun
     from .reply import Reply
     from .session import Session
 
@@ -99,6 +100,40 @@ class ClaudeMagics(Magics, ClaudeConfig):
         text = "\n".join(part for part in (prompt, cell) if part and part.strip()).strip()
         self._run_turn(text, option_values(args))
 
+    @map_options
+    @no_var_expand
+    @line_cell_magic
+    def claude_map(self, line: str, cell: str | None = None) -> Any:
+        """One prompt over every row of a DataFrame: the cell is a template of {column} names.
+
+        Examples::
+
+            %%claude_map reviews -o sentiment --schema labels
+            Is this review positive, negative or neutral? {text}
+
+            %%claude_map invoices --dry-run --schema Invoice
+            Extract the company and the amount: {line}
+
+            %claude_map --resume sentiment
+
+        Over 100 distinct prompts go through Message Batches (half price), fewer as live requests;
+        --batch or --live decides. The answers are stored in NAME (-o), the failed rows' reasons in
+        NAME_errors; without -o the answers are the cell's value.
+        """
+        from .map_run import MapRequest, PartialResult
+
+        args = parse_options(_parser(ClaudeMagics.claude_map), line)
+        run = self._map_run()
+        try:
+            if args.resume is not None:
+                return self._deliver_map(run.resume(args.resume or None, self.shell.user_ns, out=args.out))
+            if cell is None or not cell.strip():
+                raise ClaudeError("%%claude_map FRAME takes its template from the cell below; %claude_map alone only does --resume.")
+            return self._deliver_map(run.run(MapRequest(template=cell.strip(), **map_values(args)), self.shell.user_ns))
+        except PartialResult as partial:
+            self._deliver_map(partial.result)
+            raise
+
     @line_magic
     def claude_fix(self, line: str) -> None:
         """Ask what went wrong in the last cell that failed, and get the fix as a new cell below.
@@ -156,6 +191,24 @@ class ClaudeMagics(Magics, ClaudeConfig):
             view = make_view(settings.display, shell=self.shell, interactive=ask.cell_id is not None)
             reply = self.session.send(turn, view)
         self._deliver(ask, reply)
+
+    def _map_run(self) -> MapRun:
+        from pathlib import Path
+
+        from .map_run import MapRun
+        from .progress import NotebookScreen
+
+        settings = self.settings()
+        screen = NotebookScreen(settings.display, self.shell, interactive=self.cells.current_cell_id is not None)
+        return MapRun(self.session, settings, screen, Path.cwd())
+
+    def _deliver_map(self, result: MapResult | None) -> Any:
+        """-o NAME gets the answers and NAME_errors the reasons; without it they are the cell's value."""
+        if result is None or not result.out:
+            return None if result is None else result.value
+        self.shell.user_ns[result.out] = result.value
+        self.shell.user_ns[f"{result.out}_errors"] = result.errors
+        return None
 
     def _deliver(self, ask: Any, reply: Reply) -> None:
         from .reply import runnable_code

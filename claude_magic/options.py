@@ -19,7 +19,7 @@ from IPython.core.magic_arguments import argument, magic_arguments
 
 from .settings import EFFORTS
 
-__all__ = ["claude_options", "split_line", "parse_options", "option_values", "protect_line_magics"]
+__all__ = ["claude_options", "map_options", "split_line", "parse_options", "option_values", "map_values", "protect_line_magics"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -40,17 +40,50 @@ CLAUDE_OPTIONS: tuple[tuple[tuple[str, ...], dict[str, Any]], ...] = (
     (("--max-tokens",), dict(type=int, metavar="N", help="Output limit for this turn. Example: --max-tokens 8000")),
     (("-o", "--out"), dict(metavar="NAME", help="Store the reply (.text, .thinking, .usage, .cost, .stop_reason, .message) in NAME. Example: -o answer")),
     (("--code",), dict(action="store_true", help="Put the reply's Python code into a new cell below. Example: %%%%claude --code")),
+    (("--schema",), dict(metavar="NAME", help="Structured output: NAME holds a list of labels, a JSON schema dict or a pydantic model; the reply gains .data. Example: --schema Verdict")),
     (("--raw",), dict(action="store_true", help="Send the text exactly as written: no {name} expansion. Example: %%%%claude --raw")),
     (("--dry-run",), dict(action="store_true", help="Show what would be sent, its token count and cost; send nothing. Example: %%%%claude --dry-run")),
     (("prompt",), dict(nargs="*", help="The prompt (line magic), or the cell below %%%%claude. Example: %%claude what is 2**10?")),
 )
 
 
-def claude_options(magic: F) -> F:
-    """IPython's `magic_arguments` for `magic`, from `CLAUDE_OPTIONS`, so `%claude?` documents them."""
-    for flags, spec in reversed(CLAUDE_OPTIONS):
+# The options of %%claude_map FRAME and %claude_map --resume [JOB].
+MAP_OPTIONS: tuple[tuple[tuple[str, ...], dict[str, Any]], ...] = (
+    (("frame",), dict(nargs="?", metavar="FRAME", help="The DataFrame: one request per row, the cell a template of {column} names. Example: %%%%claude_map reviews")),
+    (("-o", "--out"), dict(metavar="NAME", help="Store the answers in NAME (aligned to FRAME's index) and the failed rows' reasons in NAME_errors. Example: -o sentiment")),
+    (("--schema",), dict(metavar="NAME", help="Typed answers: NAME holds a list of labels, a JSON schema dict or a pydantic model. Example: --schema labels")),
+    (("--batch",), dict(action="store_true", help="Send through Message Batches: half price, results usually within the hour.")),
+    (("--live",), dict(action="store_true", help="Send live requests, several at once: answers in seconds, list price.")),
+    (("-m", "--model"), dict(help="Model id or alias: opus, sonnet, haiku. Example: -m haiku")),
+    (("-s", "--system"), dict(help='Instructions every row shares, sent as one cached system block. Example: -s "Answer with one word."')),
+    (("--dry-run",), dict(action="store_true", help="Show the plan and what it would cost; send nothing.")),
+    (("--resume",), dict(nargs="?", const="", metavar="JOB", help="Collect a batch job's answers, also after a kernel restart (JOB: the newest). Example: %%claude_map --resume sentiment")),
+)
+
+
+def _decorated(magic: F, table: tuple[tuple[tuple[str, ...], dict[str, Any]], ...]) -> F:
+    for flags, spec in reversed(table):
         magic = argument(*flags, **spec)(magic)
     return magic_arguments()(magic)
+
+
+def claude_options(magic: F) -> F:
+    """IPython's `magic_arguments` for `magic`, from `CLAUDE_OPTIONS`, so `%claude?` documents them."""
+    return _decorated(magic, CLAUDE_OPTIONS)
+
+
+def map_options(magic: F) -> F:
+    """The same for `%%claude_map`, from `MAP_OPTIONS`."""
+    return _decorated(magic, MAP_OPTIONS)
+
+
+def map_values(args: argparse.Namespace) -> dict[str, Any]:
+    """The fields of a `map_run.MapRequest` from `%%claude_map`'s parsed options."""
+    if args.batch and args.live:
+        raise UsageError("--batch and --live exclude each other: give one, or neither to let the size decide.")
+    engine = "batch" if args.batch else "live" if args.live else "auto"
+    return {"frame": args.frame or "", "out": args.out, "schema": args.schema, "engine": engine,
+            "model": args.model, "system": args.system, "dry_run": args.dry_run}
 
 
 def option_values(args: argparse.Namespace) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from typing import Any
 
 from .models import longest_prefix
 
-__all__ = ["Price", "PRICES", "PRICES_SOURCE", "PriceTable", "Usage", "Spend", "Ledger", "usage_from_api",
+__all__ = ["Price", "PRICES", "PRICES_SOURCE", "BATCH_DISCOUNT", "PriceTable", "Usage", "Spend", "Ledger", "usage_from_api",
            "price_for", "cost", "format_cost", "footer", "streamed_tokens"]
 
 PRICES_SOURCE = "Anthropic's list prices (claude-api guide and pricing page), checked 2026-11-24"
@@ -23,6 +23,8 @@ PRICES_SOURCE = "Anthropic's list prices (claude-api guide and pricing page), ch
 CACHE_WRITE_5M = 1.25
 CACHE_WRITE_1H = 2.0
 CACHE_READ = 0.1
+# Message Batches bill every token of a request at half the price (the cache multipliers apply on top).
+BATCH_DISCOUNT = 0.5
 
 
 @dataclass(frozen=True)
@@ -136,8 +138,10 @@ class PriceTable:
         key = longest_prefix(model, self._table)
         return self._table[key] if key else None
 
-    def cost(self, model: str, usage: Usage) -> float | None:
-        return cost(usage, self.price(model))
+    def cost(self, model: str, usage: Usage, *, batch: bool = False) -> float | None:
+        """Dollars for `usage` on `model`; `batch`: at Message Batches prices."""
+        dollars = cost(usage, self.price(model))
+        return dollars * BATCH_DISCOUNT if batch and dollars is not None else dollars
 
 
 def price_for(model: str, extra: Mapping[str, Mapping[str, float]] | None = None) -> Price | None:

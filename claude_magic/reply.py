@@ -30,7 +30,8 @@ class CodeBlock:
 
 @dataclass
 class Reply:
-    """One complete answer: `.text`, `.thinking`, `.usage`, `.cost`, `.message` (the SDK's Message)."""
+    """One complete answer: `.text`, `.thinking`, `.usage`, `.cost`, `.message` (the SDK's Message), and
+    under `--schema` its `.data`: the answer parsed (a label, a dict, or a pydantic model instance)."""
 
     text: str
     thinking: str
@@ -39,6 +40,7 @@ class Reply:
     cost: float | None
     stop_reason: str | None
     message: Any = field(repr=False)
+    data: Any = None
 
     @classmethod
     def of(cls, message: Any, usage: Usage, cost: float | None) -> Reply:

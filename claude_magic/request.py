@@ -38,6 +38,7 @@ class TurnOptions:
     think: bool = False
     effort: str | None = None
     compact: bool = False
+    output_format: dict[str, Any] | None = None  # structured output: `{"type": "json_schema", "schema": ...}`
 
 
 def build_request(messages: list[Message], options: TurnOptions) -> dict[str, Any]:
@@ -59,8 +60,9 @@ def build_request(messages: list[Message], options: TurnOptions) -> dict[str, An
         request["system"] = options.system
     if options.think:
         request["thinking"] = thinking_config(options.model, options.max_tokens)
-    if options.effort:
-        request["output_config"] = {"effort": options.effort}
+    output_config = {"effort": options.effort, "format": options.output_format}
+    if any(output_config.values()):
+        request["output_config"] = {key: value for key, value in output_config.items() if value}
     if options.compact:
         request["betas"] = [COMPACTION_BETA]
         request["context_management"] = {"edits": [{"type": "compact_20260112"}]}

@@ -42,11 +42,12 @@ from .pricing import Ledger, PriceTable, Usage, footer, format_cost, streamed_to
 from .reply import Reply, check_out_name, reply_note, stop_note
 from .reports import DryRun
 from .request import MAX_REQUEST_CHARS, TurnOptions, build_request, estimate_tokens, request_chars
+from .schema import Schema, SchemaMismatch, named_schema
 from .sent import sent_line
 from .settings import Settings
 from .styles import compose, style_text
 
-__all__ = ["Session", "TurnRequest", "PreparedTurn", "FIX_PROMPT"]
+__all__ = ["Session", "TurnRequest", "PreparedTurn", "FIX_PROMPT", "limits_of"]
 
 # What %claude_fix asks, with the last error attached (-x) and the fix offered as a cell (--code).
 FIX_PROMPT = (
@@ -81,6 +82,7 @@ class TurnRequest:
     raw: bool = False
     dry_run: bool = False
     error: bool = False
+    schema: str | None = None  # the variable holding the answer's schema (--schema)
     cell_id: str | None = None  # the notebook cell that asks, where the frontend says (Lab, Notebook 7)
 
 
@@ -97,6 +99,7 @@ class PreparedTurn:
     sent: str  # what was attached, in one line
     cell_id: str | None
     replace_last: bool  # this cell asked the conversation's latest turn: its new answer replaces it
+    schema: Schema | None = None
 
 
 class Session:
@@ -127,6 +130,7 @@ class Session:
         """Everything about a turn that can be decided, and refused, before anything is sent."""
         if ask.out is not None:
             check_out_name(ask.out)
+        schema = named_schema(namespace, ask.schema)
         if ask.dry_run and (ask.out or ask.code):
             raise ClaudeError("--dry-run sends nothing, so there is no reply for -o or --code: drop one or the other.")
         refuse_locked_flags(ask, settings, models.resolve)
@@ -141,7 +145,7 @@ class Session:
         system = next(s for s in (ask.system, chat.system, settings.system) if s is not None)
         check_text(system, "the system prompt")
         model = models.resolve(ask.model or settings.model)
-        limits = _limits(settings)
+        limits = limits_of(settings)
         attached, sent = attachments(
             namespace, limits, self.cells, names=ask.with_, figures=ask.fig, images=ask.images, error=ask.error,
         )
@@ -161,12 +165,13 @@ class Session:
         options = TurnOptions(
             model=model, max_tokens=_max_tokens(ask, settings), system=compose(style, system) or None, cache_ttl=settings.cache_ttl,
             think=ask.think, effort=ask.effort, compact=plan.compact,
+            output_format=schema.output_format() if schema else None,
         )
         request = build_request(chat.request_messages(user, replace_last=replace_last), options)
         _check_size(request, user, notify)
         return PreparedTurn(
             chat, system, user, options, request, ask.text, settings, PriceTable(settings.prices),
-            sent_line([*sent, *expansion.sent]), ask.cell_id, replace_last,
+            sent_line([*sent, *expansion.sent]), ask.cell_id, replace_last, schema,
         )
 
     def send(self, turn: PreparedTurn, view: TurnView) -> Reply:
@@ -193,7 +198,7 @@ class Session:
         else:
             self.conversations.put(turn.chat)
             self.ledger.add(turn.chat.name, reply.model, reply.usage, reply.cost)
-            note = reply_note(reply, turn.options.max_tokens)
+            note = " ".join(part for part in (reply_note(reply, turn.options.max_tokens), _parse_data(reply, turn.schema)) if part)
             view.finish(Final(reply.text, reply.thinking, self._footer(reply, turn), note, turn.sent))
             return reply
         # Raised here, not in the handler, so the one line carries no context: the SDK's error holds
@@ -265,7 +270,8 @@ class Session:
         return footer(reply.model, reply.usage, reply.cost, turn.chat.spend.known_cost, budget_left)
 
 
-def _limits(settings: Settings) -> Limits:
+def limits_of(settings: Settings) -> Limits:
+    """The bounds of object summaries in prompts, from the settings."""
     return Limits(
         max_rows=settings.max_rows, max_columns=settings.max_columns, max_chars=settings.max_chars,
         max_string_chars=settings.max_string_chars,
@@ -291,6 +297,17 @@ def _max_tokens(ask: TurnRequest, settings: Settings) -> int:
     if ask.max_tokens < 1:
         raise ClaudeError(f"--max-tokens must be a positive whole number, not {ask.max_tokens}.")
     return ask.max_tokens
+
+
+def _parse_data(reply: Reply, schema: Schema | None) -> str:
+    """Give the reply its `.data` under the turn's schema; a note when the answer does not parse."""
+    if schema is None:
+        return ""
+    try:
+        reply.data = schema.parse(reply.text)
+    except SchemaMismatch as error:
+        return f"The answer did not parse under --schema, so .data is None: {error}."
+    return ""
 
 
 def _assistant(message: Any) -> Message:

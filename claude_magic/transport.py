@@ -3,25 +3,31 @@
 A replayed reply goes through the real SDK parser and `MessageStream`, exactly as a live one does.
 What is recorded and how it is keyed is `fixture`'s; this module only answers requests from a
 fixture, from the live API, or from the live API while recording, and says in one line what a
-request the fixture does not hold differs by. Imported only when a client is built.
+request the fixture does not hold differs by. A request sent again (a batch polled until it ends) is
+answered with its recordings in the order they were made. Imported only when a client is built.
 """
 
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any, Literal
 
 import anthropic
 import httpx2
 
-from .fixture import Exchange, Fixture, request_body
+from .fixture import Exchange, Fixture, request_body, request_key
 from .settings import API_KEY_ENV, FIXTURE_MODES
 from .sse import sse_bytes
 
-__all__ = ["RecordReplayTransport", "ReplayFailure", "ReplayMiss", "BadRecording", "Mode"]
+__all__ = ["RecordReplayTransport", "ReplayFailure", "ReplayMiss", "BadRecording", "Mode", "REPLAYED_HEADER"]
 
 Mode = Literal["off", "auto", "replay", "record"]
+
+# Set on every response answered from the fixture: a client that waits between polls need not wait
+# for answers that were recorded long ago.
+REPLAYED_HEADER = "x-claude-magic-replayed"
 
 
 class ReplayFailure(anthropic.AnthropicError):
@@ -59,6 +65,10 @@ class RecordReplayTransport(httpx2.BaseTransport):
     - update: from the fixture when it holds the request, else through `live`, recording it: after an
       edit only the changed requests are asked, and the fixture's diff is theirs.
     - off: straight through `live`.
+
+    The n-th time a request is sent it gets its n-th recording (recorded the same way), except that a
+    status the SDK retries (429, 5xx...) keeps no place of its own: the retry takes it, so a replay
+    does not wait out the back-off again. Safe to share between threads.
     """
 
     def __init__(self, fixture: Fixture, mode: Mode, live: httpx2.BaseTransport | None = None) -> None:
@@ -69,7 +79,9 @@ class RecordReplayTransport(httpx2.BaseTransport):
         self.fixture = fixture
         self.mode = mode
         self.live = live
-        self._last: str | None = None  # the key of the exchange this run used last: new ones go after it
+        self._last: str | None = None  # the key of the request this run used last: new ones go after it
+        self._sent: dict[str, int] = {}  # request key -> the answers it has had so far
+        self._lock = threading.Lock()
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
         if self.mode == "off":
@@ -77,7 +89,12 @@ class RecordReplayTransport(httpx2.BaseTransport):
         method, path, body = request.method, request.url.path, request_body(request.read())
         if self.mode == "record":
             return self._record(request, method, path, body)
-        recorded = self.fixture.find(method, path, body)
+        key = request_key(method, path, body)
+        with self._lock:
+            recorded = self.fixture.find(method, path, body, self._sent.get(key, 0))
+            if recorded is not None:
+                self._answered(key, recorded.status)
+                self._last = key
         if recorded is not None:
             problem = recorded.stream_problem()
             if problem:
@@ -85,7 +102,6 @@ class RecordReplayTransport(httpx2.BaseTransport):
                     f"exchange {self.fixture.index(recorded)} of {self.fixture.path.name} cannot be replayed: its "
                     f"{problem}. Record it again, or restore the file"
                 )
-            self._last = recorded.key
             return _response(recorded)
         if self.mode == "update":
             return self._record(request, method, path, body)
@@ -101,10 +117,18 @@ class RecordReplayTransport(httpx2.BaseTransport):
         assert self.live is not None  # __init__ refuses "record" and "off" without one; "auto" checks
         return self.live.handle_request(request)
 
+    def _answered(self, key: str, status: int) -> None:
+        if not _retried(status):
+            self._sent[key] = self._sent.get(key, 0) + 1
+
     def _record(self, request: httpx2.Request, method: str, path: str, body: Any) -> httpx2.Response:
         response = self._live(request)
         content_type = response.headers.get("content-type", "").partition(";")[0].strip()
         retry_after = response.headers.get("retry-after")
+        key = request_key(method, path, body)
+        with self._lock:
+            occurrence = self._sent.get(key, 0)
+            self._answered(key, response.status_code)
 
         def keep(content: bytes, ended: bool) -> None:
             exchange = Exchange.from_live(method, path, body, response.status_code, content_type, retry_after, content)
@@ -112,13 +136,14 @@ class RecordReplayTransport(httpx2.BaseTransport):
             # if it ran to its end or had already sent its final event (an `error` event makes the
             # SDK close the stream without reading on).
             if ended or exchange.finished:
-                self.fixture.put(exchange, after=self._last)
-                self._last = exchange.key
-                try:
-                    self.fixture.save()
-                except (OSError, ValueError) as error:
-                    # The answer is paid for and good: the turn keeps it; only the recording is lost.
-                    print(f"note: the fixture {self.fixture.path} was not written: {error}", file=sys.stderr)
+                with self._lock:  # requests sent from several threads share the file
+                    self.fixture.put(exchange, occurrence, after=self._last)
+                    self._last = exchange.key
+                    try:
+                        self.fixture.save()
+                    except (OSError, ValueError) as error:
+                        # The answer is paid for and good: the turn keeps it; only the recording is lost.
+                        print(f"note: the fixture {self.fixture.path} was not written: {error}", file=sys.stderr)
 
         if response.is_stream_consumed:  # a transport that returns a body already read (MockTransport)
             keep(response.content, True)
@@ -141,8 +166,13 @@ class RecordReplayTransport(httpx2.BaseTransport):
         return ReplayMiss(message, difference, fixture=self.fixture.path.name, mode=self.mode, missing_turn=missing)
 
 
+def _retried(status: int) -> bool:
+    """The statuses the SDK retries (its `_should_retry`): 408, 409, 429 and every 5xx."""
+    return status in (408, 409, 429) or status >= 500
+
+
 def _response(exchange: Exchange) -> httpx2.Response:
-    headers = {"content-type": exchange.content_type}
+    headers = {"content-type": exchange.content_type, REPLAYED_HEADER: "1"}
     if exchange.retry_after is not None:
         headers["retry-after"] = exchange.retry_after
     if exchange.events is not None:

@@ -1,17 +1,22 @@
 """Re-create the demo notebooks' outputs and fixtures.
 
 `python notebooks/record_demos.py` executes each demo notebook (and the course's lesson, in
-`course/`) in record mode and saves it with its outputs. By default the answers come from the scripted replies below, served by the local fake API
-(tests/fakeapi.py) in the real wire format, so this needs no key and no network. With
-`--live` (and ANTHROPIC_API_KEY set) the real API answers instead.
+`course/`) in record mode and saves it with its outputs. By default the answers come from the
+scripted replies below, served by the local fake API (tests/fakeapi.py) in the real wire format, so
+this needs no key and no network: turns in order, or for the map demo, answers that depend on what
+each request asks (its requests run concurrently and in batches, in no fixed order). With `--live`
+(and ANTHROPIC_API_KEY set) the real API answers instead.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import nbformat
 from nbclient import NotebookClient
@@ -228,13 +233,41 @@ LESSON = [
         usage={"input_tokens": 560, "output_tokens": 45},
     ),
 ]
+# The map demo: a review's label from its words, an invoice line's fields, as structured output.
+POSITIVE, NEGATIVE = ("love", "Great", "Best"), ("broke", "Terrible", "stopped")
+INVOICES = {
+    "Paid Acme Ltd 1,200.50 EUR for consulting": {"company": "Acme Ltd", "amount": 1200.5, "currency": "EUR"},
+    "Globex invoice no. 7: USD 89.99": {"company": "Globex", "amount": 89.99, "currency": "USD"},
+    "GBP 15 to Initech for stationery": {"company": "Initech", "amount": 15, "currency": "GBP"},
+    "Umbrella Corp billed JPY 3,000": {"company": "Umbrella Corp", "amount": 3000, "currency": "JPY"},
+}
+FAILING_PROMPT = "p100"  # overloaded in its batch and again in the retry: the demo's one failed prompt
+
+
+def map_answer(body: dict[str, Any]) -> str | None:
+    text = body["messages"][-1]["content"][0]["text"]
+    if text.startswith("Review of a"):
+        label = "positive" if any(w in text for w in POSITIVE) else "negative" if any(w in text for w in NEGATIVE) else "neutral"
+        return json.dumps({"label": label})
+    line = text.split(": ", 1)[1]
+    return json.dumps(INVOICES[line])
+
+
+def map_demo(fake: FakeAPI) -> None:
+    fake.batch_polls = 2
+    fake.respond = fake.batch_reply = map_answer
+    fake.batch_outcomes = {FAILING_PROMPT: {"type": "overloaded_error", "message": "Overloaded"}}
+
 
 SCRIPTS: dict[str, list[Turn]] = {
     "01_quickstart.ipynb": QUICKSTART,
     "02_data_and_plots.ipynb": DATA_AND_PLOTS,
     "03_thinking_and_cost.ipynb": THINKING_AND_COST,
     "course/lesson.ipynb": LESSON,
+    "05_map_a_dataframe.ipynb": [],
 }
+# Demos whose fake answers by what is asked rather than in turn.
+CONFIGURE: dict[str, Callable[[FakeAPI], None]] = {"05_map_a_dataframe.ipynb": map_demo}
 
 
 def record(name: str, base_url: str | None) -> None:
@@ -267,6 +300,7 @@ def main() -> None:
             continue
         with FakeAPI() as server:
             server.script(*SCRIPTS[name])
+            CONFIGURE.get(name, lambda fake: None)(server)
             record(name, server.base_url)
             if server.pending:
                 raise SystemExit(f"{name}: {server.pending} scripted replies were not asked for")

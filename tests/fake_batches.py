@@ -177,7 +177,7 @@ class BatchStore:
                 if params.get("stream"):
                     raise invalid("stream: a batch request cannot be streamed")
                 validate_request(params, endpoint="messages", models=fake.models, files=fake.files)
-            turn = turn or _reply_turn(fake.batch_reply, params)
+            turn = turn or reply_turn(fake.batch_reply, params)
             if turn.status is not None:
                 rej = turn.rejection()
                 return _errored(rej.error_type, rej.message)
@@ -211,10 +211,10 @@ class BatchStore:
         }
 
 
-def _reply_turn(batch_reply: Any, params: dict[str, Any]) -> Turn:
-    """``FakeAPI.batch_reply(params)`` as a turn: a str is the answer's text, a Turn is used
-    as is, ``None`` (or no ``batch_reply``) is the default echo."""
-    reply = batch_reply(params) if batch_reply is not None else None
+def reply_turn(reply_for: Any, params: dict[str, Any]) -> Turn:
+    """``reply_for(params)`` (``FakeAPI.batch_reply`` or ``FakeAPI.respond``) as a turn: a str is
+    the answer's text, a Turn is used as is, ``None`` (or no function) is the default echo."""
+    reply = reply_for(params) if reply_for is not None else None
     if reply is None or isinstance(reply, Turn):
         return reply or Turn()
     return Turn(text=str(reply))

@@ -19,8 +19,9 @@ Endpoints:
 
 * ``POST /v1/messages`` -- a JSON ``Message``, or an SSE stream when the body has
   ``"stream": true``.  Each request consumes one scripted :class:`Turn` (FIFO); with
-  the queue empty the reply is ``"Echo: <text of the last user message>"`` (under
-  ``output_config.format``: the JSON schema's smallest instance).  See :class:`Turn` for
+  the queue empty it is ``fake.respond(body)``'s answer if that is set, else
+  ``"Echo: <text of the last user message>"`` (under ``output_config.format``: the JSON
+  schema's smallest instance).  See :class:`Turn` for
   thinking, tool calls, web searches and fetches, cited text and the faults.
 * ``POST /v1/messages/count_tokens`` -- ``{"input_tokens": estimate_tokens(body)}``.
 * ``GET /v1/models`` (``limit``, ``after_id``, ``before_id``, ``lifecycle[]``) and
@@ -54,6 +55,11 @@ catalogue is only checked for shape.
   ``fake.batch_reply(params) -> str | Turn | None`` answers each batch request (default the
   echo); ``fake.batch_outcomes`` (custom_id -> ``"errored"`` / ``"expired"`` /
   ``"canceled"`` / an error dict / a ``Turn``, or ``f(custom_id, params)``) overrides it.
+* ``fake.respond(body) -> str | Turn | None`` answers a ``POST /v1/messages`` when no turn is
+  scripted (``None``: the echo), so concurrent requests get answers that depend on what they ask,
+  not on their order.
+* ``latency`` -- seconds each ``POST /v1/messages`` waits before it is answered (default 0): the
+  model's time to the first byte, for measuring clients that overlap requests.
 * ``max_concurrent`` -- ``POST /v1/messages`` requests beyond N in flight get a 429
   ``rate_limit_error`` (default no limit); ``fake.peak_concurrency`` is the most seen at once,
   refused ones included, ``fake.in_flight`` the number now.  ``fake.rate_limits`` sets the
@@ -77,7 +83,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from fake_batches import BatchStore
+from fake_batches import BatchStore, reply_turn
 from fake_common import Rejection, invalid, rfc3339
 from fake_content import (
     FAKE_SIGNATURE,
@@ -328,7 +334,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _answer(self, call: _Call) -> None:
         fake = self.server.fake
         body = self._validated(call, "messages")
-        turn = fake._next_turn()
+        if fake.latency and fake._stopping.wait(fake.latency):
+            raise _Abort
+        turn = fake._next_turn(body)
         if turn.status is not None:
             self._send_turn_error(turn, call.request_id)
             return
@@ -482,6 +490,7 @@ class FakeAPI:
         models: Iterable[FakeModel] | None = None,
         batch_polls: int = 1,
         max_concurrent: int | None = None,
+        latency: float = 0.0,
     ) -> None:
         self.strict = strict
         #: The catalogue, by id: what ``/v1/models`` lists and what strict ``/v1/messages`` enforces.
@@ -495,6 +504,10 @@ class FakeAPI:
         #: ``f(params) -> str | Turn | None``: each batch request's answer (default: the echo).
         self.batch_reply: Callable[[dict[str, Any]], Any] | None = None
         self.batches = BatchStore(self)
+        #: ``f(body) -> str | Turn | None``: the answer to a live request when no turn is scripted.
+        self.respond: Callable[[dict[str, Any]], Any] | None = None
+        #: Seconds each ``POST /v1/messages`` waits before it is answered.
+        self.latency = latency
         #: ``POST /v1/messages`` requests answered beyond this many at once get a 429 (None: no limit).
         self.max_concurrent = max_concurrent
         #: The most ``POST /v1/messages`` requests in flight at one moment, refused ones included.
@@ -577,9 +590,11 @@ class FakeAPI:
 
     # -- used by the handler
 
-    def _next_turn(self) -> Turn:
+    def _next_turn(self, body: dict[str, Any]) -> Turn:
         with self._lock:
-            return self._turns.popleft() if self._turns else Turn()
+            if self._turns:
+                return self._turns.popleft()
+        return reply_turn(self.respond, body)
 
     def _next_id(self, prefix: str) -> str:
         with self._lock:

@@ -98,6 +98,23 @@ def test_default_reply_echoes_last_user_message_and_turns_are_fifo(fake_api):
     assert fake_api.pending == 0
 
 
+def test_respond_answers_by_what_is_asked_once_the_script_is_spent(fake_api):
+    fake_api.script(Turn(text="scripted"))
+    fake_api.respond = lambda body: None if "echo" in body["messages"][0]["content"] else Turn(text=body["messages"][0]["content"].upper())
+    client = client_for(fake_api)
+    answers = [client.messages.create(model=MODEL, max_tokens=64, messages=[{"role": "user", "content": text}]).content[0].text
+               for text in ("first", "second", "echo me")]
+    assert answers == ["scripted", "SECOND", "Echo: echo me"]
+
+
+def test_latency_holds_each_answer_and_counts_it_in_flight():
+    with FakeAPI(latency=0.2) as fake:
+        client = client_for(fake)
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            list(pool.map(lambda i: client.messages.create(model=MODEL, max_tokens=8, messages=USER), range(4)))
+        assert fake.peak_concurrency == 4  # held long enough for all four to be in flight together
+
+
 def test_thinking_turn_streams_thinking_block_with_signature(fake_api):
     fake_api.script(Turn(thinking="Let me work this out carefully.", text="42", chunk_chars=4))
     with client_for(fake_api).messages.stream(

@@ -17,7 +17,7 @@ import httpx2
 import pytest
 
 from claude_magic.fixture import Exchange, Fixture
-from claude_magic.transport import RecordReplayTransport, ReplayMiss
+from claude_magic.transport import REPLAYED_HEADER, RecordReplayTransport, ReplayMiss
 
 KEY = "sk-ant-test-SECRETSECRET"
 MODEL = "claude-sonnet-4-6"
@@ -679,3 +679,91 @@ def test_a_recording_the_sdk_cannot_read_fails_on_replay_naming_the_exchange(pat
     assert str(bad.value).startswith("exchange 1 of quickstart.json cannot be replayed: its ")
     assert problem in str(bad.value) and transport.attempts == 1  # not retried
     assert ask(replay(path), [{"role": "user", "content": "first"}]).stop_reason == "end_turn"  # the rest replays
+# ------------------------------------------------------------------- the same request, sent again
+
+
+def batch_json(status: str, batch_id: str = "msgbatch_01") -> dict[str, Any]:
+    ended = status == "ended"
+    return {
+        "id": batch_id, "type": "message_batch", "processing_status": status,
+        "request_counts": {"processing": 0 if ended else 2, "succeeded": 2 if ended else 0, "errored": 0, "canceled": 0, "expired": 0},
+        "created_at": "2026-12-01T12:00:00Z", "expires_at": "2026-12-02T12:00:00Z",
+        "ended_at": "2026-12-01T12:05:00Z" if ended else None, "cancel_initiated_at": None, "archived_at": None,
+        "results_url": f"https://api.example/v1/messages/batches/{batch_id}/results" if ended else None,
+    }
+
+
+def polled(statuses: list[str], results: bytes = b"", content_type: str = "application/x-jsonl") -> Live:
+    """A batch that reports `statuses` to successive retrieves (the last one from then on)."""
+    seen = iter(statuses)
+    last: list[str] = []
+
+    def respond(request: httpx2.Request) -> httpx2.Response:
+        if request.url.path.endswith("/results"):
+            return httpx2.Response(200, headers={"content-type": content_type}, stream=Chunked(results))
+        last[:] = [next(seen, last[0] if last else statuses[-1])]
+        return httpx2.Response(200, json=batch_json(last[0]))
+
+    return Live(respond)
+
+
+def test_a_request_sent_again_replays_its_recordings_in_order(path: Path) -> None:
+    recording = client_for(RecordReplayTransport(Fixture.load(path), "record", polled(["in_progress", "in_progress", "ended"])))
+    assert [recording.messages.batches.retrieve("msgbatch_01").processing_status for _ in range(3)] == [
+        "in_progress", "in_progress", "ended"]
+    assert len(Fixture.load(path)) == 3
+
+    client = replay(path)
+    statuses = [client.messages.batches.retrieve("msgbatch_01").processing_status for _ in range(4)]
+    assert statuses == ["in_progress", "in_progress", "ended", "ended"]  # past the last recording: the last
+    raw = client.messages.batches.with_raw_response.retrieve("msgbatch_01")
+    assert raw.headers[REPLAYED_HEADER] == "1"
+    # a fresh session starts from the first recording again, as a re-run notebook does
+    assert replay(path).messages.batches.retrieve("msgbatch_01").processing_status == "in_progress"
+
+
+def test_recording_a_sequence_again_starts_it_afresh(path: Path) -> None:
+    for statuses in (["in_progress", "in_progress", "ended"], ["ended"]):
+        recording = client_for(RecordReplayTransport(Fixture.load(path), "record", polled(statuses)))
+        recording.messages.batches.retrieve("msgbatch_01")
+    assert len(Fixture.load(path)) == 1
+    assert replay(path).messages.batches.retrieve("msgbatch_01").processing_status == "ended"
+
+
+def test_a_status_the_sdk_retries_keeps_no_place_of_its_own(path: Path) -> None:
+    answers = iter([
+        httpx2.Response(429, headers={"retry-after-ms": "10"}, json={"type": "error", "error": {"type": "rate_limit_error", "message": "slow"}}),
+        httpx2.Response(200, json=batch_json("ended")),
+    ])
+    recording = client_for(RecordReplayTransport(Fixture.load(path), "record", Live(lambda request: next(answers))), max_retries=1)
+    assert recording.messages.batches.retrieve("msgbatch_01").processing_status == "ended"
+    (saved,) = json.loads(path.read_text(encoding="utf-8"))["exchanges"]
+    assert saved["response"]["status"] == 200  # replayed, the retry's back-off is not waited out again
+    assert replay(path).messages.batches.retrieve("msgbatch_01").processing_status == "ended"
+
+
+@pytest.mark.parametrize("content_type", ["application/x-jsonl", "application/binary", "application/octet-stream"])
+def test_json_lines_results_are_kept_line_by_line_and_replay(path: Path, content_type: str) -> None:
+    lines = [{"custom_id": f"p{i}", "result": {"type": "expired"}} for i in (2, 0, 1)]
+    body = b"".join(json.dumps(line).encode() + b"\n" for line in lines)
+    recording = client_for(RecordReplayTransport(Fixture.load(path), "record", polled(["ended"], body, content_type)))
+    assert [item.custom_id for item in recording.messages.batches.results("msgbatch_01")] == ["p2", "p0", "p1"]
+
+    saved = json.loads(path.read_text(encoding="utf-8"))["exchanges"]
+    results = next(e["response"] for e in saved if e["request"]["path"].endswith("/results"))
+    assert results == {"status": 200, "content_type": content_type, "jsonl": lines}
+    assert [item.custom_id for item in replay(path).messages.batches.results("msgbatch_01")] == ["p2", "p0", "p1"]
+
+
+def test_requests_recorded_from_several_threads_are_all_kept(path: Path) -> None:
+    live = Live(lambda request: httpx2.Response(200, json={"input_tokens": len(request.content)}))
+    client = client_for(RecordReplayTransport(Fixture.load(path), "record", live))
+    questions = [[{"role": "user", "content": f"question {i}"}] for i in range(16)]
+    threads = [threading.Thread(target=client.messages.count_tokens, kwargs={"model": MODEL, "messages": q}) for q in questions]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(Fixture.load(path)) == 16
+    counted = replay(path)
+    assert all(counted.messages.count_tokens(model=MODEL, messages=q).input_tokens > 0 for q in questions)
