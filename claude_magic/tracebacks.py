@@ -5,12 +5,15 @@ the user's line that started it and the few frames where it was raised. So every
 (`is_cell` tells them by their code's file name) is kept, library frames are cut to the last few,
 and the whole stays within a character budget. A cell frame says "cell", not "In[5]": execution
 counts differ between runners (nbval counts nothing), and a recorded request must not. No ANSI
-colour: the text is formatted here, not by IPython.
+colour: the text is formatted here, not by IPython. A library file is named by its import path
+(`pandas/core/frame.py`), not where this machine installed it, for the same reason.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 import traceback
 from collections.abc import Callable
 from types import TracebackType
@@ -52,11 +55,18 @@ def _frames(tb: TracebackType | None, is_cell: IsCell) -> list[str]:
         if skipped:
             lines.append(f"  ... {skipped} library frame{'s' if skipped > 1 else ''} left out ...")
             skipped = 0
-        where = "cell" if cell else f'File "{frame.filename}"'
+        where = "cell" if cell else f'File "{_import_path(frame.filename)}"'
         lines.append(f"  {where}, line {frame.lineno}, in {frame.name}")
         if frame.line:
             lines.append(f"    {frame.line.strip()}")
     return lines
+
+
+def _import_path(filename: str) -> str:
+    """`filename` relative to the import root it was found under (site-packages, the standard
+    library); as given when it is under none."""
+    roots = [root for root in sys.path if root and filename.startswith(os.path.join(root, ""))]
+    return os.path.relpath(filename, max(roots, key=len)) if roots else filename
 
 
 def _exception_lines(error: BaseException) -> list[str]:
