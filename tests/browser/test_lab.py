@@ -246,7 +246,8 @@ def test_claude_cells_in_jupyterlab(fake_api, lab, browser_session, artifacts):
     )
     figure_answer = page.evaluate(JS_RENDERED, FIG_CELL)
     assert "the ball costs $0.05 and the bat $1.05." in figure_answer["text"], figure_answer["text"]
-    assert re.search(r"sent: -f In\[\d+\] \(image \d", figure_answer["footer"]), figure_answer["footer"]
+    # Relative, not In[N]: execution counts differ between runners (attachments._cells_back).
+    assert re.search(r"sent: -f \(image \d[\d,]* × \d[\d,]* px, shown 1 cell back", figure_answer["footer"]), figure_answer["footer"]
     plot = page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell").nth(PLOT_CELL)
     assert plot.locator(".jp-OutputArea-output img").count() == 1, "the plotting cell shows no image"
     assert not widget_error_text(page), widget_error_text(page)
