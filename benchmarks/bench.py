@@ -11,7 +11,8 @@ streaming at a fixed rate; nothing else is ever contacted.
 1. `%load_ext claude_magic` in a fresh process, against `import anthropic` in a fresh process.
 2. Time to the first answer character on screen for a fresh kernel's first `%%claude` cell, against a
    raw-SDK script streaming the same request from a fresh process.
-3. Steady-state cost of a turn above the raw SDK's own streamed call, at 1 and 50 turns of history.
+3. Steady-state cost of a turn above the raw SDK's own streamed call, at 1 and 50 turns of history;
+   and the requests a warm turn sends (what a model can do is asked of the Models API once a kernel).
 4. The live widget view of a 2,000-token answer: updates, messages, bytes and CPU, against one
    widget value set per delta (driven directly, on a fake clock).
 5. Context: DataFrame summaries by row count and a large figure (`bench_context.py`).
@@ -51,7 +52,7 @@ for _path in (REPO, REPO / "tests", REPO / "benchmarks"):
 from fakeapi import FakeAPI, Turn, estimate_tokens  # noqa: E402
 from streaming import FakeClock, deltas_of  # noqa: E402
 
-MODEL = "claude-opus-4-6"
+MODEL = "claude-opus-5-5"  # the package's default, so both sides ask for the same model
 MAX_TOKENS = 4096
 TEST_KEY = "sk-ant-bench-not-a-real-key"
 NO_BYTECODE_HERE = bool(os.environ.get("PYTHONDONTWRITEBYTECODE"))
@@ -457,6 +458,22 @@ def steady_overhead(shell: Any, client: Any, fake: FakeAPI, turns: int, repeats:
     return Overhead(fastest(ours[STEADY_WARMUP:]), fastest(sdk[STEADY_WARMUP:]))
 
 
+def requests_per_turn(shell: Any, fake: FakeAPI) -> Row:
+    """The requests of a warm turn (the model asked about before) against the SDK's one; the first
+    turn of a model in a kernel also asks the Models API what it can do, once."""
+    from claude_magic.capabilities import Capabilities
+
+    magics_of(shell).session.capabilities = Capabilities()  # as a fresh kernel's: nothing asked yet
+    counts = []
+    for _ in range(3):
+        before = len(fake.requests)
+        magic_turn(shell, fake, [])
+        counts.append(len(fake.requests) - before)
+    print(f"requests per turn: first {counts[0]} (the Models API lookup and the turn), then {counts[1:]}")
+    return Row("3 requests, warm turn (first turn)", f"{counts[-1]} ({counts[0]})", "1", "", "1 (2)",
+               counts[1:] == [1, 1] and counts[0] == 2)
+
+
 def bench_steady(fake: FakeAPI, settings: Settings) -> list[Row]:
     import anthropic
 
@@ -473,6 +490,7 @@ def bench_steady(fake: FakeAPI, settings: Settings) -> list[Row]:
             rows.append(Row(f"3 turn overhead, {turns} turns of history", ms(result.ours.wall), ms(result.sdk.wall),
                             f"{result.wall * 1000:+.1f} ms", f"+ < {ms(STEADY_TARGET_SECONDS)}",
                             result.wall < STEADY_TARGET_SECONDS))
+    rows.append(requests_per_turn(shell, fake))
     first, last = overheads[STEADY_HISTORIES[0]], overheads[STEADY_HISTORIES[-1]]
     growth = last.wall - first.wall
     print(f"overhead growth {STEADY_HISTORIES[0]} -> {STEADY_HISTORIES[-1]} turns: {growth * 1000:+.2f} ms wall, "

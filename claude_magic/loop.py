@@ -4,11 +4,14 @@ A turn may take several requests (today: a turn the API paused is resumed; tool 
 here too). `TurnLoop.run` streams them one after another and hands back the reply, its content
 gathered across the parts; nothing here touches the conversation, so a turn that fails anywhere
 leaves it as it was. A stream that never reaches `message_stop` is a failed request, though the
-SDK would hand its truncated message back as if it were whole.
+SDK would hand its truncated message back as if it were whole. What the SDK warns of while it builds
+a request (a deprecated model) goes to `warn` as one line, not to stderr as a Python warning.
 """
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .client import RetryWatch, messages_api
@@ -30,9 +33,10 @@ class IncompleteStream(Exception):
 class TurnLoop:
     """One turn's streamed requests; `messages` holds each complete reply, in order."""
 
-    def __init__(self, view: TurnView, retries: RetryWatch) -> None:
+    def __init__(self, view: TurnView, retries: RetryWatch, warn: Callable[[str], None]) -> None:
         self.view = view
         self.retries = retries
+        self.warn = warn
         self.messages: list[Any] = []
         self.cut: Any = None  # the SDK's snapshot of a reply cut short, once one began and failed
 
@@ -59,7 +63,12 @@ class TurnLoop:
 
     def _stream(self, client: anthropic.Anthropic, request: dict[str, Any]) -> Any:
         started = complete = False
-        with messages_api(client, request).stream(**request) as stream:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            manager = messages_api(client, request).stream(**request)
+        for warning in caught:
+            self.warn(" ".join(str(warning.message).split()))
+        with manager as stream:
             try:
                 for event in stream:
                     started = True

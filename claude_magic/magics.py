@@ -83,6 +83,7 @@ class ClaudeMagics(Magics, ClaudeConfig):
             What would this send?
 
         Spending: %claude_usage shows tokens and cost by conversation and model.
+        Models: %claude_models shows what each model on offer supports and costs.
         Configuration: %config ClaudeMagics (model, max_tokens, system, display, fixture, budget_usd, ...).
         """
         # On a cell's first line every word is an option's; in a line magic -w takes the words that
@@ -124,6 +125,19 @@ class ClaudeMagics(Magics, ClaudeConfig):
             print("No turns yet.")
             return
         show(*usage_report(self.session.ledger))
+
+    @line_magic
+    def claude_models(self, line: str) -> None:
+        """The models the API offers now: line, context window, thinking, effort, what else each
+        supports and its price, with the aliases (opus, sonnet, haiku) and the default marked."""
+        from .display import show
+        from .lineup import models_report
+        from .models import ALIASES, resolve
+        from .pricing import PriceTable
+
+        settings = self.settings()
+        listed, source = self.session.lineup(settings, notify=_note)
+        show(*models_report(listed, PriceTable(settings.prices), ALIASES, resolve(settings.model), source))
 
     def _is_variable(self, token: str) -> bool:
         return token.isidentifier() and token in self.shell.user_ns

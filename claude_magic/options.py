@@ -35,7 +35,7 @@ CLAUDE_OPTIONS: tuple[tuple[tuple[str, ...], dict[str, Any]], ...] = (
     (("-i", "--image"), dict(dest="images", action="append", metavar="PATH_OR_URL", help="Attach an image file or URL; repeatable. Example: -i chart.png")),
     (("-x", "--error"), dict(action="store_true", help="Attach the last error: the failing cell's source and its traceback. Example: %%%%claude -x why?")),
     (("-t", "--think"), dict(action="store_true", help="Let Claude think first; the thinking shows in a collapsible section. Example: %%%%claude -t")),
-    (("-e", "--effort"), dict(choices=EFFORTS, help="How much effort Claude spends: low, medium, high, max. Example: -e low")),
+    (("-e", "--effort"), dict(choices=EFFORTS, help="How much effort Claude spends: low, medium, high, xhigh, max (each model takes some: see %%claude_models). Example: -e low")),
     (("--max-tokens",), dict(type=int, metavar="N", help="Output limit for this turn. Example: --max-tokens 8000")),
     (("-o", "--out"), dict(metavar="NAME", help="Store the reply (.text, .thinking, .usage, .cost, .stop_reason, .message) in NAME. Example: -o answer")),
     (("--code",), dict(action="store_true", help="Put the reply's Python code into a new cell below. Example: %%%%claude --code")),

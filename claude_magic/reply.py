@@ -89,4 +89,9 @@ def stop_note(stop_reason: str | None, max_tokens: int) -> str:
         )
     if stop_reason == "refusal":
         return "Claude declined to answer this request (stop reason: refusal)."
+    if stop_reason == "model_context_window_exceeded":
+        return (
+            "Stopped: the conversation filled the model's context window, so the answer may be cut short. "
+            "Start a fresh conversation with -n, or go on with a model that compacts (%claude_models)."
+        )
     return ""

@@ -1,11 +1,12 @@
 """A kernel's Claude session and the turn: prepare, send, commit, with no IPython in sight.
 
 `Session` holds what outlives a cell: the conversations, the ledger of spending, the SDK client,
-the figure stash and a key typed with `%claude_key`. A turn is a `TurnRequest` (what the user
-asked, typed) under a `Settings` snapshot. `prepare` decides everything that can be decided, and
-refused, before anything is sent; `send` runs the turn's requests (`loop`) into a live view and
-commits the whole exchange at the end, or nothing: a failed, dropped or interrupted turn leaves
-every conversation as it was, and is still billed for what the API reported.
+what each model can do (`capabilities`, asked once per model), the figure stash and a key typed
+with `%claude_key`. A turn is a `TurnRequest` (what the user asked, typed) under a `Settings`
+snapshot. `prepare` decides everything that can be decided, and refused, before anything is sent;
+`send` runs the turn's requests (`loop`) into a live view and commits the whole exchange at the end,
+or nothing: a failed, dropped or interrupted turn leaves every conversation as it was, and is still
+billed for what the API reported.
 """
 
 from __future__ import annotations
@@ -16,11 +17,13 @@ from typing import Any
 
 from . import models
 from .attachments import attachments
+from .capabilities import Capabilities, refusal
+from .catalog import ModelFacts
 from .cells import CellLog
 from .client import ClientCache, Connection, count_tokens, resolve_api_key
 from .context import Limits, expand_prompt
 from .conversation import DEFAULT_CHAT, Conversation, Conversations, Message, assistant_message, user_message
-from .errors import ClaudeError
+from .errors import ClaudeError, one_line
 from .failures import turn_failure
 from .loop import TurnLoop
 from .output import Final, TurnView
@@ -78,6 +81,7 @@ class PreparedTurn:
     sent: str  # what was attached, in one line
     cell_id: str | None
     replace_last: bool  # this cell asked the conversation's latest turn: its new answer replaces it
+    notify: Notify  # where the turn's notes go, from preparing it to its end
 
 
 class Session:
@@ -89,7 +93,9 @@ class Session:
         self.ledger = Ledger()
         self.cells = cells or CellLog()
         self.entered_key: str | None = None
+        self.capabilities = Capabilities()
         self._inserted_code: dict[str, str] = {}  # by cell id: what --code last put below that cell
+        self._noted: set[str] = set()  # notes said once a kernel
 
     def prepare(self, ask: TurnRequest, settings: Settings, namespace: Mapping[str, Any], notify: Notify) -> PreparedTurn:
         """Everything about a turn that can be decided, and refused, before anything is sent."""
@@ -103,6 +109,7 @@ class Session:
         chat = Conversation(name=name) if ask.new else self.conversations.get(name)
         system = next(s for s in (ask.system, chat.system, settings.system) if s is not None)
         model = models.resolve(ask.model or settings.model)
+        max_tokens = _max_tokens(ask, settings)
         limits = _limits(settings)
         attached, sent = attachments(
             namespace, limits, self.cells, names=ask.with_, figures=ask.fig, images=ask.images, error=ask.error,
@@ -112,20 +119,57 @@ class Session:
             notify(note)
         user = user_message([*attached, *expansion.blocks])
         replace_last = _replaces_last(chat, ask, notify)
-        plan = models.context_plan(model, chat.context_tokens, chat.compacted)
+        prices = PriceTable(settings.prices)
+        facts = self._checked_model(ask, model, max_tokens, settings, prices, notify)
+        plan = models.context_plan(facts, chat.context_tokens, chat.compacted)
         if plan.refusal:
             raise ClaudeError(plan.refusal)
         if plan.warning:
             notify(plan.warning)
         options = TurnOptions(
-            model=model, max_tokens=_max_tokens(ask, settings), system=system or None, cache_ttl=settings.cache_ttl,
-            think=ask.think, effort=ask.effort, compact=plan.compact,
+            model=model, max_tokens=max_tokens, system=system or None, cache_ttl=settings.cache_ttl,
+            think=ask.think, effort=ask.effort, compact=plan.compact, facts=facts,
         )
         request = build_request(chat.request_messages(user, replace_last=replace_last), options)
         return PreparedTurn(
-            chat, system, user, options, request, ask.text, settings, PriceTable(settings.prices),
-            sent_line([*sent, *expansion.sent]), ask.cell_id, replace_last,
+            chat, system, user, options, request, ask.text, settings, prices,
+            sent_line([*sent, *expansion.sent]), ask.cell_id, replace_last, notify,
         )
+
+    def _checked_model(
+        self, ask: TurnRequest, model: str, max_tokens: int, settings: Settings, prices: PriceTable, notify: Notify,
+    ) -> ModelFacts:
+        """What `model` can do, once it is clear it would take this turn; a missing price is said once."""
+        facts = self.model_facts(model, settings, notify, offline_ok=ask.dry_run)
+        refused = refusal(facts, think=ask.think, effort=ask.effort, max_tokens=max_tokens)
+        if refused:
+            raise ClaudeError(refused)
+        if prices.price(model) is None:
+            self.note_once(f"no price is published for {model}: footers show its tokens and \"cost n/a\" "
+                           "(ClaudeMagics.prices can add one).", notify)
+        return facts
+
+    def model_facts(self, model: str, settings: Settings, notify: Notify, offline_ok: bool = True) -> ModelFacts:
+        """What `model` can do, asked of the Models API the first time (`capabilities`). Without a
+        client (no key, an unreadable fixture) that is an error, unless `offline_ok` (a dry run)."""
+        return self.capabilities.facts(model, *self._client_or_why(settings, offline_ok), notify=notify)
+
+    def lineup(self, settings: Settings, notify: Notify) -> tuple[list[ModelFacts], str]:
+        """The models the API offers now (`%claude_models`), or the built-in table, and which it is."""
+        return self.capabilities.listing(*self._client_or_why(settings, True), notify=notify)
+
+    def _client_or_why(self, settings: Settings, offline_ok: bool) -> tuple[Any, str]:
+        try:
+            return self.clients.get(self.connection(settings)), ""
+        except ClaudeError as error:
+            if not offline_ok:
+                raise
+            return None, one_line(str(error), 100)
+
+    def note_once(self, message: str, notify: Notify) -> None:
+        if message not in self._noted:
+            self._noted.add(message)
+            notify(message)
 
     def send(self, turn: PreparedTurn, view: TurnView) -> Reply:
         """Stream the turn into `view`; commit it whole, or leave everything as it was."""
@@ -133,7 +177,7 @@ class Session:
         client = self.clients.get(self.connection(turn.settings))
         model = turn.options.model
         view.start(model, turn.sent)
-        loop = TurnLoop(view, self.clients.retries)
+        loop = TurnLoop(view, self.clients.retries, lambda warning: self.note_once(warning, turn.notify))
         try:
             reply = self._reply(loop.run(client, turn.request), loop.messages, turn)
             last = usage_from_api(loop.messages[-1].usage, turn.settings.cache_ttl)
@@ -201,9 +245,12 @@ class Session:
             )
 
     def _reply(self, message: Any, parts: list[Any], turn: PreparedTurn) -> Reply:
-        """The reply object; a resumed pause bills each of its `parts`."""
-        usage = sum((usage_from_api(part.usage, turn.settings.cache_ttl) for part in parts), Usage())
-        return Reply.of(message, usage, turn.prices.cost(message.model, usage))
+        """The reply object; a resumed pause bills each of its `parts` (as its own request: a tiered
+        price is chosen by each request's prompt)."""
+        usages = [usage_from_api(part.usage, turn.settings.cache_ttl) for part in parts]
+        costs = [turn.prices.cost(part.model, usage) for part, usage in zip(parts, usages)]
+        total = None if None in costs else sum(cost or 0.0 for cost in costs)
+        return Reply.of(message, sum(usages, Usage()), total)
 
     def _bill(self, turn: PreparedTurn, loop: TurnLoop) -> None:
         """A turn that failed after the API started answering is billed all the same: its complete
@@ -252,7 +299,8 @@ def _max_tokens(ask: TurnRequest, settings: Settings) -> int:
 def _assistant(message: Any) -> Message:
     assistant = assistant_message(block.to_dict(mode="json") for block in message.content)
     if assistant is None:
-        why = stop_note(message.stop_reason, 0) if message.stop_reason == "refusal" else (
+        ended = message.stop_reason in ("refusal", "model_context_window_exceeded")
+        why = stop_note(message.stop_reason, 0) if ended else (
             f"The reply held no text (stop reason: {message.stop_reason}). Try a larger --max-tokens."
         )
         raise ClaudeError(f"{why} Nothing was added to the conversation.")

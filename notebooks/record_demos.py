@@ -64,7 +64,7 @@ QUICKSTART = [
             "3. The effect is large.\n\n"
             "**Answer:** 2"
         ),
-        model="claude-haiku-4-5",
+        model="claude-haiku-5-5",
         usage={"input_tokens": 24, "output_tokens": 72},
     ),
     Turn(
@@ -84,7 +84,7 @@ QUICKSTART = [
         ),
         usage={"input_tokens": 182, "output_tokens": 96},
     ),
-    Turn(text="2**10 = **1024**.", model="claude-haiku-4-5", usage={"input_tokens": 14, "output_tokens": 9}),
+    Turn(text="2**10 = **1024**.", model="claude-haiku-5-5", usage={"input_tokens": 14, "output_tokens": 9}),
 ]
 
 DATA_AND_PLOTS = [
@@ -124,7 +124,7 @@ DATA_AND_PLOTS = [
     ),
     Turn(
         text="**June** (2026-06), with 488k in total: North 129k + South 108k + East 118k + West 133k.",
-        model="claude-haiku-4-5",
+        model="claude-haiku-5-5",
         usage={"input_tokens": 540, "output_tokens": 38},
     ),
     Turn(
