@@ -19,6 +19,8 @@ streaming at a fixed rate; nothing else is ever contacted.
 6. Prompt caching over 12 turns about a 40,000-character document: a model of the API's billing
    applied to the request bodies our client really sends, against the same turns uncached.
 7. Memory growth over 200 turns, against the size of the conversation itself and the raw SDK.
+8. Documents: the bytes a later turn sends when the conversation holds a large PDF (the Files API's
+   file id) against sending it inline again, and a warm turn's time with a 100-page PDF in the history.
 """
 
 from __future__ import annotations
@@ -896,6 +898,64 @@ def bench_memory(fake: FakeAPI, settings: Settings) -> list[Row]:
 
 
 # ---------------------------------------------------------------------------------------------
+# 8. Documents
+
+DOC_PADDING = 2 * 1024 * 1024  # a 2 MB PDF: over the Files API threshold
+DOC_BYTES_TARGET = 0.01  # a later turn sends under 1% of what re-sending the PDF inline would
+DOC_TURN_TARGET = 0.005  # with a 100-page PDF in the history, a warm turn costs under 5 ms above the SDK
+
+
+def doc_turn(shell: Any, fake: FakeAPI, options: str, prompt: str) -> tuple[dict[str, Any], float]:
+    """One turn: the request that went to the model, and the turn's wall time."""
+    fake.script(Turn(text="Noted."))
+    with quiet(), timing() as result:
+        shell.run_cell_magic("claude", options, prompt)
+    return next(r.json for r in reversed(fake.requests) if r.path == "/v1/messages"), result[0].wall
+
+
+def sdk_stream(client: Any, fake: FakeAPI, body: dict[str, Any]) -> float:
+    """The same request through the SDK alone."""
+    fake.script(Turn(text="Noted."))
+    request = {key: value for key, value in body.items() if key != "stream"}
+    with timing() as result, client.messages.stream(**request) as stream:
+        for _ in stream:
+            pass
+    return result[0].wall
+
+
+def bench_documents(fake: FakeAPI, settings: Settings) -> list[Row]:
+    import anthropic
+    from pdfs import make_pdf
+
+    heading("8. Documents: a 2 MB PDF over the Files API; a warm turn with a 100-page PDF in the history")
+    shell = shell_with_magic()
+    with tempfile.TemporaryDirectory(prefix="claude-magic-bench-docs-") as folder:
+        large = make_pdf(Path(folder) / "large.pdf", pages=2, padding=DOC_PADDING)
+        pages = make_pdf(Path(folder) / "pages.pdf", pages=100)
+        doc_turn(shell, fake, f"-c docs_large -n -d {large}", "read this")
+        later = len(json.dumps(doc_turn(shell, fake, "-c docs_large", "and then?")[0]))
+        size = len(large.read_bytes())
+        doc_turn(shell, fake, f"-c docs_pages -n -d {pages}", "read this")
+        ours, sdk = [], []
+        with anthropic.Anthropic(max_retries=0) as client:
+            for i in range(settings.steady_turns):
+                body, wall = doc_turn(shell, fake, "-c docs_pages", f"question {i}")
+                ours.append(wall)
+                sdk.append(sdk_stream(client, fake, body))
+    fake.requests.clear()
+    inline, with_pdf, baseline = size * 4 // 3, min(ours), min(sdk)
+    print(f"turn 2 with a {kib(size)} PDF in the history: {kib(later)} sent (the PDF inline: {kib(inline)})")
+    print(f"warm turn with a 100-page PDF in the history: {ms(with_pdf)}; the SDK sending the same request: "
+          f"{ms(baseline)} (fastest of {settings.steady_turns}; history grows by a turn each time)")
+    return [
+        Row("8 request bytes, turn 2, 2 MB PDF", kib(later), f"{kib(inline)} (inline)", f"{later / inline:.2%}",
+            f"< {DOC_BYTES_TARGET:.0%} of inline", later < DOC_BYTES_TARGET * inline),
+        Row("8 turn overhead, 100-page PDF in history", ms(with_pdf), ms(baseline), f"{(with_pdf - baseline) * 1000:+.1f} ms",
+            f"+ < {ms(DOC_TURN_TARGET)}", with_pdf - baseline < DOC_TURN_TARGET),
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
 # The run
 
 
@@ -927,6 +987,7 @@ def run(settings: Settings) -> list[Row]:
             rows[3] = guarded("3 steady state", lambda: bench_steady(fake, settings))
             rows[6] = guarded("6 caching", lambda: bench_cache(fake))
             rows[7] = guarded("7 memory", lambda: bench_memory(fake, settings))
+            rows[8] = guarded("8 documents", lambda: bench_documents(fake, settings))
         rows[5] = guarded("5 context", lambda: bench_context(settings))  # last: its large frames stay in the heap
     return [row for figure in sorted(rows) for row in rows[figure]]
 

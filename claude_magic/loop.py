@@ -5,7 +5,9 @@ here too). `TurnLoop.run` streams them one after another and hands back the repl
 gathered across the parts; nothing here touches the conversation, so a turn that fails anywhere
 leaves it as it was. A stream that never reaches `message_stop` is a failed request, though the
 SDK would hand its truncated message back as if it were whole. What the SDK warns of while it builds
-a request (a deprecated model) goes to `warn` as one line, not to stderr as a Python warning.
+a request (a deprecated model) goes to `warn` as one line, not to stderr as a Python warning. A text
+block that cites its sources gets its footnote markers (`citations.Footnotes`) as it ends, and a web
+search or fetch the API runs is said on the status line.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from .citations import Footnotes
 from .client import RetryWatch, messages_api
 from .output import TurnView
 
@@ -39,6 +42,7 @@ class TurnLoop:
         self.warn = warn
         self.messages: list[Any] = []
         self.cut: Any = None  # the SDK's snapshot of a reply cut short, once one began and failed
+        self.footnotes = Footnotes()  # numbered across the turn's parts, as the reply numbers them
 
     def run(self, client: anthropic.Anthropic, request: dict[str, Any]) -> Any:
         """The reply, its content gathered across resumed pauses."""
@@ -91,7 +95,20 @@ class TurnLoop:
             self.view.thinking(event.thinking)
         elif event.type == "compaction":
             self.view.status("compacting earlier turns")
+        elif event.type == "content_block_stop":
+            self._ended(event.content_block)
         return event.type == "message_stop"
+
+    def _ended(self, block: Any) -> None:
+        if block.type == "text" and block.citations:
+            self.view.text(self.footnotes.mark(block.citations))
+        elif block.type == "server_tool_use" and block.name in _TOOL_WORDS:
+            word, key = _TOOL_WORDS[block.name]
+            self.view.status(f"{word} {(block.input or {}).get(key, '')}".rstrip())
+
+
+# What the status line says while the API runs a server tool, and which input it names.
+_TOOL_WORDS = {"web_search": ("searching the web for", "query"), "web_fetch": ("fetching", "url")}
 
 
 def _resumable(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ from typing import Any
 
 from .catalog import table_key
 
-__all__ = ["Price", "PRICES", "PRICES_SOURCE", "PriceTable", "Usage", "Spend", "Ledger",
+__all__ = ["Price", "PRICES", "PRICES_SOURCE", "WEB_SEARCH_PER_USE", "PriceTable", "Usage", "Spend", "Ledger",
            "usage_from_api", "price_for", "cost", "format_cost", "footer", "streamed_tokens", "parse_prices"]
 
 PRICES_SOURCE = "the table in claude_magic/pricing.py, compiled 2026-12-01 (each row names its source and date)"
@@ -24,6 +24,9 @@ PRICES_SOURCE = "the table in claude_magic/pricing.py, compiled 2026-12-01 (each
 CACHE_WRITE_5M = 1.25
 CACHE_WRITE_1H = 2.0
 CACHE_READ = 0.1
+# Web search, a server tool, is billed per use on top of its tokens: $10 per 1,000 searches (the web
+# search tool's page; the pricing page summary of 2026-08-14). Web fetch costs only its tokens.
+WEB_SEARCH_PER_USE = 10.0 / 1_000
 
 
 @dataclass(frozen=True)
@@ -82,13 +85,15 @@ PRICES: dict[str, Price] = {
 
 @dataclass(frozen=True)
 class Usage:
-    """The token counts of one reply, flattened from the SDK's `Usage`."""
+    """The token counts of one reply, flattened from the SDK's `Usage`, and its server-tool uses."""
 
     input_tokens: int = 0
     output_tokens: int = 0
     cache_read_tokens: int = 0
     cache_write_5m_tokens: int = 0
     cache_write_1h_tokens: int = 0
+    web_searches: int = 0
+    web_fetches: int = 0
 
     @property
     def cache_write_tokens(self) -> int:
@@ -109,6 +114,8 @@ class Usage:
             self.cache_read_tokens,
             self.cache_write_5m_tokens,
             self.cache_write_1h_tokens,
+            self.web_searches,
+            self.web_fetches,
         )
 
 
@@ -121,12 +128,15 @@ def usage_from_api(usage: Any, cache_ttl: str = "5m") -> Usage:
         hour = split.ephemeral_1h_input_tokens or 0
     else:
         five, hour = (0, written) if cache_ttl == "1h" else (written, 0)
+    tools = getattr(usage, "server_tool_use", None)
     return Usage(
         input_tokens=usage.input_tokens or 0,
         output_tokens=usage.output_tokens or 0,
         cache_read_tokens=usage.cache_read_input_tokens or 0,
         cache_write_5m_tokens=five,
         cache_write_1h_tokens=hour,
+        web_searches=(tools.web_search_requests or 0) if tools is not None else 0,
+        web_fetches=(tools.web_fetch_requests or 0) if tools is not None else 0,
     )
 
 
@@ -181,6 +191,7 @@ def cost(usage: Usage, price: Price | None) -> float | None:
         + usage.cache_write_1h_tokens * input_rate * CACHE_WRITE_1H
         + usage.cache_read_tokens * input_rate * price.cache_read
         + usage.output_tokens * price.output / 1e6
+        + usage.web_searches * WEB_SEARCH_PER_USE
     )
 
 
@@ -195,7 +206,7 @@ def footer(model: str, usage: Usage, turn_cost: float | None, chat_cost: float |
     the kernel stands against its budget if one is set."""
     line = (
         f"{model} · {usage.input_tokens:,} in / {usage.output_tokens:,} out tokens · "
-        f"cache {usage.cache_read_tokens:,} read / {usage.cache_write_tokens:,} written · "
+        f"cache {usage.cache_read_tokens:,} read / {usage.cache_write_tokens:,} written · {_tool_uses(usage)}"
         f"{format_cost(turn_cost)} this turn · {format_cost(chat_cost)} this chat"
     )
     if budget_left is None:
@@ -203,6 +214,17 @@ def footer(model: str, usage: Usage, turn_cost: float | None, chat_cost: float |
     if budget_left < 0:
         return f"{line} · {format_cost(-budget_left)} over budget"
     return f"{line} · {format_cost(budget_left)} of budget left"
+
+
+def _tool_uses(usage: Usage) -> str:
+    """The server-tool uses of a turn and what the searches cost, for the footer; "" when none."""
+    uses = []
+    if usage.web_searches:
+        plural = "es" if usage.web_searches != 1 else ""
+        uses.append(f"{usage.web_searches:,} web search{plural} ({format_cost(usage.web_searches * WEB_SEARCH_PER_USE)})")
+    if usage.web_fetches:
+        uses.append(f"{usage.web_fetches:,} web fetch{'es' if usage.web_fetches != 1 else ''}")
+    return "".join(f"{use} · " for use in uses)
 
 
 @dataclass

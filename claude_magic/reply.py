@@ -1,10 +1,15 @@
-"""The reply object a turn hands back (`-o NAME`), and the code blocks in an answer (`--code`)."""
+"""The reply object a turn hands back (`-o NAME`), and the code blocks in an answer (`--code`).
+
+A reply's `.text` carries the footnote markers of what it cites (`citations`); `.citations` lists
+the sources, and `.sources` the lines shown under the answer (the citations and any web searches).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
+from .citations import Citation, annotated, web_activity
 from .markdown import fence_split
 from .pricing import Usage, format_cost
 
@@ -21,7 +26,7 @@ class CodeBlock:
 
 @dataclass
 class Reply:
-    """One complete answer: `.text`, `.thinking`, `.usage`, `.cost`, `.message` (the SDK's Message)."""
+    """One complete answer: `.text`, `.thinking`, `.usage`, `.cost`, `.citations`, `.message` (the SDK's Message)."""
 
     text: str
     thinking: str
@@ -30,14 +35,18 @@ class Reply:
     cost: float | None
     stop_reason: str | None
     message: Any = field(repr=False)
+    citations: list[Citation] = field(default_factory=list)
+    sources: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, message: Any, usage: Usage, cost: float | None) -> Reply:
         """The reply to a complete SDK `Message`, billed `usage` at `cost`."""
+        text, citations = annotated(message.content)
         return cls(
-            text="".join(block.text for block in message.content if block.type == "text"),
+            text=text,
             thinking="".join(block.thinking for block in message.content if block.type == "thinking"),
             model=message.model, usage=usage, cost=cost, stop_reason=message.stop_reason, message=message,
+            citations=citations, sources=(*(c.line() for c in citations), *web_activity(message.content)),
         )
 
     @property

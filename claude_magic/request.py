@@ -2,8 +2,9 @@
 
 Owns the arguments of one API request given a conversation's messages and the turn's options:
 automatic prompt caching, the system prompt, thinking (adaptive with its summary shown, or a budget
-the API accepts, as the model's facts say), effort, and the compaction beta for long conversations;
-and a rough token count for when the API cannot be asked. No SDK here: the body is plain data.
+the API accepts, as the model's facts say), effort, the web tools of `--web`, and the compaction
+beta for long conversations; and a rough token count for when the API cannot be asked. No SDK here:
+the body is plain data.
 """
 
 from __future__ import annotations
@@ -14,13 +15,15 @@ from typing import Any
 from .catalog import ModelFacts, built_in, guess
 from .conversation import Message
 from .errors import ClaudeError
+from .web import web_tools
 
 __all__ = ["TurnOptions", "build_request", "thinking_config", "counted", "estimate_tokens", "COMPACTION_BETA"]
 
 MIN_THINKING_BUDGET = 1024
 COMPACTION_BETA = "compact-2026-01-12"
 # The request's arguments that the token-counting endpoint takes too.
-_COUNTED = ("model", "messages", "system", "thinking", "output_config", "cache_control", "betas", "context_management")
+_COUNTED = ("model", "messages", "system", "thinking", "output_config", "cache_control", "betas", "context_management",
+            "tools")
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,7 @@ class TurnOptions:
     think: bool = False
     effort: str | None = None
     compact: bool = False
+    web: bool = False  # the web search and fetch server tools, for this turn
     facts: ModelFacts | None = field(default=None, compare=False)  # None: the built-in table's, or a guess
 
     @property
@@ -62,6 +66,8 @@ def build_request(messages: list[Message], options: TurnOptions) -> dict[str, An
         request["thinking"] = thinking_config(options.model_facts, options.max_tokens)
     if options.effort:
         request["output_config"] = {"effort": options.effort}
+    if options.web:
+        request["tools"] = web_tools()
     if options.compact:
         request["betas"] = [COMPACTION_BETA]
         request["context_management"] = {"edits": [{"type": "compact_20260112"}]}

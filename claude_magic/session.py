@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from . import models
+from . import models, web
 from .attachments import attachments
 from .capabilities import Capabilities, refusal
 from .catalog import ModelFacts
@@ -23,7 +23,8 @@ from .cells import CellLog
 from .client import ClientCache, Connection, count_tokens, resolve_api_key
 from .context import Limits, expand_prompt
 from .conversation import DEFAULT_CHAT, Conversation, Conversations, Message, assistant_message, user_message
-from .errors import ClaudeError, one_line
+from .documents import PageCounts, Uploads, check_request, uploads_on_send
+from .errors import ClaudeError, ContextError, one_line
 from .failures import turn_failure
 from .loop import TurnLoop
 from .output import Final, TurnView
@@ -57,6 +58,8 @@ class TurnRequest:
     with_: tuple[str, ...] = ()
     fig: bool = False
     images: tuple[str, ...] = ()
+    docs: tuple[str, ...] = ()
+    web: bool = False
     think: bool = False
     effort: str | None = None
     max_tokens: int | None = None
@@ -94,6 +97,8 @@ class Session:
         self.cells = cells or CellLog()
         self.entered_key: str | None = None
         self.capabilities = Capabilities()
+        self.pages = PageCounts()  # of the PDFs this kernel sent, so a conversation's are not read again
+        self.uploads = Uploads()
         self._inserted_code: dict[str, str] = {}  # by cell id: what --code last put below that cell
         self._noted: set[str] = set()  # notes said once a kernel
 
@@ -112,7 +117,8 @@ class Session:
         max_tokens = _max_tokens(ask, settings)
         limits = _limits(settings)
         attached, sent = attachments(
-            namespace, limits, self.cells, names=ask.with_, figures=ask.fig, images=ask.images, error=ask.error,
+            namespace, limits, self.cells, names=ask.with_, figures=ask.fig, images=ask.images, docs=ask.docs,
+            error=ask.error,
         )
         expansion = expand_prompt(ask.text, namespace, raw=ask.raw, limits=limits)
         for note in expansion.notes:
@@ -121,6 +127,7 @@ class Session:
         replace_last = _replaces_last(chat, ask, notify)
         prices = PriceTable(settings.prices)
         facts = self._checked_model(ask, model, max_tokens, settings, prices, notify)
+        _check_documents(user, facts)
         plan = models.context_plan(facts, chat.context_tokens, chat.compacted)
         if plan.refusal:
             raise ClaudeError(plan.refusal)
@@ -128,9 +135,10 @@ class Session:
             notify(plan.warning)
         options = TurnOptions(
             model=model, max_tokens=max_tokens, system=system or None, cache_ttl=settings.cache_ttl,
-            think=ask.think, effort=ask.effort, compact=plan.compact, facts=facts,
+            think=ask.think, effort=ask.effort, compact=plan.compact, web=ask.web, facts=facts,
         )
         request = build_request(chat.request_messages(user, replace_last=replace_last), options)
+        check_request(request["messages"], self.pages)
         return PreparedTurn(
             chat, system, user, options, request, ask.text, settings, prices,
             sent_line([*sent, *expansion.sent]), ask.cell_id, replace_last, notify,
@@ -141,7 +149,9 @@ class Session:
     ) -> ModelFacts:
         """What `model` can do, once it is clear it would take this turn; a missing price is said once."""
         facts = self.model_facts(model, settings, notify, offline_ok=ask.dry_run)
-        refused = refusal(facts, think=ask.think, effort=ask.effort, max_tokens=max_tokens)
+        refused = refusal(facts, think=ask.think, effort=ask.effort, max_tokens=max_tokens) or (
+            web.refusal(facts) if ask.web else ""
+        )
         if refused:
             raise ClaudeError(refused)
         if prices.price(model) is None:
@@ -179,10 +189,11 @@ class Session:
         view.start(model, turn.sent)
         loop = TurnLoop(view, self.clients.retries, lambda warning: self.note_once(warning, turn.notify))
         try:
-            reply = self._reply(loop.run(client, turn.request), loop.messages, turn)
+            user, request = self._with_uploads(client, turn, view)
+            reply = self._reply(loop.run(client, request), loop.messages, turn)
             last = usage_from_api(loop.messages[-1].usage, turn.settings.cache_ttl)
             turn.chat.commit(
-                turn.user, _assistant(reply.message), reply.usage, reply.cost, context=last, system=turn.system,
+                user, _assistant(reply.message), reply.usage, reply.cost, context=last, system=turn.system,
                 cell_id=turn.cell_id, replace_last=turn.replace_last,
             )
         except BaseException as error:
@@ -195,8 +206,18 @@ class Session:
         self.conversations.put(turn.chat)
         self.ledger.add(turn.chat.name, reply.model, reply.usage, reply.cost)
         note = reply_note(reply, turn.options.max_tokens)
-        view.finish(Final(reply.text, reply.thinking, self._footer(reply, turn), note, turn.sent))
+        view.finish(Final(reply.text, reply.thinking, self._footer(reply, turn), note, turn.sent, reply.sources))
         return reply
+
+    def _with_uploads(self, client: Any, turn: PreparedTurn, view: TurnView) -> tuple[Message, dict[str, Any]]:
+        """The turn's message and request with each large document sent once through the Files API
+        and named by its file id (`documents.Uploads`); as prepared when there is none."""
+        content = turn.user["content"]
+        if not isinstance(content, list) or not any(uploads_on_send(block) for block in content):
+            return turn.user, turn.request
+        view.status("uploading documents (Files API)")
+        user: Message = {**turn.user, "content": self.uploads.replaced(client, content, self.pages)}
+        return user, {**turn.request, "messages": [*turn.request["messages"][:-1], user]}
 
     def dry_run(self, turn: PreparedTurn) -> DryRun:
         """What `turn` would send and cost, counted by the API where it can be asked."""
@@ -213,6 +234,7 @@ class Session:
             system=options.system, max_tokens=options.max_tokens, input_tokens=tokens, counted=counted,
             input_cost=format_cost(turn.prices.cost(options.model, Usage(input_tokens=tokens))),
             output_cost=format_cost(turn.prices.cost(options.model, Usage(output_tokens=options.max_tokens))),
+            web=options.web,
         )
 
     def connection(self, settings: Settings) -> Connection:
@@ -273,6 +295,17 @@ def _limits(settings: Settings) -> Limits:
         max_rows=settings.max_rows, max_columns=settings.max_columns, max_chars=settings.max_chars,
         max_string_chars=settings.max_string_chars,
     )
+
+
+def _check_documents(user: Message, facts: ModelFacts) -> None:
+    """A PDF only for a model that reads PDFs; a document's citations only where the model cites."""
+    content = user["content"] if isinstance(user["content"], list) else []
+    docs = [block for block in content if block["type"] == "document"]
+    if any(block["source"]["type"] != "text" for block in docs) and not facts.supports("pdf_input"):
+        raise ContextError(f"{facts.id} does not read PDFs; pick a model that does (%claude_models).")
+    if not facts.supports("citations"):
+        for block in docs:
+            block["citations"] = {"enabled": False}
 
 
 def _replaces_last(chat: Conversation, ask: TurnRequest, notify: Notify) -> bool:
