@@ -12,7 +12,8 @@ streaming at a fixed rate; nothing else is ever contacted.
    in a course folder (its claude_magic.toml read and applied), against the same without one.
 2. Time to the first answer character on screen for a fresh kernel's first `%%claude` cell, against a
    raw-SDK script streaming the same request from a fresh process.
-3. Steady-state cost of a turn above the raw SDK's own streamed call, at 1 and 50 turns of history.
+3. Steady-state cost of a turn above the raw SDK's own streamed call, at 1 and 50 turns of history;
+   and the requests a warm turn sends (what a model can do is asked of the Models API once a kernel).
 4. The live widget view of a 2,000-token answer: updates, messages, bytes and CPU, against one
    widget value set per delta (driven directly, on a fake clock); and of a 200,000-character answer
    with no line break at all, against the same baseline.
@@ -22,6 +23,8 @@ streaming at a fixed rate; nothing else is ever contacted.
 7. Memory growth over 200 turns, against the size of the conversation itself and the raw SDK.
 8. A map job per 1,000 rows, wall time and dollars, live and batch engines, against a plain sequential
    SDK loop over the same rows (`bench_map.py`).
+9. Documents: the bytes a later turn sends when the conversation holds a large PDF (the Files API's
+   file id) against sending it inline again, and a warm turn's time with a 100-page PDF in the history.
 """
 
 from __future__ import annotations
@@ -55,7 +58,7 @@ for _path in (REPO, REPO / "tests", REPO / "benchmarks"):
 from fakeapi import FakeAPI, Turn, estimate_tokens  # noqa: E402
 from streaming import FakeClock, deltas_of  # noqa: E402
 
-MODEL = "claude-opus-4-6"
+MODEL = "claude-opus-5-5"  # the package's default, so both sides ask for the same model
 MAX_TOKENS = 4096
 TEST_KEY = "sk-ant-bench-not-a-real-key"
 NO_BYTECODE_HERE = bool(os.environ.get("PYTHONDONTWRITEBYTECODE"))
@@ -469,6 +472,22 @@ def steady_overhead(shell: Any, client: Any, fake: FakeAPI, turns: int, repeats:
     return Overhead(fastest(ours[STEADY_WARMUP:]), fastest(sdk[STEADY_WARMUP:]))
 
 
+def requests_per_turn(shell: Any, fake: FakeAPI) -> Row:
+    """The requests of a warm turn (the model asked about before) against the SDK's one; the first
+    turn of a model in a kernel also asks the Models API what it can do, once."""
+    from claude_magic.capabilities import Capabilities
+
+    magics_of(shell).session.capabilities = Capabilities()  # as a fresh kernel's: nothing asked yet
+    counts = []
+    for _ in range(3):
+        before = len(fake.requests)
+        magic_turn(shell, fake, [])
+        counts.append(len(fake.requests) - before)
+    print(f"requests per turn: first {counts[0]} (the Models API lookup and the turn), then {counts[1:]}")
+    return Row("3 requests, warm turn (first turn)", f"{counts[-1]} ({counts[0]})", "1", "", "1 (2)",
+               counts[1:] == [1, 1] and counts[0] == 2)
+
+
 def bench_steady(fake: FakeAPI, settings: Settings) -> list[Row]:
     import anthropic
 
@@ -485,6 +504,7 @@ def bench_steady(fake: FakeAPI, settings: Settings) -> list[Row]:
             rows.append(Row(f"3 turn overhead, {turns} turns of history", ms(result.ours.wall), ms(result.sdk.wall),
                             f"{result.wall * 1000:+.1f} ms", f"+ < {ms(STEADY_TARGET_SECONDS)}",
                             result.wall < STEADY_TARGET_SECONDS))
+    rows.append(requests_per_turn(shell, fake))
     first, last = overheads[STEADY_HISTORIES[0]], overheads[STEADY_HISTORIES[-1]]
     growth = last.wall - first.wall
     print(f"overhead growth {STEADY_HISTORIES[0]} -> {STEADY_HISTORIES[-1]} turns: {growth * 1000:+.2f} ms wall, "
@@ -939,6 +959,62 @@ def bench_map(settings: Settings) -> list[Row]:
         wall("batch (client side)", figures.batch, figures.loop, mapping.BATCH_WALL),
         dollars("live", figures.live, figures.loop, mapping.LIVE_DOLLARS),
         dollars("batch", figures.batch, figures.loop, mapping.BATCH_DOLLARS),
+
+
+# 9. Documents
+
+DOC_PADDING = 2 * 1024 * 1024  # a 2 MB PDF: over the Files API threshold
+DOC_BYTES_TARGET = 0.01  # a later turn sends under 1% of what re-sending the PDF inline would
+DOC_TURN_TARGET = 0.005  # with a 100-page PDF in the history, a warm turn costs under 5 ms above the SDK
+
+
+def doc_turn(shell: Any, fake: FakeAPI, options: str, prompt: str) -> tuple[dict[str, Any], float]:
+    """One turn: the request that went to the model, and the turn's wall time."""
+    fake.script(Turn(text="Noted."))
+    with quiet(), timing() as result:
+        shell.run_cell_magic("claude", options, prompt)
+    return next(r.json for r in reversed(fake.requests) if r.path == "/v1/messages"), result[0].wall
+
+
+def sdk_stream(client: Any, fake: FakeAPI, body: dict[str, Any]) -> float:
+    """The same request through the SDK alone."""
+    fake.script(Turn(text="Noted."))
+    request = {key: value for key, value in body.items() if key != "stream"}
+    with timing() as result, client.messages.stream(**request) as stream:
+        for _ in stream:
+            pass
+    return result[0].wall
+
+
+def bench_documents(fake: FakeAPI, settings: Settings) -> list[Row]:
+    import anthropic
+    from pdfs import make_pdf
+
+    heading("9. Documents: a 2 MB PDF over the Files API; a warm turn with a 100-page PDF in the history")
+    shell = shell_with_magic()
+    with tempfile.TemporaryDirectory(prefix="claude-magic-bench-docs-") as folder:
+        large = make_pdf(Path(folder) / "large.pdf", pages=2, padding=DOC_PADDING)
+        pages = make_pdf(Path(folder) / "pages.pdf", pages=100)
+        doc_turn(shell, fake, f"-c docs_large -n -d {large}", "read this")
+        later = len(json.dumps(doc_turn(shell, fake, "-c docs_large", "and then?")[0]))
+        size = len(large.read_bytes())
+        doc_turn(shell, fake, f"-c docs_pages -n -d {pages}", "read this")
+        ours, sdk = [], []
+        with anthropic.Anthropic(max_retries=0) as client:
+            for i in range(settings.steady_turns):
+                body, wall = doc_turn(shell, fake, "-c docs_pages", f"question {i}")
+                ours.append(wall)
+                sdk.append(sdk_stream(client, fake, body))
+    fake.requests.clear()
+    inline, with_pdf, baseline = size * 4 // 3, min(ours), min(sdk)
+    print(f"turn 2 with a {kib(size)} PDF in the history: {kib(later)} sent (the PDF inline: {kib(inline)})")
+    print(f"warm turn with a 100-page PDF in the history: {ms(with_pdf)}; the SDK sending the same request: "
+          f"{ms(baseline)} (fastest of {settings.steady_turns}; history grows by a turn each time)")
+    return [
+        Row("9 request bytes, turn 2, 2 MB PDF", kib(later), f"{kib(inline)} (inline)", f"{later / inline:.2%}",
+            f"< {DOC_BYTES_TARGET:.0%} of inline", later < DOC_BYTES_TARGET * inline),
+        Row("9 turn overhead, 100-page PDF in history", ms(with_pdf), ms(baseline), f"{(with_pdf - baseline) * 1000:+.1f} ms",
+            f"+ < {ms(DOC_TURN_TARGET)}", with_pdf - baseline < DOC_TURN_TARGET),
     ]
 
 
@@ -974,6 +1050,7 @@ def run(settings: Settings) -> list[Row]:
             rows[3] = guarded("3 steady state", lambda: bench_steady(fake, settings))
             rows[6] = guarded("6 caching", lambda: bench_cache(fake))
             rows[7] = guarded("7 memory", lambda: bench_memory(fake, settings))
+            rows[9] = guarded("9 documents", lambda: bench_documents(fake, settings))
         rows[8] = guarded("8 map", lambda: bench_map(settings))  # its own fake, with a latency
         rows[5] = guarded("5 context", lambda: bench_context(settings))  # last: its large frames stay in the heap
     return [row for figure in sorted(rows) for row in rows[figure]]

@@ -1,4 +1,5 @@
-"""The blocks a turn attaches before its prompt: `-w` variables, `-f` figures, `-i` images, `-x` the error.
+"""The blocks a turn attaches before its prompt: `-w` variables, `-f` figures, `-i` images, `-d`
+documents, `-x` the error.
 
 Each comes with a `sent.Sent` saying what it is, for the line under the cell. `-f` takes what the
 most recent image-showing cell showed (`cells.CellLog`), from any library, or the figures a
@@ -14,7 +15,8 @@ from typing import Any
 
 from .cells import CellError, CellLog, CellRecord
 from .context import Limits, object_blocks
-from .errors import ClaudeError
+from .documents import document
+from .errors import ClaudeError, ContextError
 from .images import bytes_block, image_block, path_or_url_block
 from .sent import Sent, image_size, tokens_of
 
@@ -31,9 +33,9 @@ NO_FIGURE = (
 
 def attachments(
     namespace: Mapping[str, Any], limits: Limits, cells: CellLog, *, names: tuple[str, ...] = (),
-    figures: bool = False, images: tuple[str, ...] = (), error: bool = False,
+    figures: bool = False, images: tuple[str, ...] = (), docs: tuple[str, ...] = (), error: bool = False,
 ) -> tuple[list[Block], list[Sent]]:
-    """The blocks for `-w names`, `-f`, `-i images` and `-x`, in that order, and what each is."""
+    """The blocks for `-w names`, `-f`, `-i images`, `-d docs` and `-x`, in that order, and what each is."""
     blocks: list[Block] = []
     sent: list[Sent] = []
     for name in names:
@@ -53,6 +55,13 @@ def attachments(
         block = path_or_url_block(spec)
         blocks.append(block)
         sent.append(_image_sent(f"-i {spec}", block, ""))
+    for spec in docs:
+        try:
+            doc = document(spec)
+        except ContextError as why:
+            raise ContextError(f"-d {spec}: {why}") from None
+        blocks.append(doc.block)
+        sent.append(doc.sent(f"-d {spec}"))
     if error:
         if cells.last_error is None:
             raise ClaudeError(f"-x: {NO_ERROR}")

@@ -2,8 +2,8 @@
 
 This module decides which braces in the cell text are references to the user's variables and which
 are dict literals, JSON, LaTeX, format specs or code that must go exactly as typed, and puts each
-referenced object where it stands: its own text (strings, numbers), a bounded summary (`summaries`)
-or an image block (`images`). A reference is resolved by walking getattr/getitem over the parsed
+referenced object where it stands: its own text (strings, numbers), a bounded summary (`summaries`),
+an image block (`images`) or, for a path to a PDF, a document block (`documents`). A reference is resolved by walking getattr/getitem over the parsed
 reference: nothing the user typed is ever evaluated or formatted with `str.format`.
 """
 
@@ -14,9 +14,10 @@ import numbers
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from . import images
+from . import documents, images
 from .conversation import check_text
 from .errors import ContextError, one_line
 from .markdown import fence_split
@@ -65,7 +66,10 @@ def expand_prompt(text: str, namespace: Mapping[str, Any], *, raw: bool = False,
 
 
 def object_blocks(label: str, obj: Any, limits: Limits = Limits()) -> tuple[list[dict[str, Any]], Sent]:
-    """The blocks for `-w NAME`: the object's text or image, labelled with its name; and what they are."""
+    """The blocks for `-w NAME`: the object's text, image or document, labelled with its name; and what they are."""
+    if documents.is_document_like(obj):
+        doc = _document(label, obj)
+        return [doc.block], doc.sent(f"-w {label}")
     parts, _ = _value_parts(label, obj, limits, inline=False)
     _check_parts(parts, f"-w {label}")
     return _merge(parts), Sent(f"-w {label}", _kind(obj, parts), tokens_of(parts))
@@ -180,6 +184,10 @@ class _Expander:
         except Exception as error:
             self.notes.append(f"{{{label}}}: {type(error).__name__}: {one_line(str(error), 80)}; {AS_TYPED}")
             return None
+        if documents.is_document_like(obj):
+            doc = _document(f"{{{label}}}", obj)
+            self.sent.append(doc.sent(f"{{{label}}}"))
+            return [doc.block]
         parts, note = _value_parts(label, obj, self.limits, inline=True)
         _check_parts(parts, f"{{{label}}}")
         if note:
@@ -279,6 +287,11 @@ def _check_parts(parts: list[Part], where: str) -> None:
     for part in parts:
         if isinstance(part, str):
             check_text(part, where)
+def _document(label: str, path: Any) -> documents.Document:
+    try:
+        return documents.path_document(Path(path))
+    except ContextError as error:
+        raise ContextError(f"{label}: {error}") from None
 
 
 def _tags(label: str, obj: Any) -> tuple[str, str]:

@@ -92,7 +92,7 @@ _UNDIM = "\x1b[22m"
 
 class TextView:
     """Terminal IPython: answer deltas printed as they arrive, thinking dimmed under a header,
-    then the note and the footer. The terminal shows no Markdown, so nothing is shown twice."""
+    then the answer's sources, the note and the footer. The terminal shows no Markdown, so nothing is shown twice."""
 
     def __init__(self) -> None:
         self._section = ""
@@ -127,6 +127,8 @@ class TextView:
         self._write(delta)
 
     def finish(self, final: Final) -> None:
+        for source in final.sources:
+            self._line(source)
         if final.note:
             self._line(final.note)
         if final.footer:

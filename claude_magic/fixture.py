@@ -1,19 +1,21 @@
 """The fixture file format: recorded exchanges as readable, stable, key-free JSON.
 
-This module owns how a request is keyed (its method, path and canonical body, base64 data replaced by
-a digest), how a response (a streamed reply, a JSON or JSON Lines body, an error status) is stored, the
-order of the answers one request got when it was sent more than once (a batch polled until it ends:
-the same GET, a different answer each time), what may never
-be written (keys, auth headers: no header is stored at all, and key-shaped text is scrubbed, in the
-request as it is keyed too, so a prompt that held a key still finds its recording), what a recorded
-stream must hold for the SDK to read it (checked at load, so a hand-edited fixture fails in one line
-naming the exchange), and how kernels recording into one file merge their recordings under a lock.
-Where a request the fixture does not hold parts from it is `misses`'; the HTTP transport that replays
-these is `transport`. Pure JSON here.
+This module owns how a request is keyed (its method, path and canonical body, base64 data and
+uploaded files replaced by a digest), how a response (a streamed reply, a JSON or JSON Lines body, an
+error status) is stored, the order of the answers one request got when it was sent more than once (a
+batch polled until it ends: the same GET, a different answer each time), what may never be written
+(keys, auth headers: no header is stored at all, and key-shaped text is scrubbed, in the request as it
+is keyed too, so a prompt that held a key still finds its recording), what a recorded stream must hold
+for the SDK to read it (checked at load, so a hand-edited fixture fails in one line naming the
+exchange), and how kernels recording into one file merge their recordings under a lock. Where a
+request the fixture does not hold parts from it is `misses`'; the HTTP transport that replays these
+is `transport`. Pure JSON here.
 """
 
 from __future__ import annotations
 
+import email.parser
+import email.policy
 import hashlib
 import json
 import os
@@ -66,13 +68,34 @@ def canonical_body(value: Any) -> Any:
     return out
 
 
-def request_body(content: bytes) -> Any:
+def request_body(content: bytes, content_type: str = "") -> Any:
+    """The request body as JSON; a multipart upload (the Files API) as its parts, each file by its
+    name, type and digest, since the boundary between parts is random on every request."""
     if not content:
         return None
+    if content_type.startswith("multipart/form-data"):
+        return {"multipart": _parts(content, content_type)}
     try:
         return json.loads(content)
     except ValueError:
         return content.decode("utf-8", "replace")
+
+
+def _parts(content: bytes, content_type: str) -> dict[str, Any]:
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + content
+    )
+    parts: dict[str, Any] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True)
+        data = payload if isinstance(payload, bytes) else b""
+        filename = part.get_filename()
+        parts[str(name)] = data.decode("utf-8", "replace") if filename is None else {
+            "filename": filename, "content_type": part.get_content_type(),
+            "data": _DIGEST + hashlib.sha256(data).hexdigest(),
+        }
+    return parts
 
 
 def request_key(method: str, path: str, body: Any) -> str:

@@ -23,8 +23,8 @@ from typing import Any
 
 from .errors import ContextError, one_line
 
-__all__ = ["Thumbnail", "bytes_block", "image_block", "is_image_like", "open_figures", "path_or_url_block", "thumbnail",
-           "url_block"]
+__all__ = ["Thumbnail", "bytes_block", "image_block", "is_image_like", "open_figures", "path_or_url", "path_or_url_block",
+           "read_file", "thumbnail", "url_block"]
 
 MAX_LONG_EDGE = 1568
 MAX_PIXELS = 1_150_000
@@ -78,14 +78,20 @@ def url_block(url: str) -> dict[str, Any]:
 
 
 def path_or_url_block(spec: str) -> dict[str, Any]:
-    """The block for `-i PATH_OR_URL`: anything with a scheme is a URL, the rest a file path."""
+    """The block for `-i PATH_OR_URL`."""
+    target = path_or_url(spec, "no such image file")
+    return url_block(target) if isinstance(target, str) else _path_block(target)
+
+
+def path_or_url(spec: str, missing: str) -> str | Path:
+    """What `-i` or `-d` names: anything with a scheme is a URL (kept as a str), the rest a file path;
+    `missing` starts the error for a `~user` that does not exist."""
     if "://" in spec:
-        return url_block(spec)
+        return spec
     try:
-        path = Path(spec).expanduser()
-    except RuntimeError:  # ~user that does not exist
-        raise ContextError(f"no such image file: '{spec}'") from None
-    return _path_block(path)
+        return Path(spec).expanduser()
+    except RuntimeError:
+        raise ContextError(f"{missing}: '{spec}'") from None
 
 
 def open_figures(limit: int = MAX_FIGURES) -> list[Any]:
@@ -160,13 +166,17 @@ def _figure_block(figure: Any) -> dict[str, Any]:
 def _path_block(path: Path) -> dict[str, Any]:
     if path.suffix.lower() == ".svg":
         raise ContextError(f"'{path}' {_RASTERISE_HINT}")
+    return bytes_block(read_file(path, "no such image file"), f"'{path}'")
+
+
+def read_file(path: Path, missing: str) -> bytes:
+    """A file's bytes, or one line saying why not; `missing` starts the line for a file not there."""
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
-        raise ContextError(f"no such image file: '{path}'") from None
+        raise ContextError(f"{missing}: '{path}'") from None
     except OSError as error:
         raise ContextError(f"cannot read '{path}': {error.strerror or error}") from None
-    return bytes_block(data, f"'{path}'")
 
 
 def bytes_block(data: bytes, name: str) -> dict[str, Any]:

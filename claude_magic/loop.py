@@ -6,14 +6,19 @@ gathered across the parts; nothing here touches the conversation, so a turn that
 leaves it as it was. A stream that never reaches `message_stop` is a failed request, though the
 SDK would hand its truncated message back as if it were whole; so is one the SDK cannot read (bytes
 that are not UTF-8, data that is not JSON, events out of order), which it reports with plain
-Python exceptions that say nothing of a stream.
+Python exceptions that say nothing of a stream. What the SDK warns of while it builds a request (a
+deprecated model) goes to `warn` as one line, not to stderr as a Python warning. A text block that
+cites its sources gets its footnote markers (`citations.Footnotes`) as it ends, and a web search or
+fetch the API runs is said on the status line.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from .citations import Footnotes
 from .client import RetryWatch, messages_api
 from .output import TurnView
 
@@ -44,11 +49,13 @@ class UnreadableStream(Exception):
 class TurnLoop:
     """One turn's streamed requests; `messages` holds each complete reply, in order."""
 
-    def __init__(self, view: TurnView, retries: RetryWatch) -> None:
+    def __init__(self, view: TurnView, retries: RetryWatch, warn: Callable[[str], None]) -> None:
         self.view = view
         self.retries = retries
+        self.warn = warn
         self.messages: list[Any] = []
         self.cut: Any = None  # the SDK's snapshot of a reply cut short, once one began and failed
+        self.footnotes = Footnotes()  # numbered across the turn's parts, as the reply numbers them
 
     def run(self, client: anthropic.Anthropic, request: dict[str, Any]) -> Any:
         """The reply, its content gathered across resumed pauses."""
@@ -73,7 +80,12 @@ class TurnLoop:
 
     def _stream(self, client: anthropic.Anthropic, request: dict[str, Any]) -> Any:
         started = complete = False
-        with messages_api(client, request).stream(**request) as stream:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            manager = messages_api(client, request).stream(**request)
+        for warning in caught:
+            self.warn(" ".join(str(warning.message).split()))
+        with manager as stream:
             events: Iterator[Any] = iter(stream)
             try:
                 while (event := _read(lambda: next(events, _END))) is not _END:
@@ -97,7 +109,21 @@ class TurnLoop:
             self.view.thinking(event.thinking)
         elif event.type == "compaction":
             self.view.status("compacting earlier turns")
+        elif event.type == "content_block_stop" and hasattr(event, "content_block"):
+            # The SDK adds the finished block, unless the stream never said what message it is.
+            self._ended(event.content_block)
         return event.type == "message_stop"
+
+    def _ended(self, block: Any) -> None:
+        if block.type == "text" and block.citations:
+            self.view.text(self.footnotes.mark(block.citations))
+        elif block.type == "server_tool_use" and block.name in _TOOL_WORDS:
+            word, key = _TOOL_WORDS[block.name]
+            self.view.status(f"{word} {(block.input or {}).get(key, '')}".rstrip())
+
+
+# What the status line says while the API runs a server tool, and which input it names.
+_TOOL_WORDS = {"web_search": ("searching the web for", "query"), "web_fetch": ("fetching", "url")}
 
 
 def _read(step: Callable[[], T]) -> T:

@@ -89,6 +89,7 @@ class ClaudeMagics(Magics, ClaudeConfig):
             What would this send?
 
         Spending: %claude_usage shows tokens and cost by conversation and model.
+        Models: %claude_models shows what each model on offer supports and costs.
         Configuration: %config ClaudeMagics (model, style, system, fixture, budget_usd, ...); claude_magic.toml.
         """
         # On a cell's first line every word is an option's; in a line magic -w takes the words that
@@ -111,14 +112,10 @@ class ClaudeMagics(Magics, ClaudeConfig):
             %%claude_map reviews -o sentiment --schema labels
             Is this review positive, negative or neutral? {text}
 
-            %%claude_map invoices --dry-run --schema Invoice
-            Extract the company and the amount: {line}
-
             %claude_map --resume sentiment
 
-        Over 100 distinct prompts go through Message Batches (half price), fewer as live requests;
-        --batch or --live decides. The answers are stored in NAME (-o), the failed rows' reasons in
-        NAME_errors; without -o the answers are the cell's value.
+        Over 100 distinct prompts go through Message Batches (half price), fewer as live requests
+        (--batch, --live). Answers go in NAME (-o), failed rows' reasons in NAME_errors.
         """
         from .map_run import MapRequest, PartialResult
 
@@ -172,6 +169,16 @@ class ClaudeMagics(Magics, ClaudeConfig):
         from .styles import styles_report
 
         show(*styles_report(self.settings()))
+
+    @line_magic
+    def claude_models(self, line: str) -> None:
+        """The models the API offers now: line, context window, thinking, effort, what else each
+        supports and its price, with the aliases (opus, sonnet, haiku) and the default marked."""
+        from .display import show
+        from .lineup import lineup_report
+
+        settings = self.settings()
+        show(*lineup_report(*self.session.lineup(settings, notify=_note), settings))
 
     def _is_variable(self, token: str) -> bool:
         return token.isidentifier() and token in self.shell.user_ns

@@ -1,45 +1,32 @@
-"""Model names and what each model can do.
+"""Model names: the aliases a user may type after `-m`, and how a long conversation goes on.
 
-Owns the aliases a user may type after `-m` and the per-model facts the request builder needs
-(adaptive thinking or a token budget, context window). One table, matched by id prefix, so dated
-snapshot ids (`claude-haiku-4-5-20251001`) get their family's facts.
+The aliases `opus`, `sonnet` and `haiku` name the newest model of each line, by release date, that
+has a known price, as of the dated table shipped with the package (`catalog`, `pricing`): a notebook
+written with `-m opus` means the same model until the package itself is upgraded, not whenever a
+model is released. The context plan reads the model's real window (`catalog.ModelFacts`).
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping
 from dataclasses import dataclass
 
+from .catalog import BUILT_IN, ModelFacts
 from .errors import ClaudeError
+from .pricing import PRICES
 from .settings import DEFAULT_MODEL
 
-__all__ = ["ALIASES", "DEFAULT_MODEL", "ModelInfo", "ContextPlan", "resolve", "info", "context_plan"]
+__all__ = ["ALIASES", "DEFAULT_MODEL", "ContextPlan", "resolve", "context_plan", "COMPACT_FROM", "WARN_FROM"]
 
-ALIASES: dict[str, str] = {
-    "opus": "claude-opus-4-6",
-    "sonnet": "claude-sonnet-4-6",
-    "haiku": "claude-haiku-4-5",
-}
+ALIAS_LINES = ("opus", "sonnet", "haiku")
 
 
-@dataclass(frozen=True)
-class ModelInfo:
-    adaptive_thinking: bool
-    compaction: bool = False  # the compact_20260112 context edit (a beta)
-    context_window: int = 200_000
+def _newest_priced(line: str) -> str:
+    priced = [facts for facts in BUILT_IN.values() if facts.line == line and facts.id in PRICES]
+    return max(priced, key=lambda facts: facts.released).id
 
 
-_MODELS: dict[str, ModelInfo] = {
-    "claude-opus-4-6": ModelInfo(adaptive_thinking=True, compaction=True),
-    "claude-sonnet-4-6": ModelInfo(adaptive_thinking=True),
-    "claude-opus-4-5": ModelInfo(adaptive_thinking=False),
-    "claude-sonnet-4-5": ModelInfo(adaptive_thinking=False),
-    "claude-haiku-4-5": ModelInfo(adaptive_thinking=False),
-}
-
-# Unknown ids are assumed to be older models: budget thinking is the form every thinking model takes.
-_UNKNOWN = ModelInfo(adaptive_thinking=False)
+ALIASES: dict[str, str] = {line: _newest_priced(line) for line in ALIAS_LINES}
 
 
 def resolve(name: str) -> str:
@@ -56,16 +43,6 @@ def resolve(name: str) -> str:
     return name
 
 
-def info(model: str) -> ModelInfo:
-    return _MODELS.get(longest_prefix(model, _MODELS), _UNKNOWN)
-
-
-def longest_prefix(model: str, table: Mapping[str, object]) -> str:
-    """The longest key of `table` that `model` starts with, or "" if none does."""
-    matches = [key for key in table if model.startswith(key)]
-    return max(matches, key=len, default="")
-
-
 # From half the window on, turns go through the compaction beta, so the API can summarise earlier
 # turns before the conversation outgrows the window; past WARN_FROM a model without it gets a warning.
 COMPACT_FROM = 0.5
@@ -79,19 +56,20 @@ class ContextPlan:
     refusal: str = ""
 
 
-def context_plan(model: str, context_tokens: int, compacted: bool) -> ContextPlan:
-    """How a conversation of `context_tokens` (its last request and reply) continues on `model`."""
-    facts = info(model)
-    if facts.compaction and (compacted or context_tokens >= COMPACT_FROM * facts.context_window):
+def context_plan(facts: ModelFacts, context_tokens: int, compacted: bool) -> ContextPlan:
+    """How a conversation of `context_tokens` (its last request and reply) continues on `facts.id`."""
+    window, model = facts.max_input_tokens, facts.id
+    if facts.supports("compaction") and (compacted or context_tokens >= COMPACT_FROM * window):
         return ContextPlan(compact=True)
     if compacted:
         return ContextPlan(refusal=(
-            f"This conversation was compacted, and {model} cannot read compaction summaries: "
-            "continue it with -m opus, or start a fresh one with -n."
+            f"This conversation was compacted, and {model} cannot read compaction summaries: continue it "
+            "with a model that compacts (%claude_models shows which), or start a fresh one with -n."
         ))
-    if context_tokens >= WARN_FROM * facts.context_window:
+    if context_tokens >= WARN_FROM * window:
         return ContextPlan(warning=(
-            f"This conversation holds about {context_tokens:,} of {model}'s {facts.context_window:,} "
-            "tokens and this model cannot compact it: start a fresh one with -n soon, or go on with -m opus."
+            f"This conversation holds about {context_tokens:,} of {model}'s {window:,} tokens and this "
+            "model cannot compact it: start a fresh one with -n soon, or go on with a model that compacts "
+            "(%claude_models shows which)."
         ))
     return ContextPlan()

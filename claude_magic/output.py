@@ -27,6 +27,7 @@ class Final:
     footer: str = ""
     note: str = ""
     sent: str = ""  # the one line saying what the turn attached (`sent.sent_line`)
+    sources: tuple[str, ...] = ()  # under the answer: its numbered citations, the searches made
 
 
 class TurnView(Protocol):
@@ -48,8 +49,8 @@ class TurnView(Protocol):
 
 
 def to_markdown(final: Final) -> str:
-    """The saved output: what was sent, thinking collapsed in `<details>`, the answer, the note, a
-    small footer. Dollars that are not math read as money (`dollars`), and a fence or section the
+    """The saved output: what was sent, thinking collapsed in `<details>`, the answer, its sources
+    (citations and searches, each shown as written), the note, a small footer. Dollars that are not math read as money (`dollars`), and a fence or section the
     answer left open is closed before the note."""
     parts = []
     if final.sent:
@@ -59,6 +60,8 @@ def to_markdown(final: Final) -> str:
         parts.append(f"<details><summary>Thinking</summary>\n\n{thinking}\n\n</details>")
     if final.text.strip():
         parts.append(close_open_blocks(encode_dollars(final.text.strip("\n"))))
+    if final.sources:
+        parts.append("\n".join(f"- {literal(line)}" for line in final.sources))
     if final.note:
         parts.append(literal(final.note))
     if final.footer:
@@ -67,9 +70,11 @@ def to_markdown(final: Final) -> str:
 
 
 def to_plain(final: Final) -> str:
-    """The `text/plain` twin of `to_markdown`: what was sent, the answer as written, the note and footer."""
+    """The `text/plain` twin of `to_markdown`: what was sent, the answer as written, its sources, the
+    note and footer."""
     tail = "\n".join(line for line in (final.note, final.footer) if line)
-    return scrub("\n\n".join(part for part in (final.sent, final.text.strip("\n"), tail) if part))
+    sources = "\n".join(final.sources)
+    return scrub("\n\n".join(part for part in (final.sent, final.text.strip("\n"), sources, tail) if part))
 
 
 def has_answer(final: Final) -> bool:

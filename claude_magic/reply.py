@@ -1,5 +1,9 @@
 """The reply object a turn hands back (`-o NAME`) and the names it may be stored under, and the code
-blocks in an answer (`--code`)."""
+blocks in an answer (`--code`).
+
+A reply's `.text` carries the footnote markers of what it cites (`citations`); `.citations` lists
+the sources, and `.sources` the lines shown under the answer (the citations and any web searches).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from .citations import Citation, annotated, web_activity
 from .errors import ClaudeError
 from .markdown import fence_split
 from .pricing import Usage, format_cost
@@ -30,8 +35,9 @@ class CodeBlock:
 
 @dataclass
 class Reply:
-    """One complete answer: `.text`, `.thinking`, `.usage`, `.cost`, `.message` (the SDK's Message), and
-    under `--schema` its `.data`: the answer parsed (a label, a dict, or a pydantic model instance)."""
+    """One complete answer: `.text`, `.thinking`, `.usage`, `.cost`, `.citations`, `.message` (the SDK's
+    Message), and under `--schema` its `.data`: the answer parsed (a label, a dict, or a pydantic model
+    instance)."""
 
     text: str
     thinking: str
@@ -40,15 +46,19 @@ class Reply:
     cost: float | None
     stop_reason: str | None
     message: Any = field(repr=False)
+    citations: list[Citation] = field(default_factory=list)
+    sources: tuple[str, ...] = ()
     data: Any = None
 
     @classmethod
     def of(cls, message: Any, usage: Usage, cost: float | None) -> Reply:
         """The reply to a complete SDK `Message`, billed `usage` at `cost`."""
+        text, citations = annotated(message.content)
         return cls(
-            text="".join(block.text for block in message.content if block.type == "text"),
+            text=text,
             thinking="".join(block.thinking for block in message.content if block.type == "thinking"),
             model=message.model, usage=usage, cost=cost, stop_reason=message.stop_reason, message=message,
+            citations=citations, sources=(*(c.line() for c in citations), *web_activity(message.content)),
         )
 
     @property
@@ -103,6 +113,11 @@ def stop_note(stop_reason: str | None, max_tokens: int) -> str:
     if stop_reason == "pause_turn":
         # Resumed as often as the turn loop allows, and paused again: kept as it stands, and said.
         return "The API paused this answer again after it was resumed, so it may be unfinished: ask Claude to continue."
+    if stop_reason == "model_context_window_exceeded":
+        return (
+            "Stopped: the conversation filled the model's context window, so the answer may be cut short. "
+            "Start a fresh conversation with -n, or go on with a model that compacts (%claude_models)."
+        )
     return ""
 
 

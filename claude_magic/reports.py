@@ -27,12 +27,14 @@ class DryRun:
     counted: str  # how the token count was had: "counted by the API", or why it is an estimate
     input_cost: str
     output_cost: str
+    web: bool = False  # the web search and fetch tools are on
 
 
 def dry_run_report(run: DryRun) -> tuple[str, str]:
     head = (
         f"Dry run: nothing was sent. {run.model} · {run.earlier_messages} earlier messages · "
         f"system prompt: {'yes' if run.system else 'none'} · max_tokens {run.max_tokens:,}"
+        + (" · web search and fetch on, billed per search" if run.web else "")
     )
     tail = (
         f"{run.input_tokens:,} input tokens ({run.counted}) · {run.input_cost} to send · "
@@ -45,7 +47,13 @@ def dry_run_report(run: DryRun) -> tuple[str, str]:
 
 
 def _block_views(block: dict[str, Any]) -> tuple[str, str]:
-    """One block of a dry run as (Markdown, plain): text quoted as typed, an image as a thumbnail."""
+    """One block of a dry run as (Markdown, plain): text quoted as typed, an image as a thumbnail, a
+    document as what it is (pages, tokens)."""
+    if block["type"] == "document":
+        from .documents import PageCounts, describe
+
+        described = describe(block, PageCounts())
+        return literal(f"[{described}]"), f"[{described}]"
     if block["type"] == "text":
         shown = _shortened(block["text"])
         quoted = "\n".join("> " + line if line else ">" for line in _literal_block(shown).splitlines())

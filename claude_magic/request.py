@@ -1,20 +1,22 @@
 """What goes to `messages.stream` for a turn: the request body, thinking, and token counts.
 
 Owns the arguments of one API request given a conversation's messages and the turn's options:
-automatic prompt caching, the system prompt, thinking (adaptive, or a budget the API accepts),
-effort, and the compaction beta for long conversations; and a rough token count for when the
-API cannot be asked. No SDK here: the body is plain data.
+automatic prompt caching, the system prompt, thinking (adaptive with its summary shown, or a budget
+the API accepts, as the model's facts say), effort, the web tools of `--web`, and the compaction
+beta for long conversations; and a rough token count for when the API cannot be asked. No SDK here:
+the body is plain data.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from . import models
+from .catalog import ModelFacts, built_in, guess
 from .conversation import Message
 from .errors import ClaudeError
+from .web import web_tools
 
 __all__ = ["TurnOptions", "build_request", "thinking_config", "counted", "estimate_tokens", "request_chars",
            "COMPACTION_BETA", "MAX_REQUEST_CHARS"]
@@ -24,7 +26,8 @@ MIN_THINKING_BUDGET = 1024
 MAX_REQUEST_CHARS = 32 * 10**6
 COMPACTION_BETA = "compact-2026-01-12"
 # The request's arguments that the token-counting endpoint takes too.
-_COUNTED = ("model", "messages", "system", "thinking", "output_config", "cache_control", "betas", "context_management")
+_COUNTED = ("model", "messages", "system", "thinking", "output_config", "cache_control", "betas", "context_management",
+            "tools")
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,12 @@ class TurnOptions:
     effort: str | None = None
     compact: bool = False
     output_format: dict[str, Any] | None = None  # structured output: `{"type": "json_schema", "schema": ...}`
+    web: bool = False  # the web search and fetch server tools, for this turn
+    facts: ModelFacts | None = field(default=None, compare=False)  # None: the built-in table's, or a guess
+
+    @property
+    def model_facts(self) -> ModelFacts:
+        return self.facts or built_in(self.model) or guess(self.model)
 
 
 def build_request(messages: list[Message], options: TurnOptions) -> dict[str, Any]:
@@ -59,24 +68,27 @@ def build_request(messages: list[Message], options: TurnOptions) -> dict[str, An
     if options.system and options.system.strip():
         request["system"] = options.system
     if options.think:
-        request["thinking"] = thinking_config(options.model, options.max_tokens)
+        request["thinking"] = thinking_config(options.model_facts, options.max_tokens)
     output_config = {"effort": options.effort, "format": options.output_format}
     if any(output_config.values()):
         request["output_config"] = {key: value for key, value in output_config.items() if value}
+    if options.web:
+        request["tools"] = web_tools()
     if options.compact:
         request["betas"] = [COMPACTION_BETA]
         request["context_management"] = {"edits": [{"type": "compact_20260112"}]}
     return request
 
 
-def thinking_config(model: str, max_tokens: int) -> dict[str, Any]:
-    """Adaptive thinking where the model has it; elsewhere a budget the API accepts
-    (at least 1,024 tokens and below max_tokens), half the output limit."""
-    if models.info(model).adaptive_thinking:
-        return {"type": "adaptive"}
+def thinking_config(facts: ModelFacts, max_tokens: int) -> dict[str, Any]:
+    """Thinking that works and shows: adaptive where the model has it, with its summary asked for
+    (newer models omit the thinking text unless asked, and every adaptive model takes the ask);
+    elsewhere a budget the API accepts (at least 1,024 tokens and below max_tokens), half the limit."""
+    if "adaptive" in facts.thinking:
+        return {"type": "adaptive", "display": "summarized"}
     if max_tokens <= MIN_THINKING_BUDGET:
         raise ClaudeError(
-            f"Thinking on {model} needs room: use --max-tokens above {MIN_THINKING_BUDGET:,} (it is {max_tokens:,})."
+            f"Thinking on {facts.id} needs room: use --max-tokens above {MIN_THINKING_BUDGET:,} (it is {max_tokens:,})."
         )
     return {"type": "enabled", "budget_tokens": max(MIN_THINKING_BUDGET, max_tokens // 2)}
 

@@ -1,7 +1,8 @@
 """A kernel's Claude session and the turn: prepare, send, commit, with no IPython in sight.
 
 `Session` holds what outlives a cell: the conversations, the ledger of spending, the SDK client,
-the figure stash and a key typed with `%claude_key`. A turn is a `TurnRequest` (what the user
+what each model can do (`capabilities`, asked once per model), the cell log, the documents sent
+(pages counted, large ones uploaded once) and a key typed with `%claude_key`. A turn is a `TurnRequest` (what the user
 asked, typed) under a `Settings` snapshot. `prepare` decides everything that can be decided, and
 refused, before anything is sent; `send` runs the turn's requests (`loop`) into a live view and
 commits the whole exchange at the end, or nothing: a failed, dropped or interrupted turn leaves
@@ -12,14 +13,14 @@ in a conversation (`exclusive`): a second one, from another thread, waits for it
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from . import models
+from . import models, web
 from .attachments import attachments
+from .capabilities import Capabilities, refusal
+from .catalog import ModelFacts
 from .cells import CellLog
 from .client import ClientCache, Connection, count_tokens, resolve_api_key
 from .context import Limits, expand_prompt
@@ -33,9 +34,11 @@ from .conversation import (
     user_message,
 )
 from .course import refuse_locked_flags
-from .errors import ClaudeError
+from .documents import PageCounts, Uploads, check_request, uploads_on_send
+from .errors import ClaudeError, ContextError, one_line
 from .failures import turn_failure
 from .guidance import budget_stop
+from .locks import TurnLocks
 from .loop import TurnLoop
 from .output import Final, TurnView
 from .pricing import Ledger, PriceTable, Usage, footer, format_cost, streamed_tokens, usage_from_api
@@ -73,6 +76,8 @@ class TurnRequest:
     with_: tuple[str, ...] = ()
     fig: bool = False
     images: tuple[str, ...] = ()
+    docs: tuple[str, ...] = ()
+    web: bool = False
     style: str | None = None
     think: bool = False
     effort: str | None = None
@@ -99,6 +104,7 @@ class PreparedTurn:
     sent: str  # what was attached, in one line
     cell_id: str | None
     replace_last: bool  # this cell asked the conversation's latest turn: its new answer replaces it
+    notify: Notify  # where the turn's notes go, from preparing it to its end
     schema: Schema | None = None
 
 
@@ -111,20 +117,13 @@ class Session:
         self.ledger = Ledger()
         self.cells = cells or CellLog()
         self.entered_key: str | None = None
+        self.capabilities = Capabilities()
+        self.pages = PageCounts()  # of the PDFs this kernel sent, so a conversation's are not read again
+        self.uploads = Uploads()
         self._inserted_code: dict[str, str] = {}  # by cell id: what --code last put below that cell
-        self._turn_locks: dict[str, _TurnLock] = {}
-        self._guard = threading.Lock()
-
-    @contextmanager
-    def exclusive(self, chat: str | None, notify: Notify) -> Iterator[None]:
-        """Hold conversation `chat` for one turn, prepared and sent: a turn started meanwhile from
-        another thread (threads, `asyncio.to_thread`) waits, then is prepared on the history this one
-        leaves, so the history never claims an order that did not happen."""
-        name = chat or DEFAULT_CHAT
-        with self._guard:
-            lock = self._turn_locks.setdefault(name, _TurnLock())
-        with lock.held(name, notify):
-            yield
+        self._noted: set[str] = set()  # notes said once a kernel
+        # One turn at a time in a conversation: `with session.exclusive(chat, notify): prepare; send`.
+        self.exclusive = TurnLocks(DEFAULT_CHAT).exclusive
 
     def prepare(self, ask: TurnRequest, settings: Settings, namespace: Mapping[str, Any], notify: Notify) -> PreparedTurn:
         """Everything about a turn that can be decided, and refused, before anything is sent."""
@@ -144,10 +143,13 @@ class Session:
         chat = Conversation(name=name) if ask.new else self.conversations.get(name)
         system = next(s for s in (ask.system, chat.system, settings.system) if s is not None)
         check_text(system, "the system prompt")
+        style = style_text(settings.style if ask.style is None else ask.style, settings.styles)
         model = models.resolve(ask.model or settings.model)
+        max_tokens = _max_tokens(ask, settings)
         limits = limits_of(settings)
         attached, sent = attachments(
-            namespace, limits, self.cells, names=ask.with_, figures=ask.fig, images=ask.images, error=ask.error,
+            namespace, limits, self.cells, names=ask.with_, figures=ask.fig, images=ask.images, docs=ask.docs,
+            error=ask.error,
         )
         expansion = expand_prompt(ask.text, namespace, raw=ask.raw, limits=limits)
         for note in expansion.notes:
@@ -156,23 +158,63 @@ class Session:
         for block in user["content"]:  # what the checks above did not name: the last error (-x), say
             check_text(block.get("text", ""), "this turn's message")
         replace_last = _replaces_last(chat, ask, notify)
-        plan = models.context_plan(model, chat.context_tokens, chat.compacted)
+        prices = PriceTable(settings.prices)
+        facts = self._checked_model(ask, model, max_tokens, settings, prices, notify)
+        _check_documents(user, facts)
+        plan = models.context_plan(facts, chat.context_tokens, chat.compacted)
         if plan.refusal:
             raise ClaudeError(plan.refusal)
         if plan.warning:
             notify(plan.warning)
-        style = style_text(settings.style if ask.style is None else ask.style, settings.styles)
         options = TurnOptions(
-            model=model, max_tokens=_max_tokens(ask, settings), system=compose(style, system) or None, cache_ttl=settings.cache_ttl,
+            model=model, max_tokens=max_tokens, system=compose(style, system) or None, cache_ttl=settings.cache_ttl,
             think=ask.think, effort=ask.effort, compact=plan.compact,
-            output_format=schema.output_format() if schema else None,
+            output_format=schema.output_format() if schema else None, web=ask.web, facts=facts,
         )
         request = build_request(chat.request_messages(user, replace_last=replace_last), options)
         _check_size(request, user, notify)
+        check_request(request["messages"], self.pages)
         return PreparedTurn(
-            chat, system, user, options, request, ask.text, settings, PriceTable(settings.prices),
-            sent_line([*sent, *expansion.sent]), ask.cell_id, replace_last, schema,
+            chat, system, user, options, request, ask.text, settings, prices,
+            sent_line([*sent, *expansion.sent]), ask.cell_id, replace_last, notify, schema,
         )
+
+    def _checked_model(
+        self, ask: TurnRequest, model: str, max_tokens: int, settings: Settings, prices: PriceTable, notify: Notify,
+    ) -> ModelFacts:
+        """What `model` can do, once it is clear it would take this turn; a missing price is said once."""
+        facts = self.model_facts(model, settings, notify, offline_ok=ask.dry_run)
+        refused = refusal(facts, think=ask.think, effort=ask.effort, max_tokens=max_tokens) or (
+            web.refusal(facts) if ask.web else ""
+        )
+        if refused:
+            raise ClaudeError(refused)
+        if prices.price(model) is None:
+            self.note_once(f"no price is published for {model}: footers show its tokens and \"cost n/a\" "
+                           "(ClaudeMagics.prices can add one).", notify)
+        return facts
+
+    def model_facts(self, model: str, settings: Settings, notify: Notify, offline_ok: bool = True) -> ModelFacts:
+        """What `model` can do, asked of the Models API the first time (`capabilities`). Without a
+        client (no key, an unreadable fixture) that is an error, unless `offline_ok` (a dry run)."""
+        return self.capabilities.facts(model, *self._client_or_why(settings, offline_ok), notify=notify)
+
+    def lineup(self, settings: Settings, notify: Notify) -> tuple[list[ModelFacts], str]:
+        """The models the API offers now (`%claude_models`), or the built-in table, and which it is."""
+        return self.capabilities.listing(*self._client_or_why(settings, True), notify=notify)
+
+    def _client_or_why(self, settings: Settings, offline_ok: bool) -> tuple[Any, str]:
+        try:
+            return self.clients.get(self.connection(settings)), ""
+        except ClaudeError as error:
+            if not offline_ok:
+                raise
+            return None, one_line(str(error), 100)
+
+    def note_once(self, message: str, notify: Notify) -> None:
+        if message not in self._noted:
+            self._noted.add(message)
+            notify(message)
 
     def send(self, turn: PreparedTurn, view: TurnView) -> Reply:
         """Stream the turn into `view`; commit it whole, or leave everything as it was."""
@@ -180,12 +222,13 @@ class Session:
         client = self.clients.get(self.connection(turn.settings))
         model = turn.options.model
         view.start(model, turn.sent)
-        loop = TurnLoop(view, self.clients.retries)
+        loop = TurnLoop(view, self.clients.retries, lambda warning: self.note_once(warning, turn.notify))
         try:
-            reply = self._reply(loop.run(client, turn.request), loop.messages, turn)
+            user, request = self._with_uploads(client, turn, view)
+            reply = self._reply(loop.run(client, request), loop.messages, turn)
             last = usage_from_api(loop.messages[-1].usage, turn.settings.cache_ttl)
             turn.chat.commit(
-                turn.user, _assistant(reply.message), reply.usage, reply.cost, context=last, system=turn.system,
+                user, _assistant(reply.message), reply.usage, reply.cost, context=last, system=turn.system,
                 cell_id=turn.cell_id, replace_last=turn.replace_last,
             )
         except BaseException as error:
@@ -199,11 +242,21 @@ class Session:
             self.conversations.put(turn.chat)
             self.ledger.add(turn.chat.name, reply.model, reply.usage, reply.cost)
             note = " ".join(part for part in (reply_note(reply, turn.options.max_tokens), _parse_data(reply, turn.schema)) if part)
-            view.finish(Final(reply.text, reply.thinking, self._footer(reply, turn), note, turn.sent))
+            view.finish(Final(reply.text, reply.thinking, self._footer(reply, turn), note, turn.sent, reply.sources))
             return reply
         # Raised here, not in the handler, so the one line carries no context: the SDK's error holds
         # the server's own text, unscrubbed.
         raise failure
+
+    def _with_uploads(self, client: Any, turn: PreparedTurn, view: TurnView) -> tuple[Message, dict[str, Any]]:
+        """The turn's message and request with each large document sent once through the Files API
+        and named by its file id (`documents.Uploads`); as prepared when there is none."""
+        content = turn.user["content"]
+        if not isinstance(content, list) or not any(uploads_on_send(block) for block in content):
+            return turn.user, turn.request
+        view.status("uploading documents (Files API)")
+        user: Message = {**turn.user, "content": self.uploads.replaced(client, content, self.pages)}
+        return user, {**turn.request, "messages": [*turn.request["messages"][:-1], user]}
 
     def dry_run(self, turn: PreparedTurn) -> DryRun:
         """What `turn` would send and cost, counted by the API where it can be asked."""
@@ -220,6 +273,7 @@ class Session:
             system=options.system, max_tokens=options.max_tokens, input_tokens=tokens, counted=counted,
             input_cost=format_cost(turn.prices.cost(options.model, Usage(input_tokens=tokens))),
             output_cost=format_cost(turn.prices.cost(options.model, Usage(output_tokens=options.max_tokens))),
+            web=options.web,
         )
 
     def connection(self, settings: Settings) -> Connection:
@@ -250,9 +304,12 @@ class Session:
             raise ClaudeError(budget_stop(self.ledger.total, settings))
 
     def _reply(self, message: Any, parts: list[Any], turn: PreparedTurn) -> Reply:
-        """The reply object; a resumed pause bills each of its `parts`."""
-        usage = sum((usage_from_api(part.usage, turn.settings.cache_ttl) for part in parts), Usage())
-        return Reply.of(message, usage, turn.prices.cost(message.model, usage))
+        """The reply object; a resumed pause bills each of its `parts` (as its own request: a tiered
+        price is chosen by each request's prompt)."""
+        usages = [usage_from_api(part.usage, turn.settings.cache_ttl) for part in parts]
+        costs = [turn.prices.cost(part.model, usage) for part, usage in zip(parts, usages)]
+        total = None if None in costs else sum(cost or 0.0 for cost in costs)
+        return Reply.of(message, sum(usages, Usage()), total)
 
     def _bill(self, turn: PreparedTurn, loop: TurnLoop) -> None:
         """A turn that failed after the API started answering is billed all the same: its complete
@@ -276,6 +333,17 @@ def limits_of(settings: Settings) -> Limits:
         max_rows=settings.max_rows, max_columns=settings.max_columns, max_chars=settings.max_chars,
         max_string_chars=settings.max_string_chars,
     )
+
+
+def _check_documents(user: Message, facts: ModelFacts) -> None:
+    """A PDF only for a model that reads PDFs; a document's citations only where the model cites."""
+    content = user["content"] if isinstance(user["content"], list) else []
+    docs = [block for block in content if block["type"] == "document"]
+    if any(block["source"]["type"] != "text" for block in docs) and not facts.supports("pdf_input"):
+        raise ContextError(f"{facts.id} does not read PDFs; pick a model that does (%claude_models).")
+    if not facts.supports("citations"):
+        for block in docs:
+            block["citations"] = {"enabled": False}
 
 
 def _replaces_last(chat: Conversation, ask: TurnRequest, notify: Notify) -> bool:
@@ -325,7 +393,9 @@ def _assistant(message: Any) -> Message:
             "the conversation, which a tool call left unanswered would break. Re-run the cell."
         )
     if assistant is None:
-        why = f"The reply held no text (stop reason: {message.stop_reason}). Try a larger --max-tokens."
+        why = stop_note(message.stop_reason, 0) if message.stop_reason == "model_context_window_exceeded" else (
+            f"The reply held no text (stop reason: {message.stop_reason}). Try a larger --max-tokens."
+        )
         raise ClaudeError(f"{why} Nothing was added to the conversation.")
     return assistant
 
@@ -346,26 +416,3 @@ def _check_size(request: dict[str, Any], user: Message, notify: Notify) -> None:
             "sends them again (read from the prompt cache, at a tenth of the price, while it lasts): start a fresh "
             "conversation with -n when you are done with it."
         )
-
-
-class _TurnLock:
-    """A conversation's turn lock, which knows its holder: a turn that starts a turn of the same
-    conversation from inside itself (code run by a tool, say) would wait for itself forever."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._holder: int | None = None
-
-    @contextmanager
-    def held(self, name: str, notify: Notify) -> Iterator[None]:
-        if self._holder == threading.get_ident():
-            raise ClaudeError(f"A turn of conversation {name!r} is already running here; ask this one with -c and another name.")
-        if not self._lock.acquire(blocking=False):
-            notify(f"waiting for the turn running in conversation {name!r} to finish.")
-            self._lock.acquire()
-        self._holder = threading.get_ident()
-        try:
-            yield
-        finally:
-            self._holder = None
-            self._lock.release()

@@ -15,11 +15,12 @@ from .errors import ClaudeError
 
 __all__ = ["Settings", "DEFAULTS", "DISPLAY_MODES", "FIXTURE_MODES", "CACHE_TTLS", "fixture_mode"]
 
-DEFAULT_MODEL = "claude-opus-4-6"
+# The newest Opus with a known price, as the guide advises; models.ALIASES["opus"] is the same model.
+DEFAULT_MODEL = "claude-opus-5-5"
 DISPLAY_MODES = ("auto", "widget", "markdown", "text")
 FIXTURE_MODES = ("off", "auto", "replay", "record", "update")
 CACHE_TTLS = ("5m", "1h")
-EFFORTS = ("low", "medium", "high", "max")
+EFFORTS = ("low", "medium", "high", "xhigh", "max")  # each model takes some of them
 
 API_KEY_ENV = "ANTHROPIC_API_KEY"
 AUTH_TOKEN_ENV = "ANTHROPIC_AUTH_TOKEN"

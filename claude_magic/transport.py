@@ -86,7 +86,8 @@ class RecordReplayTransport(httpx2.BaseTransport):
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
         if self.mode == "off":
             return self._live(request)
-        method, path, body = request.method, request.url.path, request_body(request.read())
+        method, path = request.method, request.url.path
+        body = request_body(request.read(), request.headers.get("content-type", ""))
         if self.mode == "record":
             return self._record(request, method, path, body)
         key = request_key(method, path, body)

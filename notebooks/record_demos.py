@@ -5,7 +5,9 @@
 scripted replies below, served by the local fake API (tests/fakeapi.py) in the real wire format, so
 this needs no key and no network: turns in order, or for the map demo, answers that depend on what
 each request asks (its requests run concurrently and in batches, in no fixed order). With `--live`
-(and ANTHROPIC_API_KEY set) the real API answers instead.
+(and ANTHROPIC_API_KEY set) the real API answers instead. It also writes the handout PDF that 06
+reads (`data/handout.pdf`, drawn with matplotlib, byte for byte the same each time): nothing is
+downloaded.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import argparse
 import json
 import os
 import sys
+import textwrap
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -69,7 +72,7 @@ QUICKSTART = [
             "3. The effect is large.\n\n"
             "**Answer:** 2"
         ),
-        model="claude-haiku-4-5",
+        model="claude-haiku-5-5",
         usage={"input_tokens": 24, "output_tokens": 72},
     ),
     Turn(
@@ -89,7 +92,7 @@ QUICKSTART = [
         ),
         usage={"input_tokens": 182, "output_tokens": 96},
     ),
-    Turn(text="2**10 = **1024**.", model="claude-haiku-4-5", usage={"input_tokens": 14, "output_tokens": 9}),
+    Turn(text="2**10 = **1024**.", model="claude-haiku-5-5", usage={"input_tokens": 14, "output_tokens": 9}),
 ]
 
 DATA_AND_PLOTS = [
@@ -129,7 +132,7 @@ DATA_AND_PLOTS = [
     ),
     Turn(
         text="**June** (2026-06), with 488k in total: North 129k + South 108k + East 118k + West 133k.",
-        model="claude-haiku-4-5",
+        model="claude-haiku-5-5",
         usage={"input_tokens": 540, "output_tokens": 38},
     ),
     Turn(
@@ -258,6 +261,64 @@ def map_demo(fake: FakeAPI) -> None:
     fake.respond = fake.batch_reply = map_answer
     fake.batch_outcomes = {FAILING_PROMPT: {"type": "overloaded_error", "message": "Overloaded"}}
 
+HANDOUT = HERE / "data" / "handout.pdf"
+HANDOUT_PAGES = [
+    ("Week 3: Confidence intervals", [
+        "A 95% confidence interval comes from a procedure that, over many repeated samples, captures the true "
+        "mean 95% of the time.",
+        "Its width shrinks with the square root of the sample size: four times the data halves the width.",
+    ]),
+    ("Reading an interval", [
+        "Do not say that the true mean lies in this particular interval with probability 95%: once computed, the "
+        "interval either contains it or it does not.",
+        "Report the interval with its units and the sample size, for example: mean 5.4 kg (95% CI 5.1 to 5.7, n = 40).",
+    ]),
+]
+
+
+def cited(text: str, page: int, paragraph: int) -> dict:
+    """A text segment citing the handout's `paragraph` (0-based) on `page`."""
+    passage = HANDOUT_PAGES[page - 1][1][paragraph]
+    return {"text": text, "citations": [{"type": "page_location", "cited_text": passage, "start_page_number": page}]}
+
+
+DOCUMENTS_AND_WEB = [
+    Turn(
+        text=[
+            "The handout treats it as a statement about the method, not about one interval: ",
+            cited("over many repeated samples, 95% of the intervals it produces capture the true mean", 1, 0),
+            ". It also notes that ",
+            cited("four times the data halves the interval's width", 1, 1),
+            ".",
+        ],
+        usage={"input_tokens": 22, "cache_creation_input_tokens": 3_324, "output_tokens": 64},
+    ),
+    Turn(
+        text=[
+            "Avoid saying that ",
+            cited("the true mean lies in this particular interval with probability 95%", 2, 0),
+            ": once computed, an interval either contains the mean or it does not. ",
+            cited("Give the interval with its units and the sample size", 2, 1),
+            " instead.",
+        ],
+        usage={"input_tokens": 16, "cache_read_input_tokens": 3_324, "cache_creation_input_tokens": 102, "output_tokens": 61},
+    ),
+    Turn(
+        web_searches=[{"query": "ASA statement on p-values definition", "results": [
+            {"url": "https://www.amstat.org/asa-statement-on-p-values", "title": "ASA Statement on Statistical Significance and P-Values"},
+        ]}],
+        text=[
+            {"text": "The ASA statement defines a p-value as the probability, under a specified statistical model, that "
+                     "a summary of the data would be equal to or more extreme than its observed value",
+             "citations": [{"type": "web_search_result_location", "url": "https://www.amstat.org/asa-statement-on-p-values",
+                            "cited_text": "a p-value is the probability under a specified statistical model that a "
+                                          "statistical summary of the data would be equal to or more extreme than its "
+                                          "observed value."}]},
+            ". It adds that a p-value does not measure the probability that a hypothesis is true.",
+        ],
+        usage={"input_tokens": 2_418, "output_tokens": 83},
+    ),
+]
 
 SCRIPTS: dict[str, list[Turn]] = {
     "01_quickstart.ipynb": QUICKSTART,
@@ -265,9 +326,34 @@ SCRIPTS: dict[str, list[Turn]] = {
     "03_thinking_and_cost.ipynb": THINKING_AND_COST,
     "course/lesson.ipynb": LESSON,
     "05_map_a_dataframe.ipynb": [],
+    "06_documents_and_web.ipynb": DOCUMENTS_AND_WEB,
 }
 # Demos whose fake answers by what is asked rather than in turn.
 CONFIGURE: dict[str, Callable[[FakeAPI], None]] = {"05_map_a_dataframe.ipynb": map_demo}
+
+
+def write_handout(path: Path) -> None:
+    """A two-page course handout as a PDF with real text (TrueType fonts), the same bytes every time."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_pdf import PdfPages
+
+    path.parent.mkdir(exist_ok=True)
+    with matplotlib.rc_context({"pdf.fonttype": 42}), PdfPages(
+        path, metadata={"Creator": "notebooks/record_demos.py", "CreationDate": None, "Producer": None}
+    ) as pdf:
+        for title, paragraphs in HANDOUT_PAGES:
+            figure = plt.figure(figsize=(8.27, 11.69))
+            figure.text(0.1, 0.92, title, fontsize=18, weight="bold")
+            top = 0.86
+            for paragraph in paragraphs:
+                wrapped = textwrap.fill(paragraph, 78)
+                figure.text(0.1, top, wrapped, fontsize=11, va="top")
+                top -= 0.02 * (wrapped.count("\n") + 1) + 0.03
+            pdf.savefig(figure)
+            plt.close(figure)
 
 
 def record(name: str, base_url: str | None) -> None:
@@ -294,6 +380,7 @@ def main() -> None:
     parser.add_argument("--live", action="store_true", help="let the real API answer (needs ANTHROPIC_API_KEY)")
     parser.add_argument("names", nargs="*", default=sorted(SCRIPTS), help="notebooks to record")
     args = parser.parse_args()
+    write_handout(HANDOUT)
     for name in args.names:
         if args.live:
             record(name, None)

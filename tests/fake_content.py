@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import io
 import json
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -16,7 +17,7 @@ from fake_common import ERROR_MESSAGES, ERROR_TYPES, Rejection
 #: The ``signature`` given to every thinking block.
 FAKE_SIGNATURE = "fake-signature-EqQBCkYIBRgCKkB0ZXN0aW5nLW9ubHk="
 
-#: Tokens charged for each image block by :func:`estimate_tokens`.
+#: Tokens charged for each image block, and each page of a base64 PDF, by :func:`estimate_tokens`.
 IMAGE_TOKENS = 1600
 
 #: ``Turn.stream_fault`` values: a frame that is not valid UTF-8, a data line that is not
@@ -180,20 +181,35 @@ def _block_text_chars(block: Any) -> int:
 
 
 def _count_images(value: Any) -> int:
+    """Images, and the pages of base64 PDF documents (each page is read as an image and its text,
+    as the PDF support page describes; the text is not counted here)."""
     if isinstance(value, dict):
         if value.get("type") == "image":
             return 1
+        source = value.get("source") if value.get("type") == "document" else None
+        if isinstance(source, dict) and source.get("type") == "base64":
+            return _pdf_pages(str(source.get("data", "")))
         return sum(_count_images(v) for v in value.values())
     if isinstance(value, list):
         return sum(_count_images(v) for v in value)
     return 0
 
 
+def _pdf_pages(data: str) -> int:
+    import pypdf  # the test extra's; only a request with a PDF needs it
+
+    try:
+        return len(pypdf.PdfReader(io.BytesIO(base64.b64decode(data))).pages)
+    except Exception:  # noqa: BLE001 - validation refuses what is no PDF; an estimate of one is 0 pages
+        return 0
+
+
 def estimate_tokens(body: dict[str, Any]) -> int:
     """Deterministic input-token estimate of a Messages request body.
 
     ``(characters of all system, message and tool text) // 4 + 1``, plus
-    :data:`IMAGE_TOKENS` per image block.  Tools count as their JSON dump.
+    :data:`IMAGE_TOKENS` per image block and per page of a base64 PDF document (on belief:
+    each page goes as an image and its text).  Tools count as their JSON dump.
     """
     chars = 0
     system = body.get("system")

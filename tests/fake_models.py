@@ -98,6 +98,22 @@ def _group(present: Any, names: tuple[str, ...]) -> dict[str, Any]:
 
 DEFAULT_MODELS: tuple[FakeModel, ...] = (
     FakeModel(
+        "claude-haiku-5-5", "Claude Haiku 5.5", "2026-10-07T00:00:00Z",
+        thinking=("adaptive", "disabled"), efforts=("low", "medium", "high", "max"), thinking_display="omitted",
+        max_input_tokens=1_000_000, max_tokens=128_000, line="haiku",
+    ),
+    FakeModel(
+        "claude-sonnet-5-5", "Claude Sonnet 5.5", "2026-09-28T00:00:00Z",
+        thinking=("adaptive", "between_tools"), efforts=("low", "medium", "high", "max"), thinking_display="omitted",
+        max_input_tokens=1_000_000, max_tokens=128_000, line="sonnet",
+    ),
+    FakeModel(
+        # thinks always (no "disabled"), and hides its thinking unless asked for a summary
+        "claude-opus-5-5", "Claude Opus 5.5", "2026-09-22T00:00:00Z",
+        thinking=("adaptive",), efforts=("low", "medium", "high", "max"), thinking_display="omitted",
+        max_input_tokens=1_000_000, max_tokens=128_000, line="opus", context_management=frozenset(CONTEXT_STRATEGIES),
+    ),
+    FakeModel(
         "claude-opus-4-8", "Claude Opus 4.8", "2026-06-02T00:00:00Z",
         thinking=("adaptive", "disabled"), efforts=EFFORT_LEVELS, thinking_display="omitted",
         max_input_tokens=1_000_000, max_tokens=128_000, line="opus",

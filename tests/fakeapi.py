@@ -583,6 +583,12 @@ class FakeAPI:
         return self
 
     @property
+    def asked(self) -> list[RecordedRequest]:
+        """The requests that went to the model (`POST /v1/messages`), not lookups, counts or batches."""
+        with self._lock:
+            return [request for request in self.requests if request.method == "POST" and request.path == "/v1/messages"]
+
+    @property
     def pending(self) -> int:
         """Scripted turns not yet consumed."""
         with self._lock:

@@ -82,8 +82,10 @@ def test_client_cache_reuses_until_settings_change():
 @pytest.mark.parametrize(
     "model, max_tokens, expected",
     [
-        ("claude-opus-4-6", 4096, {"type": "adaptive"}),
-        ("claude-sonnet-4-6", 2000, {"type": "adaptive"}),
+        ("claude-opus-4-6", 4096, {"type": "adaptive", "display": "summarized"}),
+        ("claude-sonnet-4-6", 2000, {"type": "adaptive", "display": "summarized"}),
+        ("claude-opus-4-8", 4096, {"type": "adaptive", "display": "summarized"}),
+        ("claude-some-future-model", 4096, {"type": "adaptive", "display": "summarized"}),  # guessed
         ("claude-haiku-4-5", 4096, {"type": "enabled", "budget_tokens": 2048}),
         ("claude-haiku-4-5", 1500, {"type": "enabled", "budget_tokens": 1024}),
     ],

@@ -182,9 +182,12 @@ def test_a_flag_repeating_the_locked_value_is_fine_and_unlocked_flags_work(ip, f
     monkeypatch.setenv("CLAUDE_MAGIC_FIXTURE_MODE", "off")  # the course's fixture is not the point here
     reload(ip, fake_api)
     fake_api.script(Turn(text="What have you tried?"))
-    ip.run_cell_magic("claude", "-m claude-sonnet-4-6 -S tutor -s 'Answer in French.' --max-tokens 300", "Help?")
-    body = fake_api.requests[-1].json
-    assert body["model"] == "claude-sonnet-4-6" and body["max_tokens"] == 300
+    from claude_magic.models import resolve
+
+    sonnet = resolve("sonnet")  # the id the course's alias stands for, written out
+    ip.run_cell_magic("claude", f"-m {sonnet} -S tutor -s 'Answer in French.' --max-tokens 300", "Help?")
+    body = next(r.json for r in reversed(fake_api.requests) if r.path == "/v1/messages")
+    assert body["model"] == sonnet and body["max_tokens"] == 300
     assert body["system"].startswith("You are a patient tutor.") and body["system"].endswith("\n\nAnswer in French.")
 
 
@@ -215,7 +218,9 @@ def test_unknown_keys_are_named_at_load_and_the_rest_apply(ip, fake_api, tmp_pat
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "note: claude_magic.toml: 'modle', which is not a setting (did you mean 'model'?); it is ignored, the other settings apply."
     assert out[1].startswith("note: claude_magic.toml: budget_usd = 'two' is not used:") and len(out) == 2
-    assert (loaded.style, loaded.budget_usd, loaded.model) == ("tutor", 0.0, "claude-opus-4-6")
+    from claude_magic.settings import DEFAULT_MODEL
+
+    assert (loaded.style, loaded.budget_usd, loaded.model) == ("tutor", 0.0, DEFAULT_MODEL)
 
 
 def test_a_notebook_below_the_course_replays_the_course_fixture(ip, fake_api, course, monkeypatch):

@@ -569,12 +569,15 @@ def raw_get(fake: FakeAPI, path: str, **params) -> httpx2.Response:
 def test_models_list_pages_newest_first_through_sdk_auto_pagination(fake_api):
     client = client_for(fake_api)
     first = client.models.list(limit=2)
-    assert [m.id for m in first.data] == ["claude-opus-4-8", "claude-sonnet-4-6"]
-    assert (first.has_more, first.first_id, first.last_id) == (True, "claude-opus-4-8", "claude-sonnet-4-6")
+    assert [m.id for m in first.data] == ["claude-haiku-5-5", "claude-sonnet-5-5"]
+    assert (first.has_more, first.first_id, first.last_id) == (True, "claude-haiku-5-5", "claude-sonnet-5-5")
     everything = [m.id for m in client.models.list(limit=2)]  # follows after_id=last_id to the end
-    assert everything == ["claude-opus-4-8", "claude-sonnet-4-6", "claude-opus-4-6", "claude-opus-4-5", "claude-haiku-4-5"]
+    assert everything == [
+        "claude-haiku-5-5", "claude-sonnet-5-5", "claude-opus-5-5", "claude-opus-4-8", "claude-sonnet-4-6",
+        "claude-opus-4-6", "claude-opus-4-5", "claude-haiku-4-5",
+    ]
     queries = [r.query for r in fake_api.requests if r.path == "/v1/models"]
-    assert queries[-2:] == ["limit=2&after_id=claude-sonnet-4-6", "limit=2&after_id=claude-opus-4-5"]
+    assert queries[-2:] == ["limit=2&after_id=claude-opus-4-8", "limit=2&after_id=claude-opus-4-6"]
     last = client.models.list(limit=2, after_id="claude-opus-4-5")
     assert ([m.id for m in last.data], last.has_more, last.has_next_page()) == (["claude-haiku-4-5"], False, False)
 
@@ -586,7 +589,7 @@ def test_models_list_before_id_pages_backwards(fake_api):
     assert page.has_more is True
     earlier = page.get_next_page()  # the SDK goes on with before_id=first_id
     assert [m.id for m in earlier.data] == ["claude-opus-4-8", "claude-sonnet-4-6"]
-    assert earlier.has_more is False
+    assert earlier.has_more is True
     assert parse_qs(fake_api.requests[-1].query) == {"limit": ["2"], "before_id": ["claude-opus-4-6"]}
 
 
@@ -594,7 +597,7 @@ def test_models_list_raw_page_is_exactly_a_sync_page(fake_api):
     raw = raw_get(fake_api, "/v1/models", limit=1).json()
     assert set(raw) == {"data", "has_more", "first_id", "last_id"}
     page = strictly(anthropic.pagination.SyncPage[anthropic.types.ModelInfo], raw)
-    assert page.first_id == page.last_id == "claude-opus-4-8"
+    assert page.first_id == page.last_id == "claude-haiku-5-5"
     empty = raw_get(fake_api, "/v1/models", after_id="claude-haiku-4-5").json()
     assert empty == {"data": [], "has_more": False, "first_id": None, "last_id": None}
 

@@ -152,10 +152,12 @@ def no_start(events):
 def test_a_fixture_edited_by_hand_fails_in_one_line_naming_it_and_the_exchange(ip, fake_api, tmp_path, monkeypatch, edit, words):
     fixture = recorded_fixture(ip, fake_api, tmp_path, monkeypatch)
     document = json.loads(fixture.read_text())
-    edit(document["exchanges"][0]["response"]["events"])
+    # The stream's exchange: a model's first turn also records the Models API's answer about it.
+    index = next(i for i, exchange in enumerate(document["exchanges"]) if "events" in exchange["response"])
+    edit(document["exchanges"][index]["response"]["events"])
     fixture.write_text(json.dumps(document))
     message = failed(ip, "%%claude\nthe question")
-    assert message.startswith("cell 'the question': exchange 0 of edited.json cannot be replayed: its event")
+    assert message.startswith(f"cell 'the question': exchange {index} of edited.json cannot be replayed: its event")
     assert words in message
     assert chat(ip).turns == 0
 
@@ -238,7 +240,7 @@ def test_two_turns_on_one_conversation_run_one_after_the_other(ip, fake_api):
 
     asyncio.run(both())
     assert fake_api.peak_concurrency == 1
-    first, second = (request.json["messages"] for request in fake_api.requests)
+    first, second = (request.json["messages"] for request in fake_api.asked)
     assert len(first) == 1 and len(second) == 3 and second[:2] == chat(ip).messages[:2]
     assert [texts(m) for m in chat(ip).messages[::2]] == [texts(first[0]), texts(second[2])]
 
@@ -384,7 +386,7 @@ def test_a_retry_after_longer_than_the_limit_fails_at_once_naming_the_wait_and_t
     message = failed(ip, "%%claude\nhi")
     assert message.startswith("Rate limited (429): the server asks for a wait of 12 days before a retry")
     assert "ClaudeMagics.max_retry_wait (60 s)" in message
-    assert len(fake_api.requests) == 1 and chat(ip).turns == 0
+    assert len(fake_api.asked) == 1 and chat(ip).turns == 0
 
 
 def test_a_retry_after_within_the_limit_is_waited_for_and_said(ip, fake_api, capsys):
@@ -411,14 +413,14 @@ def test_a_cell_over_the_request_limit_is_refused_and_a_large_one_gets_a_note(ip
     assert "this turn sends 119,999 characters" in capsys.readouterr().out  # the cell, stripped
     monkeypatch.setattr(claude_magic.session, "MAX_REQUEST_CHARS", 200_000)
     message = failed(ip, "%%claude\n" + "y " * 50_000)
-    assert "the API takes at most" in message and len(fake_api.requests) == 1
+    assert "the API takes at most" in message and len(fake_api.asked) == 1
 
 
 def test_a_turn_still_paused_after_its_resumptions_is_kept_with_a_note(ip, fake_api, capsys):
     fake_api.script(*[Turn(text=f"part {i} ", stop_reason="pause_turn") for i in range(4)])
     ip.run_cell_magic("claude", "", "long job")
     assert "paused this answer again after it was resumed" in capsys.readouterr().out
-    assert len(fake_api.requests) == 4 and chat(ip).turns == 1
+    assert len(fake_api.asked) == 4 and chat(ip).turns == 1
 
 
 def test_negative_or_huge_usage_is_clamped(ip, fake_api):

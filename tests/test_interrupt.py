@@ -57,7 +57,7 @@ def test_a_kernel_interrupt_stops_the_stream_and_keeps_nothing(kernel, fake_api)
     assert reply["content"]["status"] == "error"
     assert reply["content"]["ename"] == "ClaudeError"
     assert "Interrupted" in reply["content"]["evalue"] and len(reply["content"]["traceback"]) == 1
-    answer = shown.split("\nclaude-opus-4-6 · incomplete")[0]
+    answer = shown.split("\nclaude-opus-5-5 · incomplete")[0]
     assert answer and story.startswith(answer) and len(answer) < len(story) / 2  # stopped, far from the end
     assert "· incomplete" in shown and "Interrupted" not in shown  # the partial stays, marked; the error says why, once
 

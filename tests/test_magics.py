@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import pytest
-from fakeapi import Turn
+from fakeapi import FakeModel, Turn
 from IPython.core.error import UsageError
 
 from claude_magic.conversation import Conversations
@@ -70,9 +70,9 @@ def test_a_cell_streams_its_answer_and_footer(ip, fake_api, capsys):
     ip.run_cell_magic("claude", "", "What is the capital of France?")
     out = capsys.readouterr().out
     assert "Paris is the capital." in out
-    assert "claude-opus-4-6 · 1,000 in / 200 out tokens" in out and "$0.0100 this turn" in out
+    assert "claude-opus-5-5 · 1,000 in / 200 out tokens" in out and "$0.0080 this turn" in out
     body = sent(fake_api)
-    assert body["model"] == "claude-opus-4-6" and body["stream"] is True
+    assert body["model"] == "claude-opus-5-5" and body["stream"] is True
     assert body["messages"] == [{"role": "user", "content": [{"type": "text", "text": "What is the capital of France?"}]}]
     assert body["cache_control"] == {"type": "ephemeral"}
 
@@ -110,14 +110,17 @@ def test_configured_system_model_and_max_tokens(ip, fake_api):
     ip.run_line_magic("config", "ClaudeMagics.max_tokens = 321")
     ip.run_cell_magic("claude", "", "hi")
     body = sent(fake_api)
-    assert (body["system"], body["model"], body["max_tokens"]) == ("Be terse.", "claude-sonnet-4-6", 321)
+    assert (body["system"], body["model"], body["max_tokens"]) == ("Be terse.", "claude-sonnet-5-5", 321)
 
 
 def test_flags_model_alias_max_tokens_think_effort(ip, fake_api):
-    ip.run_cell_magic("claude", "-m haiku --max-tokens 2000 -t", "hi")
+    ip.run_cell_magic("claude", "-m claude-haiku-4-5 --max-tokens 2000 -t", "hi")
     body = sent(fake_api)
     assert body["model"] == "claude-haiku-4-5" and body["max_tokens"] == 2000
-    assert body["thinking"] == {"type": "enabled", "budget_tokens": 1024}
+    assert body["thinking"] == {"type": "enabled", "budget_tokens": 1024}  # a budget: it has no adaptive thinking
+    ip.run_cell_magic("claude", "-m haiku -t", "hi")
+    assert sent(fake_api)["model"] == "claude-haiku-5-5"
+    assert sent(fake_api)["thinking"] == {"type": "adaptive", "display": "summarized"}
     ip.run_cell_magic("claude", "-m sonnet -e low", "hi")
     assert sent(fake_api)["output_config"] == {"effort": "low"}
 
@@ -125,7 +128,7 @@ def test_flags_model_alias_max_tokens_think_effort(ip, fake_api):
 def test_line_magic_keeps_the_prompt_as_typed(ip, fake_api):
     ip.run_line_magic("claude", "-m haiku what's  {'a': 1} -- here?")
     body = sent(fake_api)
-    assert body["model"] == "claude-haiku-4-5"
+    assert body["model"] == "claude-haiku-5-5"
     assert texts(body["messages"][0]) == ["what's  {'a': 1} -- here?"]
 
 
@@ -141,7 +144,7 @@ def test_out_stores_the_reply_object(ip, fake_api):
     reply = ip.user_ns["reply"]
     assert reply.text == "Deep." and reply.thinking == "Hmm, let me think."
     assert (reply.usage.input_tokens, reply.usage.output_tokens) == (10, 20)
-    assert reply.cost == pytest.approx(10 * 5e-6 + 20 * 25e-6)
+    assert reply.cost == pytest.approx(10 * 4e-6 + 20 * 20e-6)
     assert reply.stop_reason == "end_turn" and reply.message.content[0].type == "thinking"
 
 
@@ -422,10 +425,11 @@ def test_dry_run_shows_blocks_tokens_and_cost_and_changes_nothing(ip, fake_api, 
     Image.new("RGB", (400, 300), "red").save(path)
     ip.run_cell_magic("claude", f"--dry-run -n -s Terse. -i {path}", "What colour is this?")
     out = capsys.readouterr().out
-    assert "Dry run: nothing was sent. claude-opus-4-6 · 0 earlier messages · system prompt: yes" in out
+    assert "Dry run: nothing was sent. claude-opus-5-5 · 0 earlier messages · system prompt: yes" in out
     assert "What colour is this?" in out and "[image 400×300 px, image/png" in out
-    assert "input tokens (counted by the API)" in out and "output at most 4,096 tokens, up to $0.1024" in out
-    assert [r.path for r in fake_api.requests] == ["/v1/messages", "/v1/messages/count_tokens"]
+    assert "input tokens (counted by the API)" in out and "output at most 4,096 tokens, up to $0.0819" in out
+    paths = [r.path for r in fake_api.requests]
+    assert paths == ["/v1/models/claude-opus-5-5", "/v1/messages", "/v1/messages/count_tokens"]  # one lookup a model
     assert magics(ip).session.conversations.get().messages == before and magics(ip).session.conversations.get().system == ""
 
 
@@ -449,17 +453,17 @@ def test_a_failed_new_turn_keeps_the_old_conversation(ip, fake_api):
 
 
 def test_budget_stops_turns_once_reached_and_the_footer_shows_what_is_left(ip, fake_api, capsys):
-    magics(ip).budget_usd = 0.02
+    magics(ip).budget_usd = 0.016
     fake_api.script(Turn(text="one", usage={"input_tokens": 1000, "output_tokens": 200}))
     ip.run_cell_magic("claude", "", "spend")
-    assert "$0.0100 of budget left" in capsys.readouterr().out
+    assert "$0.0080 of budget left" in capsys.readouterr().out
     fake_api.script(Turn(text="two", usage={"input_tokens": 1000, "output_tokens": 200}))
     ip.run_cell_magic("claude", "", "spend more")
     assert "$0.0000 of budget left" in capsys.readouterr().out
     result = ip.run_cell("%%claude\none more")
     assert isinstance(result.error_in_exec, ClaudeError)
-    assert "Budget reached" in str(result.error_in_exec) and "$0.0200" in str(result.error_in_exec)
-    assert len(fake_api.requests) == 2 and magics(ip).session.conversations.get().turns == 2
+    assert "Budget reached" in str(result.error_in_exec) and "$0.0160" in str(result.error_in_exec)
+    assert len(fake_api.asked) == 2 and magics(ip).session.conversations.get().turns == 2
 
 
 def test_budget_must_not_be_negative(ip):
@@ -477,13 +481,13 @@ def test_usage_by_conversation_and_model(ip, fake_api, capsys):
     )
     ip.run_cell_magic("claude", "", "a")
     ip.run_cell_magic("claude", "-n", "b")
-    ip.run_cell_magic("claude", "-c quiz -m haiku", "c")
+    ip.run_cell_magic("claude", "-c quiz -m claude-haiku-4-5", "c")
     capsys.readouterr()
     ip.run_line_magic("claude_usage", "")
     rows = [line.split() for line in capsys.readouterr().out.splitlines()]
-    assert ["default", "claude-opus-4-6", "2", "150", "15", "0", "0", "$0.0011"] in rows
+    assert ["default", "claude-opus-5-5", "2", "150", "15", "0", "0", "$0.0009"] in rows
     assert ["quiz", "claude-haiku-4-5", "1", "10", "1", "0", "0", "$0.0000"] in rows
-    assert ["kernel", "all", "3", "160", "16", "0", "0", "$0.0011"] in rows
+    assert ["kernel", "all", "3", "160", "16", "0", "0", "$0.0009"] in rows
 
 
 # -- retries, pauses, long conversations -------------------------------------------------------------
@@ -496,7 +500,7 @@ def test_retries_are_announced_in_the_status_line(ip, fake_api, capsys):
     out = capsys.readouterr().out
     assert "[rate limited (429), retrying in 0 s, as the server asked]" in out
     assert "[overloaded (529), retrying in 0 s, as the server asked]" in out
-    assert "Made it." in out and len(fake_api.requests) == 3
+    assert "Made it." in out and len(fake_api.asked) == 3
     import logging
 
     assert logging.getLogger("anthropic._base_client").propagate is True
@@ -518,6 +522,7 @@ def test_a_paused_turn_is_resumed_and_kept_whole(ip, fake_api, capsys):
 
 
 def test_long_conversations_go_through_compaction_and_keep_its_block(ip, fake_api, capsys):
+    magics(ip).model = "claude-opus-4-6"  # a 200,000-token window in the fake's catalogue
     fake_api.script(Turn(text="Long answer.", usage={"input_tokens": 99_000, "output_tokens": 2_000}))
     ip.run_cell_magic("claude", "", "a big document")
     assert "context_management" not in sent(fake_api)
@@ -533,19 +538,30 @@ def test_long_conversations_go_through_compaction_and_keep_its_block(ip, fake_ap
     assert sent(fake_api)["messages"][3]["content"][0] == block and "context_management" in sent(fake_api)
 
 
+def test_compaction_starts_at_half_the_models_own_window(ip, fake_api):
+    fake_api.script(Turn(text="x", usage={"input_tokens": 150_000, "output_tokens": 10}))
+    ip.run_cell_magic("claude", "", "one")  # claude-opus-5-5: a 1,000,000-token window
+    ip.run_cell_magic("claude", "", "two")
+    assert "context_management" not in sent(fake_api)
+    fake_api.script(Turn(text="x", usage={"input_tokens": 500_000, "output_tokens": 10}))
+    ip.run_cell_magic("claude", "", "three")
+    ip.run_cell_magic("claude", "", "four")
+    assert sent(fake_api)["context_management"] == {"edits": [{"type": "compact_20260112"}]}
+
+
 def test_a_compacted_conversation_cannot_move_to_a_model_without_compaction(ip, fake_api):
     fake_api.script(Turn(text="x", usage={"input_tokens": 150_000, "output_tokens": 10}), Turn(text="y", compaction="S."))
-    ip.run_cell_magic("claude", "", "one")
-    ip.run_cell_magic("claude", "", "two")
-    with pytest.raises(ClaudeError, match="-m opus"):
+    ip.run_cell_magic("claude", "-m claude-opus-4-6", "one")
+    ip.run_cell_magic("claude", "-m claude-opus-4-6", "two")
+    with pytest.raises(ClaudeError, match="cannot read compaction summaries: continue it with a model that compacts"):
         ip.run_cell_magic("claude", "-m haiku", "three")
 
 
 def test_a_nearly_full_conversation_on_a_model_without_compaction_warns(ip, fake_api, capsys):
     fake_api.script(Turn(text="x", usage={"input_tokens": 170_000, "output_tokens": 10}))
-    ip.run_cell_magic("claude", "-m haiku", "one")
+    ip.run_cell_magic("claude", "-m claude-haiku-4-5", "one")
     capsys.readouterr()
-    ip.run_cell_magic("claude", "-m haiku", "two")
+    ip.run_cell_magic("claude", "-m claude-haiku-4-5", "two")
     assert "note: This conversation holds about 170,010 of claude-haiku-4-5's 200,000 tokens" in capsys.readouterr().out
 
 
@@ -666,7 +682,7 @@ def test_settings_from_ipython_config_apply_at_load(ip, fake_api):
     ip.config.ClaudeMagics.base_url = fake_api.base_url
     ip.run_line_magic("load_ext", "claude_magic")
     ip.run_cell_magic("claude", "", "hi")
-    assert sent(fake_api)["model"] == "claude-haiku-4-5"
+    assert sent(fake_api)["model"] == "claude-haiku-5-5"
 
 
 # -- the first hour (issue 10) -------------------------------------------------------------------------
@@ -721,9 +737,79 @@ def test_a_dropped_turn_bills_the_output_it_streamed(ip, fake_api):
 
 
 def test_past_the_budget_the_footer_says_how_much_over(ip, fake_api, capsys):
-    magics(ip).budget_usd = 0.005
+    magics(ip).budget_usd = 0.003
     fake_api.script(Turn(text="one", usage={"input_tokens": 1000, "output_tokens": 200}))
     ip.run_cell_magic("claude", "", "spend")
     assert "$0.0050 over budget" in capsys.readouterr().out
 
 
+
+
+# -- today's models (issue 13) --------------------------------------------------------------------------
+
+
+def test_thinking_on_an_adaptive_only_model_that_hides_it_works_and_shows(ip, fake_api, capsys):
+    # claude-opus-4-8 in the fake answers 400 to "enabled" and sends no thinking text unless asked.
+    fake_api.script(Turn(text="42.", thinking="Six times seven."))
+    ip.run_cell_magic("claude", "-m claude-opus-4-8 -t -o reply", "6 x 7?")
+    assert sent(fake_api)["thinking"] == {"type": "adaptive", "display": "summarized"}
+    assert ip.user_ns["reply"].thinking == "Six times seven." and fake_api.rejected == 0
+
+
+def test_every_effort_a_model_takes_is_sent_and_others_are_refused_before_sending(ip, fake_api):
+    ip.run_cell_magic("claude", "-m claude-opus-4-8 -e xhigh", "hi")
+    assert sent(fake_api)["output_config"] == {"effort": "xhigh"}
+    before = len(fake_api.asked)
+    with pytest.raises(ClaudeError, match=r"^-e xhigh: claude-opus-4-6 takes low, medium, high or max, not xhigh\.$"):
+        ip.run_cell_magic("claude", "-m claude-opus-4-6 -e xhigh", "hi")
+    with pytest.raises(ClaudeError, match="claude-haiku-4-5 has no effort setting"):
+        ip.run_cell_magic("claude", "-m claude-haiku-4-5 -e low", "hi")
+    assert len(fake_api.asked) == before and fake_api.rejected == 0
+
+
+def test_a_warm_turn_asks_the_models_api_nothing(ip, fake_api):
+    for prompt in ("one", "two", "three"):
+        ip.run_cell_magic("claude", "", prompt)
+    ip.run_cell_magic("claude", "-m haiku", "four")
+    ip.run_cell_magic("claude", "-m haiku", "five")
+    assert [r.path for r in fake_api.requests if r.method == "GET"] == [
+        "/v1/models/claude-opus-5-5", "/v1/models/claude-haiku-5-5"
+    ]
+
+
+def test_a_deprecated_model_is_one_note_line_once_and_nothing_on_stderr(ip, fake_api, capsys):
+    ip.run_cell_magic("claude", "-m claude-opus-4-5", "one")
+    ip.run_cell_magic("claude", "-m claude-opus-4-5", "two")
+    out, err = capsys.readouterr()
+    notes = [line for line in out.splitlines() if line.startswith("note:")]
+    assert notes == [
+        "note: The model 'claude-opus-4-5' is deprecated and will reach end-of-life on January 22nd, 2027. "
+        "Please migrate to a newer model. Visit https://docs.anthropic.com/en/docs/resources/model-deprecations "
+        "for more information."
+    ]
+    assert err == ""
+
+
+def test_the_context_window_stop_is_said_plainly(ip, fake_api, capsys):
+    fake_api.script(Turn(text="The answer began", stop_reason="model_context_window_exceeded"))
+    ip.run_cell_magic("claude", "", "go")
+    assert "Stopped: the conversation filled the model's context window" in capsys.readouterr().out
+
+
+def test_a_model_without_a_price_says_cost_na_and_notes_it_once(ip, fake_api, capsys):
+    fake_api.models["claude-mythos-5-2"] = FakeModel(
+        "claude-mythos-5-2", "Claude Mythos 5.2", "2026-11-09T00:00:00Z", thinking=("adaptive",), line="mythos",
+    )
+    ip.run_cell_magic("claude", "-m claude-mythos-5-2", "one")
+    ip.run_cell_magic("claude", "-m claude-mythos-5-2", "two")
+    out = capsys.readouterr().out
+    assert out.count('note: no price is published for claude-mythos-5-2: footers show its tokens and "cost n/a"') == 1
+    assert out.count("cost n/a this turn") == 2
+
+
+def test_an_unknown_model_is_guessed_and_said_once(ip, fake_api, capsys):
+    ip.run_cell_magic("claude", "-m claude-opus-9 -t", "one")
+    ip.run_cell_magic("claude", "-m claude-opus-9", "two")
+    out = capsys.readouterr().out
+    assert out.count("note: could not ask the Models API what claude-opus-9 can do (it answered 404") == 1
+    assert fake_api.requests[-2].json["thinking"] == {"type": "adaptive", "display": "summarized"}

@@ -13,6 +13,7 @@ from IPython.core.error import UsageError
 import claude_magic
 from claude_magic.errors import ClaudeError
 from claude_magic.pricing import PriceTable
+from claude_magic.settings import DEFAULT_MODEL
 
 LABELS = ["positive", "negative", "neutral"]
 TEXTS = ["great", "awful", "great", "fine", "lovely", "broken", "meh"]
@@ -81,9 +82,9 @@ def test_a_batch_job_stores_typed_answers_aligned_to_the_frame(job, fake_api, ca
 def test_the_kernels_spending_counts_batch_requests_at_batch_prices(job, fake_api, capsys):
     job.run_cell_magic("claude_map", "reviews -o sentiment --schema labels --batch", "Label: {text}")
     spends = magics(job).session.ledger.spends
-    batch, live = spends[("claude_map (batch)", "claude-opus-4-6")], spends[("claude_map", "claude-opus-4-6")]
-    assert batch.cost == pytest.approx(PriceTable().cost("claude-opus-4-6", batch.usage) / 2)
-    assert live.cost == pytest.approx(PriceTable().cost("claude-opus-4-6", live.usage))
+    batch, live = spends[("claude_map (batch)", DEFAULT_MODEL)], spends[("claude_map", DEFAULT_MODEL)]
+    assert batch.cost == pytest.approx(PriceTable().cost(DEFAULT_MODEL, batch.usage) / 2)
+    assert live.cost == pytest.approx(PriceTable().cost(DEFAULT_MODEL, live.usage))
     out = capsys.readouterr().out
     assert f"this job (3 prompts at batch prices) · kernel ${batch.cost + live.cost:.4f}" in out
     job.run_line_magic("claude_usage", "")
@@ -225,7 +226,7 @@ def test_an_interrupted_batch_runs_on_and_a_restarted_kernel_collects_it(job, fa
     assert list(job.user_ns["sentiment"].index) == [f"r{i}" for i in range(7)]
     assert "resuming sentiment: batch msgbatch_fake_1." in capsys.readouterr().out
     assert not (tmp_path / "claude_map-sentiment.json").exists()
-    assert magics(job).session.ledger.spends[("claude_map (batch)", "claude-opus-4-6")].usage.output_tokens > 0
+    assert magics(job).session.ledger.spends[("claude_map (batch)", DEFAULT_MODEL)].usage.output_tokens > 0
 
 
 def test_running_the_interrupted_cell_again_collects_instead_of_sending_again(job, fake_api, monkeypatch, capsys):
@@ -292,7 +293,7 @@ def test_the_python_api_returns_the_answers_with_their_errors_attached(job, fake
     fake_api.batch_outcomes = {"p0": {"type": "invalid_request_error", "message": "bad"}}
     result = claude_magic.map(job.user_ns["reviews"].head(2), "Label: {text}", schema=LABELS, engine="live")
     assert result.tolist() == ["positive", "negative"] and result.attrs["errors"].empty
-    assert magics(job).session.ledger.spends[("claude_map", "claude-opus-4-6")].turns == 1
+    assert magics(job).session.ledger.spends[("claude_map", DEFAULT_MODEL)].turns == 1
     with pytest.raises(ClaudeError, match="engine='fast': use one of auto, live, batch"):
         claude_magic.map(job.user_ns["reviews"], "{text}", engine="fast")
 

@@ -251,10 +251,11 @@ def run_cell(s: Session, cell: Cell, step: int, model: Model) -> None:
             stack.enter_context(mock.patch.object(TextView, "text", interrupting(interrupt_at)))
         result = s.ip.run_cell(f"%%claude {cell.line()}\n{prompt}")
 
-    # Every cell sends exactly one request, valid for the API, which consumes its scripted turn.
+    # Every cell sends exactly one request, valid for the API, which consumes its scripted turn (and
+    # the model's first cell asks the Models API what it can do, once).
     assert s.fake.pending == 0
     assert s.fake.rejected == 0
-    requests = s.fake.requests[sent_before:]
+    requests = [r for r in s.fake.requests[sent_before:] if r.path == "/v1/messages"]
     assert len(requests) == 1, requests
     body = requests[0].json
     assert_valid_for_the_api(body)

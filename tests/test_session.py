@@ -79,18 +79,20 @@ def send(session: Session, settings: Settings, text: str, **options):
 def test_a_turn_streams_into_the_view_and_commits(session, settings, fake_api):
     fake_api.script(Turn(text="Paris.", thinking="Geography.", usage={"input_tokens": 1000, "output_tokens": 200}))
     reply, view = send(session, settings, "Capital of France?", think=True)
-    assert view.started == "claude-opus-4-6" and "".join(view.text_deltas) == "Paris."
-    assert "".join(view.thinking_deltas) == "Geography."
-    assert view.final is not None and view.final.text == "Paris." and "$0.0100" in view.final.footer
-    assert reply.text == "Paris." and reply.cost == pytest.approx(0.01)
+    assert view.started == "claude-opus-5-5" and "".join(view.text_deltas) == "Paris."
+    assert "".join(view.thinking_deltas) == "Geography."  # the default model hides thinking unless asked
+    assert view.final is not None and view.final.text == "Paris." and "$0.0080" in view.final.footer
+    assert reply.text == "Paris." and reply.cost == pytest.approx(0.008)
     chat = session.conversations.get()
     assert chat.turns == 1 and chat.messages[1]["content"][0]["type"] == "thinking"
-    assert session.ledger.total == pytest.approx(0.01)
+    assert session.ledger.total == pytest.approx(0.008)
 
 
 def test_preparing_sends_nothing_and_notes_unbound_names(session, settings, fake_api):
     prepared, _, notes = turn(session, settings, "Hello {nobody}, meet {who}.", {"who": "Ada"})
-    assert fake_api.requests == [] and session.conversations.get().turns == 0
+    # It asks the Models API what the model can do, once; nothing goes to the model.
+    assert [r.path for r in fake_api.requests] == ["/v1/models/claude-opus-5-5"]
+    assert session.conversations.get().turns == 0
     assert prepared.request["messages"][0]["content"] == [{"type": "text", "text": "Hello {nobody}, meet Ada."}]
     assert notes == ["{nobody} is not a variable here; sent as typed (--raw, or a code span or fence, keeps braces without this note)"]
     assert prepared.sent == "sent: {who} (text, 3 characters, ~1 tokens)"
@@ -113,7 +115,7 @@ def test_a_failed_turn_commits_nothing_keeps_its_partial_and_is_one_line(session
     with pytest.raises(ClaudeError, match=words) as caught:
         session.send(prepared, view)
     assert "\n" not in str(caught.value)
-    assert view.failed == "claude-opus-4-6 · incomplete"
+    assert view.failed == "claude-opus-5-5 · incomplete"
     chat = session.conversations.get()
     assert chat.messages == before and chat.system == ""
 
@@ -123,7 +125,7 @@ def test_a_dropped_turn_is_billed_for_what_the_api_reported(session, settings, f
     with pytest.raises(ClaudeError):
         send(session, settings, "hi")
     ((chat, model), spend), = session.ledger.spends.items()
-    assert (chat, model) == ("default", "claude-opus-4-6") and spend.usage.input_tokens == 2000
+    assert (chat, model) == ("default", "claude-opus-5-5") and spend.usage.input_tokens == 2000
     assert session.conversations.get().turns == 0
 
 
@@ -134,26 +136,26 @@ def test_a_paused_turn_is_resumed_within_the_same_turn(session, settings, fake_a
     )
     reply, view = send(session, settings, "long job")
     assert reply.text == "First half, second half." and reply.usage.input_tokens == 30
-    assert view.statuses == ["paused by the API; resuming"] and len(fake_api.requests) == 2
+    assert view.statuses == ["paused by the API; resuming"] and len(fake_api.asked) == 2
     assert session.conversations.get().turns == 1
 
 
 def test_the_budget_refuses_before_anything_is_sent(session, settings, fake_api):
-    budgeted = Settings(**{**settings.__dict__, "budget_usd": 0.005})
+    budgeted = Settings(**{**settings.__dict__, "budget_usd": 0.003})
     fake_api.script(Turn(text="one", usage={"input_tokens": 1000, "output_tokens": 200}))
     _, view = send(session, budgeted, "spend")
-    assert view.final is not None and view.final.footer.endswith("$0.0050 over budget")
+    assert view.final is not None and view.final.footer.endswith("$0.0050 over budget")  # $0.0080 spent
     prepared, view, _ = turn(session, budgeted, "more")
     with pytest.raises(ClaudeError, match="Budget reached"):
         session.send(prepared, view)
-    assert len(fake_api.requests) == 1 and view.started == ""
+    assert len(fake_api.asked) == 1 and view.started == ""
 
 
 def test_a_dry_run_counts_with_the_api_and_commits_nothing(session, settings, fake_api):
     prepared, _, _ = turn(session, settings, "x" * 400, dry_run=True)
     run = session.dry_run(prepared)
     assert run.counted == "counted by the API" and run.input_tokens == 101
-    assert [request.path for request in fake_api.requests] == ["/v1/messages/count_tokens"]
+    assert [request.path for request in fake_api.requests] == ["/v1/models/claude-opus-5-5", "/v1/messages/count_tokens"]
     assert session.conversations.get().turns == 0
 
 
@@ -185,3 +187,32 @@ def test_bad_requests_are_refused_before_sending(session, settings, fake_api):
         with pytest.raises(ClaudeError, match=words):
             turn(session, settings, "hi", **options)
     assert fake_api.requests == []
+
+
+def test_a_fixture_recorded_without_the_model_lookup_still_replays_and_says_so_once(
+    session, settings, fake_api, tmp_path: Path, monkeypatch
+):
+    import json
+
+    path = tmp_path / "old.json"
+    recorded = Settings(**{**settings.__dict__, "fixture": str(path)})
+    monkeypatch.setenv("CLAUDE_MAGIC_FIXTURE_MODE", "record")
+    fake_api.script(Turn(text="One."), Turn(text="Two."))
+    send(session, recorded, "one")
+    send(session, recorded, "two")
+    document = json.loads(path.read_text())
+    assert [e["request"]["method"] for e in document["exchanges"]] == ["GET", "POST", "POST"]
+    document["exchanges"] = [e for e in document["exchanges"] if e["request"]["method"] == "POST"]  # as before 13
+    path.write_text(json.dumps(document))
+    fake_api.stop()
+    monkeypatch.setenv("CLAUDE_MAGIC_FIXTURE_MODE", "replay")
+    replaying = Session()
+    notes = []
+    for text in ("one", "two"):
+        prepared, view, said = turn(replaying, recorded, text)
+        assert replaying.send(prepared, view).text in ("One.", "Two.")
+        notes += said
+    assert notes == [
+        "could not ask the Models API what claude-opus-5-5 can do (the fixture holds no answer); going by the built-in table."
+    ]
+    replaying.close()
