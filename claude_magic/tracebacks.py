@@ -4,13 +4,16 @@ A pandas KeyError raised ten frames deep in pandas says little about those ten f
 the user's line that started it and the few frames where it was raised. So every frame in a cell
 (`is_cell` tells them by their code's file name) is kept, library frames are cut to the last few,
 and the whole stays within a character budget. A cell frame says "cell", not "In[5]": execution
-counts differ between runners (nbval counts nothing), and a recorded request must not. No ANSI
-colour: the text is formatted here, not by IPython.
+counts differ between runners (nbval counts nothing), and a recorded request must not; for the same
+reason a library's file is named as its import path shows it (`pandas/core/frame.py`), not where
+this machine's environment keeps it. No ANSI colour: the text is formatted here, not by IPython.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 import traceback
 from collections.abc import Callable
 from types import TracebackType
@@ -25,9 +28,10 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 IsCell = Callable[[str], bool]
 
 
-def format_error(error: BaseException, is_cell: IsCell) -> str:
-    """`error` with its traceback, as plain text of at most MAX_TRACEBACK_CHARS characters."""
-    lines = ["Traceback (most recent call last):", *_frames(error.__traceback__, is_cell)]
+def format_error(error: BaseException, is_cell: IsCell, where: str = "cell") -> str:
+    """`error` with its traceback, as plain text of at most MAX_TRACEBACK_CHARS characters; the
+    frames `is_cell` tells are the user's own, named `where` ("cell", or "code" Claude ran)."""
+    lines = ["Traceback (most recent call last):", *_frames(error.__traceback__, is_cell, where)]
     lines += _exception_lines(error)
     cause = error.__cause__ or (None if error.__suppress_context__ else error.__context__)
     if cause is not None and _one_exception(cause) != lines[-1]:
@@ -35,7 +39,7 @@ def format_error(error: BaseException, is_cell: IsCell) -> str:
     return _bounded("\n".join(_ANSI.sub("", line) for line in lines))
 
 
-def _frames(tb: TracebackType | None, is_cell: IsCell) -> list[str]:
+def _frames(tb: TracebackType | None, is_cell: IsCell, label: str) -> list[str]:
     frames = list(traceback.extract_tb(tb))
     in_cell = [is_cell(frame.filename) for frame in frames]
     # The frames above the first cell are IPython running it: nothing the user wrote or called.
@@ -52,11 +56,21 @@ def _frames(tb: TracebackType | None, is_cell: IsCell) -> list[str]:
         if skipped:
             lines.append(f"  ... {skipped} library frame{'s' if skipped > 1 else ''} left out ...")
             skipped = 0
-        where = "cell" if cell else f'File "{frame.filename}"'
+        where = label if cell else f'File "{_library_path(frame.filename)}"'
         lines.append(f"  {where}, line {frame.lineno}, in {frame.name}")
         if frame.line:
             lines.append(f"    {frame.line.strip()}")
     return lines
+
+
+def _library_path(filename: str) -> str:
+    """`filename` relative to the longest import root it is under; as it is if under none."""
+    roots = sorted((root for root in sys.path if root and os.path.isabs(root)), key=len, reverse=True)
+    for root in roots:
+        prefix = root.rstrip(os.sep) + os.sep
+        if filename.startswith(prefix):
+            return filename[len(prefix):]
+    return filename
 
 
 def _exception_lines(error: BaseException) -> list[str]:

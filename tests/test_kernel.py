@@ -42,6 +42,9 @@ class Kernel:
                 break
             outputs.append(iopub)
         reply = self.client.get_shell_msg(timeout=DEADLINE)
+        # A kernel slow to start answers more than one of wait_for_ready's kernel_info requests.
+        while reply["parent_header"].get("msg_id") != message["header"]["msg_id"]:
+            reply = self.client.get_shell_msg(timeout=DEADLINE)
         return {**reply["content"], "outputs": outputs}
 
     def printed(self, code: str, cell_id: str | None = None) -> str:
