@@ -52,3 +52,21 @@ def test_a_syntax_error_keeps_its_caret_lines():
 def test_the_text_is_bounded():
     text = format_error(ValueError("x" * 50_000), is_cell)
     assert len(text) < MAX_TRACEBACK_CHARS + 100 and "characters of traceback cut" in text
+
+
+def test_a_library_file_is_named_by_its_import_path_not_this_machines_environment():
+    import json
+    import pathlib
+
+    try:
+        json.loads("{not json")
+    except ValueError as caught:
+        text = format_error(caught, is_cell)
+    assert 'File "json/decoder.py"' in text
+    assert str(pathlib.Path(json.__file__).parent.parent) not in text
+
+
+def test_frames_of_code_claude_ran_can_say_so():
+    code = "1 / 0"
+    linecache.cache[CELL] = (len(code), None, [code], CELL)
+    assert "  code, line 1, in <module>" in format_error(raised(code), is_cell, where="code").splitlines()
