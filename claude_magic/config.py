@@ -13,7 +13,7 @@ from typing import Any
 from traitlets import Dict, Enum, Float, Int, TraitError, Unicode, validate
 from traitlets.config import Configurable
 
-from .settings import CACHE_TTLS, DEFAULTS, DISPLAY_MODES, FIXTURE_MODES
+from .settings import CACHE_TTLS, DEFAULTS, DISPLAY_MODES, FIXTURE_MODES, RUN_CODE_MODES
 
 __all__ = ["ClaudeConfig"]
 
@@ -52,6 +52,17 @@ class ClaudeConfig(Configurable):
     max_columns = Int(DEFAULTS.max_columns, help="DataFrame columns shown before the rest are summarised.").tag(config=True)
     max_chars = Int(DEFAULTS.max_chars, help="Characters at most of one object's summary or repr in a prompt.").tag(config=True)
     max_string_chars = Int(DEFAULTS.max_string_chars, help="Characters at most of one string variable in a prompt.").tag(config=True)
+    run_code = Enum(
+        RUN_CODE_MODES, default_value=DEFAULTS.run_code,
+        help="Code Claude runs with --run: ask (approve each run on the kernel's input prompt; refused where no "
+        "one can answer, as under nbclient, nbval, papermill), always (run without asking), never.",
+    ).tag(config=True)
+    max_tool_calls = Int(
+        DEFAULTS.max_tool_calls, help="Tool calls a -k turn may make; then Claude is asked to answer with what it has.",
+    ).tag(config=True)
+    tool_result_tokens = Int(
+        DEFAULTS.tool_result_tokens, help="Tokens at most of one tool result (about four characters a token); the result says what it cut.",
+    ).tag(config=True)
 
     @validate("prices")
     def _valid_prices(self, proposal: Any) -> dict[str, Any]:
@@ -72,7 +83,8 @@ class ClaudeConfig(Configurable):
             raise TraitError("ClaudeMagics.budget_usd must be 0 (no budget) or a positive number of dollars.")
         return proposal["value"]
 
-    @validate("max_tokens", "max_retries", "max_rows", "max_columns", "max_chars", "max_string_chars")
+    @validate("max_tokens", "max_retries", "max_rows", "max_columns", "max_chars", "max_string_chars", "max_tool_calls",
+              "tool_result_tokens")
     def _positive(self, proposal: Any) -> int:
         if proposal["value"] < (0 if proposal["trait"].name == "max_retries" else 1):
             raise TraitError(f"ClaudeMagics.{proposal['trait'].name} must be a positive whole number.")

@@ -44,6 +44,7 @@ class ClaudeMagics(Magics, ClaudeConfig):
         # A kernel's display publisher and display hook see every image a cell shows; a terminal has neither.
         for hooks in self._display_hooks():
             hooks.register_hook(self.cells.displayed)
+        self.cells.watch_streams()
 
     @property
     def session(self) -> Session:
@@ -78,6 +79,9 @@ class ClaudeMagics(Magics, ClaudeConfig):
             Summarise {df} in three bullet points.
 
             %claude -n -s "You are a terse statistics tutor." what is a p-value?
+
+            %%claude -k
+            Look at my variables: which frame has missing values, and where?
 
             %%claude --dry-run -f
             What would this send?
@@ -161,6 +165,7 @@ class ClaudeMagics(Magics, ClaudeConfig):
         self.shell.events.unregister("post_run_cell", self.cells.finished)
         for hooks in self._display_hooks():
             hooks.unregister_hook(self.cells.displayed)
+        self.cells.unwatch_streams()
         if self._session is not None:
             self._session.close()
 

@@ -2,12 +2,14 @@
 
 Owns the arguments of one API request given a conversation's messages and the turn's options:
 automatic prompt caching, the system prompt, thinking (adaptive, or a budget the API accepts),
-effort, and the compaction beta for long conversations; and a rough token count for when the
+effort, the compaction beta for long conversations, and the tool definitions (the same every
+turn, ahead of everything else in the cached prefix); and a rough token count for when the
 API cannot be asked. No SDK here: the body is plain data.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,12 +17,18 @@ from . import models
 from .conversation import Message
 from .errors import ClaudeError
 
-__all__ = ["TurnOptions", "build_request", "thinking_config", "counted", "estimate_tokens", "COMPACTION_BETA"]
+__all__ = ["TurnOptions", "build_request", "thinking_config", "counted", "estimate_tokens", "COMPACTION_BETA", "NO_TOOL_CALLS"]
 
 MIN_THINKING_BUDGET = 1024
 COMPACTION_BETA = "compact-2026-01-12"
 # The request's arguments that the token-counting endpoint takes too.
-_COUNTED = ("model", "messages", "system", "thinking", "output_config", "cache_control", "betas", "context_management")
+_COUNTED = (
+    "model", "messages", "system", "thinking", "output_config", "cache_control", "betas", "context_management", "tools",
+    "tool_choice",
+)
+# Sent when a conversation that used tools asks without -k: the API refuses tool blocks in a request
+# that defines no tools, so the tools are defined and Claude is told not to call them.
+NO_TOOL_CALLS = {"type": "none"}
 
 
 @dataclass(frozen=True)
@@ -34,6 +42,8 @@ class TurnOptions:
     think: bool = False
     effort: str | None = None
     compact: bool = False
+    tools: tuple[dict[str, Any], ...] = ()  # tool definitions
+    tools_off: bool = False  # defined (the history holds tool calls), but not to be called
 
 
 def build_request(messages: list[Message], options: TurnOptions) -> dict[str, Any]:
@@ -57,6 +67,10 @@ def build_request(messages: list[Message], options: TurnOptions) -> dict[str, An
         request["thinking"] = thinking_config(options.model, options.max_tokens)
     if options.effort:
         request["output_config"] = {"effort": options.effort}
+    if options.tools:
+        request["tools"] = list(options.tools)
+    if options.tools_off:
+        request["tool_choice"] = dict(NO_TOOL_CALLS)
     if options.compact:
         request["betas"] = [COMPACTION_BETA]
         request["context_management"] = {"edits": [{"type": "compact_20260112"}]}
@@ -83,8 +97,15 @@ def counted(request: dict[str, Any]) -> dict[str, Any]:
 def estimate_tokens(request: dict[str, Any]) -> int:
     """A rough count when the API cannot be asked: four characters a token, ~1,600 an image."""
     images = text = 0
-    for message in request["messages"]:
-        for block in message["content"] if isinstance(message["content"], list) else [{"type": "text", "text": message["content"]}]:
-            images += block.get("type") == "image"
-            text += len(block.get("text", "") or block.get("thinking", ""))
+    blocks = [block for message in request["messages"] for block in _blocks(message["content"])]
+    while blocks:
+        block = blocks.pop()
+        images += block.get("type") == "image"
+        text += len(block.get("text", "") or block.get("thinking", ""))
+        blocks += _blocks(block.get("content")) if block.get("type") == "tool_result" else []
+    text += len(json.dumps(request["tools"])) if "tools" in request else 0
     return (text + len(request.get("system", ""))) // 4 + 1_600 * images
+
+
+def _blocks(content: Any) -> list[dict[str, Any]]:
+    return content if isinstance(content, list) else [{"type": "text", "text": content or ""}]

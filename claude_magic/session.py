@@ -3,9 +3,10 @@
 `Session` holds what outlives a cell: the conversations, the ledger of spending, the SDK client,
 the figure stash and a key typed with `%claude_key`. A turn is a `TurnRequest` (what the user
 asked, typed) under a `Settings` snapshot. `prepare` decides everything that can be decided, and
-refused, before anything is sent; `send` runs the turn's requests (`loop`) into a live view and
-commits the whole exchange at the end, or nothing: a failed, dropped or interrupted turn leaves
-every conversation as it was, and is still billed for what the API reported.
+refused, before anything is sent (with `-k`, the kernel's tools: `kernel_tools`); `send` runs the
+turn's requests (`loop`) into a live view and commits the whole exchange at the end, tool calls and
+all, or nothing: a failed, dropped or interrupted turn leaves every conversation as it was, says
+what code Claude already ran, and is still billed for what the API reported.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from .attachments import attachments
 from .cells import CellLog
 from .client import ClientCache, Connection, count_tokens, resolve_api_key
 from .context import Limits, expand_prompt
-from .conversation import DEFAULT_CHAT, Conversation, Conversations, Message, assistant_message, user_message
+from .conversation import DEFAULT_CHAT, Conversation, Conversations, Message, assistant_message, tool_uses, user_message
 from .errors import ClaudeError
 from .failures import turn_failure
 from .loop import TurnLoop
@@ -30,6 +31,7 @@ from .reports import DryRun
 from .request import TurnOptions, build_request, estimate_tokens
 from .sent import sent_line
 from .settings import Settings
+from .tools import Toolbox, ran_note
 
 __all__ = ["Session", "TurnRequest", "PreparedTurn", "FIX_PROMPT"]
 
@@ -62,6 +64,8 @@ class TurnRequest:
     raw: bool = False
     dry_run: bool = False
     error: bool = False
+    kernel: bool = False  # -k: Claude may call the kernel's read-only tools
+    run: bool = False  # --run (implies -k): and run code, once approved
     cell_id: str | None = None  # the notebook cell that asks, where the frontend says (Lab, Notebook 7)
 
 
@@ -78,6 +82,7 @@ class PreparedTurn:
     sent: str  # what was attached, in one line
     cell_id: str | None
     replace_last: bool  # this cell asked the conversation's latest turn: its new answer replaces it
+    toolbox: Toolbox | None = None  # the tools Claude may call this turn (-k)
 
 
 class Session:
@@ -117,14 +122,16 @@ class Session:
             raise ClaudeError(plan.refusal)
         if plan.warning:
             notify(plan.warning)
+        toolbox, tools = _tools(ask, settings, namespace, self.cells, chat.tool_names(replace_last=replace_last))
         options = TurnOptions(
             model=model, max_tokens=_max_tokens(ask, settings), system=system or None, cache_ttl=settings.cache_ttl,
-            think=ask.think, effort=ask.effort, compact=plan.compact,
+            think=ask.think, effort=ask.effort, compact=plan.compact, tools=tuple(tools),
+            tools_off=bool(tools) and toolbox is None,
         )
         request = build_request(chat.request_messages(user, replace_last=replace_last), options)
         return PreparedTurn(
             chat, system, user, options, request, ask.text, settings, PriceTable(settings.prices),
-            sent_line([*sent, *expansion.sent]), ask.cell_id, replace_last,
+            sent_line([*sent, *expansion.sent]), ask.cell_id, replace_last, toolbox,
         )
 
     def send(self, turn: PreparedTurn, view: TurnView) -> Reply:
@@ -133,13 +140,15 @@ class Session:
         client = self.clients.get(self.connection(turn.settings))
         model = turn.options.model
         view.start(model, turn.sent)
-        loop = TurnLoop(view, self.clients.retries)
+        loop = TurnLoop(
+            view, self.clients.retries, turn.toolbox, turn.settings.max_tool_calls, guard=lambda: self._check_spent(turn, loop),
+        )
         try:
             reply = self._reply(loop.run(client, turn.request), loop.messages, turn)
             last = usage_from_api(loop.messages[-1].usage, turn.settings.cache_ttl)
-            turn.chat.commit(
-                turn.user, _assistant(reply.message), reply.usage, reply.cost, context=last, system=turn.system,
-                cell_id=turn.cell_id, replace_last=turn.replace_last,
+            turn.chat.commit_exchange(
+                [turn.user, *loop.exchange, _assistant(reply.message)], reply.usage, reply.cost, context=last,
+                system=turn.system, cell_id=turn.cell_id, replace_last=turn.replace_last,
             )
         except BaseException as error:
             failure = turn_failure(error, model=model, prompt=turn.prompt)
@@ -147,11 +156,12 @@ class Session:
             self._bill(turn, loop)
             if failure is None:
                 raise
-            raise failure from None
+            ran = ran_note(loop.calls)
+            raise (ClaudeError(f"{failure} {ran}") if ran else failure) from None
         self.conversations.put(turn.chat)
         self.ledger.add(turn.chat.name, reply.model, reply.usage, reply.cost)
         note = reply_note(reply, turn.options.max_tokens)
-        view.finish(Final(reply.text, reply.thinking, self._footer(reply, turn), note, turn.sent))
+        view.finish(Final(reply.text, reply.thinking, self._footer(reply, turn), note, turn.sent, loop.steps))
         return reply
 
     def dry_run(self, turn: PreparedTurn) -> DryRun:
@@ -200,10 +210,25 @@ class Session:
                 f"{format_cost(settings.budget_usd)} (ClaudeMagics.budget_usd). Raise it to go on."
             )
 
+    def _check_spent(self, turn: PreparedTurn, loop: TurnLoop) -> None:
+        """Between a turn's requests: stop once what the kernel and this turn have spent reaches the budget."""
+        budget = turn.settings.budget_usd
+        if not budget:
+            return
+        spent = self.ledger.total + (self._reply(loop.messages[-1], loop.messages, turn).cost or 0.0)
+        if spent >= budget:
+            raise ClaudeError(
+                f"Budget reached mid-turn: with this turn's requests so far the kernel has spent {format_cost(spent)} "
+                f"of its {format_cost(budget)} (ClaudeMagics.budget_usd); nothing was added to the conversation."
+            )
+
     def _reply(self, message: Any, parts: list[Any], turn: PreparedTurn) -> Reply:
-        """The reply object; a resumed pause bills each of its `parts`."""
+        """The reply object; a turn of several requests (tool steps, resumed pauses) bills each of its
+        `parts`, and its thinking is all of theirs."""
         usage = sum((usage_from_api(part.usage, turn.settings.cache_ttl) for part in parts), Usage())
-        return Reply.of(message, usage, turn.prices.cost(message.model, usage))
+        reply = Reply.of(message, usage, turn.prices.cost(message.model, usage))
+        thinking = (("".join(block.thinking for block in part.content if block.type == "thinking")) for part in parts)
+        return replace(reply, thinking="\n\n".join(text for text in thinking if text))
 
     def _bill(self, turn: PreparedTurn, loop: TurnLoop) -> None:
         """A turn that failed after the API started answering is billed all the same: its complete
@@ -249,7 +274,32 @@ def _max_tokens(ask: TurnRequest, settings: Settings) -> int:
     return ask.max_tokens
 
 
+def _tools(
+    ask: TurnRequest, settings: Settings, namespace: Mapping[str, Any], cells: CellLog, used: set[str],
+) -> tuple[Toolbox | None, list[dict[str, Any]]]:
+    """The turn's toolbox (with -k) and the tool definitions it sends: the toolbox's, or, in a
+    conversation that has used tools, the ones its history calls (the API refuses tool blocks
+    without them), offered for no calls."""
+    if not (ask.kernel or ask.run or used):
+        return None, []
+    from . import kernel_tools
+
+    run = ask.run or kernel_tools.RUN_CODE in used
+    if not (ask.kernel or ask.run):
+        return None, kernel_tools.definitions(run=run)
+    if ask.run and settings.run_code == "never":
+        raise ClaudeError("--run: ClaudeMagics.run_code is 'never', so Claude may not run code here; drop --run, or set it to 'ask'.")
+    # Once a conversation has called run_code it stays defined (refused without --run), as its history needs.
+    toolbox = kernel_tools.toolbox(namespace, cells, _limits(settings), settings, run=ask.run, defined=run)
+    return toolbox, toolbox.definitions
+
+
 def _assistant(message: Any) -> Message:
+    if any(tool_uses({"content": [block.to_dict(mode="json") for block in message.content]})):
+        raise ClaudeError(
+            f"The reply was cut off while calling a tool (stop reason: {message.stop_reason}): re-run with a larger "
+            "--max-tokens. Nothing was added to the conversation."
+        )
     assistant = assistant_message(block.to_dict(mode="json") for block in message.content)
     if assistant is None:
         why = stop_note(message.stop_reason, 0) if message.stop_reason == "refusal" else (

@@ -13,13 +13,14 @@ from typing import Any
 
 from .errors import ClaudeError
 
-__all__ = ["Settings", "DEFAULTS", "DISPLAY_MODES", "FIXTURE_MODES", "CACHE_TTLS", "fixture_mode"]
+__all__ = ["Settings", "DEFAULTS", "DISPLAY_MODES", "FIXTURE_MODES", "CACHE_TTLS", "RUN_CODE_MODES", "fixture_mode"]
 
 DEFAULT_MODEL = "claude-opus-4-6"
 DISPLAY_MODES = ("auto", "widget", "markdown", "text")
 FIXTURE_MODES = ("off", "auto", "replay", "record")
 CACHE_TTLS = ("5m", "1h")
 EFFORTS = ("low", "medium", "high", "max")
+RUN_CODE_MODES = ("ask", "always", "never")
 
 API_KEY_ENV = "ANTHROPIC_API_KEY"
 AUTH_TOKEN_ENV = "ANTHROPIC_AUTH_TOKEN"
@@ -46,6 +47,9 @@ class Settings:
     max_columns: int = 20
     max_chars: int = 20_000
     max_string_chars: int = 100_000
+    run_code: str = "ask"
+    max_tool_calls: int = 10
+    tool_result_tokens: int = 5_000
 
     @classmethod
     def of(cls, values: dict[str, Any]) -> Settings:
