@@ -27,12 +27,14 @@ class DryRun:
     counted: str  # how the token count was had: "counted by the API", or why it is an estimate
     input_cost: str
     output_cost: str
+    tools: tuple[str, ...] = ()  # the names of the tools defined (-k, or a conversation that used them)
 
 
 def dry_run_report(run: DryRun) -> tuple[str, str]:
     head = (
         f"Dry run: nothing was sent. {run.model} · {run.earlier_messages} earlier messages · "
         f"system prompt: {'yes' if run.system else 'none'} · max_tokens {run.max_tokens:,}"
+        + (f" · tools: {', '.join(run.tools)}" if run.tools else "")
     )
     tail = (
         f"{run.input_tokens:,} input tokens ({run.counted}) · {run.input_cost} to send · "

@@ -179,6 +179,7 @@ class Session:
             system=options.system, max_tokens=options.max_tokens, input_tokens=tokens, counted=counted,
             input_cost=format_cost(turn.prices.cost(options.model, Usage(input_tokens=tokens))),
             output_cost=format_cost(turn.prices.cost(options.model, Usage(output_tokens=options.max_tokens))),
+            tools=tuple(tool["name"] for tool in options.tools),
         )
 
     def connection(self, settings: Settings) -> Connection:

@@ -197,7 +197,9 @@ def test_a_dry_run_counts_the_tool_definitions(ip, fake_api, capsys):
     ip.run_cell_magic("claude", "--dry-run", "hello")
     plain = int(capsys.readouterr().out.split(" input tokens")[0].split()[-1].replace(",", ""))
     ip.run_cell_magic("claude", "-k --dry-run", "hello")
-    with_tools = int(capsys.readouterr().out.split(" input tokens")[0].split()[-1].replace(",", ""))
+    out = capsys.readouterr().out
+    with_tools = int(out.split(" input tokens")[0].split()[-1].replace(",", ""))
+    assert "max_tokens 4,096 · tools: list_variables, describe_variable, view_image, list_cells, read_cell, last_error" in out
     assert fake_api.requests[-1].json["tools"] == definitions(run=False)
     assert with_tools > plain + 200
 
