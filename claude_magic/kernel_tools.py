@@ -30,10 +30,10 @@ from .context import Limits, object_blocks, resolve_reference, type_name
 from .errors import ClaudeError, ContextError, one_line
 from .run_code import Approval, CodeRunner
 from .sent import image_size
-from .settings import Settings
+from .settings import DEFAULTS, Settings
 from .tools import Outcome, Progress, ToolCall, bounded
 
-__all__ = ["KernelTools", "Spec", "SPECS", "RUN_CODE", "definitions", "toolbox", "user_variables", "code_line", "IPYTHON_NAMES"]
+__all__ = ["KernelTools", "Spec", "SPECS", "RUN_CODE", "definitions", "for_turn", "user_variables", "code_line", "IPYTHON_NAMES"]
 
 RUN_CODE = "run_code"
 # The names IPython itself puts in the namespace (besides the private `_` ones).
@@ -117,17 +117,15 @@ def definitions(*, run: bool) -> list[dict[str, Any]]:
     return [spec.definition for spec in (*SPECS, *((RUN_SPEC,) if run else ()))]
 
 
-def toolbox(
-    namespace: Mapping[str, Any], cells: CellLog, limits: Limits, settings: Settings, *, run: bool, defined: bool,
-) -> KernelTools:
-    """A `-k` turn's tools; with `run`, `run_code` under `settings.run_code`; `defined`: run_code's
-    definition is sent (the history calls it) even when it does not run."""
+def for_turn(tools: KernelTools, settings: Settings, limits: Limits, *, run: bool, defined: bool) -> KernelTools:
+    """`tools` set for a `-k` turn; with `run`, `run_code` under `settings.run_code`; `defined`:
+    run_code's definition is sent (the history calls it) even when it does not run."""
     runner = None
     if run:
-        if not isinstance(namespace, dict):
+        if not isinstance(tools.namespace, dict):
             raise ClaudeError("--run needs the kernel's own namespace, a dict, to run code in.")
-        runner = CodeRunner(namespace, cells, limits, Approval(settings.run_code))
-    return KernelTools(namespace, cells, limits, result_tokens=settings.tool_result_tokens, runner=runner, offer_run=defined)
+        runner = CodeRunner(tools.namespace, tools.cells, limits, Approval(settings.run_code))
+    return tools.for_turn(limits, result_tokens=settings.tool_result_tokens, runner=runner, offer_run=defined)
 
 
 def user_variables(namespace: Mapping[str, Any]) -> list[tuple[str, Any]]:
@@ -144,35 +142,34 @@ def _is_users(name: str, value: Any) -> bool:
 
 
 class KernelTools:
-    """The `Toolbox` of a `-k` turn (see the module docstring). `runner` adds `run_code`."""
+    """The tools on one kernel (see the module docstring), made once: the SDK's `beta_tool` builds a
+    pydantic validator for each, about 0.3 ms apiece. `for_turn` sets what a turn allows; it is the
+    turn's `Toolbox`."""
 
-    def __init__(
-        self, namespace: Mapping[str, Any], cells: CellLog, limits: Limits, *, result_tokens: int,
-        runner: CodeRunner | None = None, offer_run: bool = False,
-    ) -> None:
-        self.namespace, self.cells, self.limits = namespace, cells, limits
-        self.result_tokens = result_tokens
-        self.runner = runner
-        methods = {spec.name: getattr(self, spec.name) for spec in SPECS}
-        specs = list(SPECS)
-        if runner is not None or offer_run:
-            methods[RUN_CODE] = runner.run_code if runner is not None else self._no_run
-            specs.append(RUN_SPEC)
+    def __init__(self, namespace: Mapping[str, Any], cells: CellLog) -> None:
+        self.namespace, self.cells = namespace, cells
+        self.limits, self.result_tokens = Limits(), DEFAULTS.tool_result_tokens
+        self.runner: CodeRunner | None = None
+        self.definitions = definitions(run=False)
         self._tools = {
-            spec.name: beta_tool(methods[spec.name], name=spec.name, description=spec.description, input_schema=spec.input_schema)
-            for spec in specs
+            spec.name: beta_tool(getattr(self, spec.name), name=spec.name, description=spec.description, input_schema=spec.input_schema)
+            for spec in (*SPECS, RUN_SPEC)
         }
-        self.definitions: list[dict[str, Any]] = [dict(tool.to_dict()) for tool in self._tools.values()]
 
-    @staticmethod
-    def _no_run(code: str) -> Outcome:
-        return Outcome.failed("run_code is not enabled this turn: the user asked without --run.", "refused", "not run: no --run")
+    def for_turn(
+        self, limits: Limits, *, result_tokens: int, runner: CodeRunner | None = None, offer_run: bool = False,
+    ) -> KernelTools:
+        """These tools for one turn: its limits, and `run_code` with a runner (defined but refused
+        with only `offer_run`)."""
+        self.limits, self.result_tokens, self.runner = limits, result_tokens, runner
+        self.definitions = definitions(run=runner is not None or offer_run)
+        return self
 
     def call(self, call: ToolCall, progress: Progress) -> Outcome:
         """Run `call`; whatever goes wrong is a one-line `is_error` result, never a raise (but an
         interrupt, which stops the turn)."""
         tool = self._tools.get(call.name)
-        if tool is None:
+        if tool is None or all(definition["name"] != call.name for definition in self.definitions):
             return Outcome.failed(f"There is no tool named {call.name!r} this turn.")
         if self.runner is not None:
             self.runner.progress = lambda status: progress(replace(call, status=status))
@@ -185,7 +182,12 @@ class KernelTools:
         content, cut = bounded(outcome.content, self.result_tokens)
         return replace(outcome, content=tuple(content), summary=outcome.summary + (" (cut to its budget)" if cut else ""))
 
-    # --- the read-only tools: each returns an Outcome, or raises ToolError with the reason --------
+    # --- the tools: each returns an Outcome, or raises ToolError with the reason ------------------
+
+    def run_code(self, code: str) -> Outcome:
+        if self.runner is None:
+            return Outcome.failed("run_code is not enabled this turn: the user asked without --run.", "refused", "not run: no --run")
+        return self.runner.run_code(code)
 
     def list_variables(self) -> Outcome:
         found = user_variables(self.namespace)

@@ -4,9 +4,9 @@ A turn may take several requests. A turn the API paused (long server-side work) 
 continued. A reply that calls tools (stop reason `tool_use`) has each call run by the turn's
 `tools.Toolbox`, one live line each, and the reply and a user message of its results go back with
 the whole history (no server-held thread, so a recorded session replays request by request) until
-Claude answers. At most `max_calls` calls run; past that, or when the turn offers no tools, each call
-is answered that it was not run, and Claude is told to answer with what it has (`tool_choice`
-none). `TurnLoop.run` hands back the final reply, its content gathered across paused parts;
+Claude answers. At most `max_calls` calls run; past that, or when the turn offers no tools (a
+conversation that used tools keeps defining them), each call is answered that it was not run, and
+Claude is told to answer with what it has (`tool_choice` none, for that last request only). `TurnLoop.run` hands back the final reply, its content gathered across paused parts;
 `exchange` holds the messages between the user's and the reply (the calls and their results) and
 `steps` what the user reads of them. Nothing here touches the conversation, so a turn that fails
 anywhere leaves it as it was. A stream that never reaches `message_stop` is a failed request,

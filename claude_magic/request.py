@@ -26,8 +26,9 @@ _COUNTED = (
     "model", "messages", "system", "thinking", "output_config", "cache_control", "betas", "context_management", "tools",
     "tool_choice",
 )
-# Sent when a conversation that used tools asks without -k: the API refuses tool blocks in a request
-# that defines no tools, so the tools are defined and Claude is told not to call them.
+# Sent when a turn's calls are spent (or it offers none), so that Claude answers. Only then: the API
+# caches the messages under the tool_choice they were sent with, so a conversation that used tools
+# keeps defining them, unchanged, in every later turn, and sends no tool_choice.
 NO_TOOL_CALLS = {"type": "none"}
 
 
@@ -43,7 +44,6 @@ class TurnOptions:
     effort: str | None = None
     compact: bool = False
     tools: tuple[dict[str, Any], ...] = ()  # tool definitions
-    tools_off: bool = False  # defined (the history holds tool calls), but not to be called
 
 
 def build_request(messages: list[Message], options: TurnOptions) -> dict[str, Any]:
@@ -69,8 +69,6 @@ def build_request(messages: list[Message], options: TurnOptions) -> dict[str, An
         request["output_config"] = {"effort": options.effort}
     if options.tools:
         request["tools"] = list(options.tools)
-    if options.tools_off:
-        request["tool_choice"] = dict(NO_TOOL_CALLS)
     if options.compact:
         request["betas"] = [COMPACTION_BETA]
         request["context_management"] = {"edits": [{"type": "compact_20260112"}]}

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import models
 from .attachments import attachments
@@ -32,6 +32,9 @@ from .request import TurnOptions, build_request, estimate_tokens
 from .sent import sent_line
 from .settings import Settings
 from .tools import Toolbox, ran_note
+
+if TYPE_CHECKING:
+    from .kernel_tools import KernelTools
 
 __all__ = ["Session", "TurnRequest", "PreparedTurn", "FIX_PROMPT"]
 
@@ -95,6 +98,7 @@ class Session:
         self.cells = cells or CellLog()
         self.entered_key: str | None = None
         self._inserted_code: dict[str, str] = {}  # by cell id: what --code last put below that cell
+        self._kernel_tools: KernelTools | None = None  # made on the first -k turn
 
     def prepare(self, ask: TurnRequest, settings: Settings, namespace: Mapping[str, Any], notify: Notify) -> PreparedTurn:
         """Everything about a turn that can be decided, and refused, before anything is sent."""
@@ -122,11 +126,10 @@ class Session:
             raise ClaudeError(plan.refusal)
         if plan.warning:
             notify(plan.warning)
-        toolbox, tools = _tools(ask, settings, namespace, self.cells, chat.tool_names(replace_last=replace_last))
+        toolbox, tools = self._tools(ask, settings, namespace, chat.tool_names(replace_last=replace_last))
         options = TurnOptions(
             model=model, max_tokens=_max_tokens(ask, settings), system=system or None, cache_ttl=settings.cache_ttl,
             think=ask.think, effort=ask.effort, compact=plan.compact, tools=tuple(tools),
-            tools_off=bool(tools) and toolbox is None,
         )
         request = build_request(chat.request_messages(user, replace_last=replace_last), options)
         return PreparedTurn(
@@ -211,6 +214,27 @@ class Session:
                 f"{format_cost(settings.budget_usd)} (ClaudeMagics.budget_usd). Raise it to go on."
             )
 
+    def _tools(
+        self, ask: TurnRequest, settings: Settings, namespace: Mapping[str, Any], used: set[str],
+    ) -> tuple[Toolbox | None, list[dict[str, Any]]]:
+        """The turn's toolbox (with -k) and the tool definitions it sends: the toolbox's, or, in a
+        conversation that has used tools, the ones its history calls (the API refuses tool blocks
+        without them), the same bytes so the prefix stays cached; a call in such a turn is refused."""
+        if not (ask.kernel or ask.run or used):
+            return None, []
+        from . import kernel_tools
+
+        run = ask.run or kernel_tools.RUN_CODE in used
+        if not (ask.kernel or ask.run):
+            return None, kernel_tools.definitions(run=run)
+        if ask.run and settings.run_code == "never":
+            raise ClaudeError("--run: ClaudeMagics.run_code is 'never', so Claude may not run code here; drop --run, or set it to 'ask'.")
+        if self._kernel_tools is None or self._kernel_tools.namespace is not namespace:
+            self._kernel_tools = kernel_tools.KernelTools(namespace, self.cells)
+        # Once a conversation has called run_code it stays defined (refused without --run), as its history needs.
+        toolbox = kernel_tools.for_turn(self._kernel_tools, settings, _limits(settings), run=ask.run, defined=run)
+        return toolbox, toolbox.definitions
+
     def _check_spent(self, turn: PreparedTurn, loop: TurnLoop) -> None:
         """Between a turn's requests: stop once what the kernel and this turn have spent reaches the budget."""
         budget = turn.settings.budget_usd
@@ -273,26 +297,6 @@ def _max_tokens(ask: TurnRequest, settings: Settings) -> int:
     if ask.max_tokens < 1:
         raise ClaudeError(f"--max-tokens must be a positive whole number, not {ask.max_tokens}.")
     return ask.max_tokens
-
-
-def _tools(
-    ask: TurnRequest, settings: Settings, namespace: Mapping[str, Any], cells: CellLog, used: set[str],
-) -> tuple[Toolbox | None, list[dict[str, Any]]]:
-    """The turn's toolbox (with -k) and the tool definitions it sends: the toolbox's, or, in a
-    conversation that has used tools, the ones its history calls (the API refuses tool blocks
-    without them), offered for no calls."""
-    if not (ask.kernel or ask.run or used):
-        return None, []
-    from . import kernel_tools
-
-    run = ask.run or kernel_tools.RUN_CODE in used
-    if not (ask.kernel or ask.run):
-        return None, kernel_tools.definitions(run=run)
-    if ask.run and settings.run_code == "never":
-        raise ClaudeError("--run: ClaudeMagics.run_code is 'never', so Claude may not run code here; drop --run, or set it to 'ask'.")
-    # Once a conversation has called run_code it stays defined (refused without --run), as its history needs.
-    toolbox = kernel_tools.toolbox(namespace, cells, _limits(settings), settings, run=ask.run, defined=run)
-    return toolbox, toolbox.definitions
 
 
 def _assistant(message: Any) -> Message:

@@ -52,7 +52,7 @@ def namespace() -> dict:
 
 
 def tools(namespace: dict, log: CellLog | None = None, result_tokens: int = 5_000) -> KernelTools:
-    return KernelTools(namespace, log or CellLog(), Limits(), result_tokens=result_tokens)
+    return KernelTools(namespace, log or CellLog()).for_turn(Limits(), result_tokens=result_tokens)
 
 
 def call(box: KernelTools, tool: str, **arguments):
@@ -109,6 +109,7 @@ def test_a_bad_call_is_a_one_line_error_result(namespace, arguments, reason):
 
 def test_an_unknown_tool_and_a_tool_that_raises_answer_with_why(namespace):
     assert call(tools(namespace), "rm_rf").summary == "There is no tool named 'rm_rf' this turn."
+    assert call(tools(namespace), "run_code", code="1").summary == "There is no tool named 'run_code' this turn."
 
     class Broken:
         def __repr__(self):

@@ -8,7 +8,8 @@ may let Claude call the kernel's tools (`-k`, zero to two tool steps before the 
 and either succeeds or meets one fault, at any of its requests: a dropped stream, an SSE error
 event, a 400/401/403/404/429/529/500, or a Ctrl-C on the Nth answer delta (the real stream is
 closed mid-way). A turn with tool calls commits its whole exchange or nothing, and no request ever
-holds a tool call without its result, or tool blocks without the tools defined.
+holds a tool call without its result, or tool blocks without the tools defined (the same tools,
+once a conversation has used them, so its prefix stays cached).
 A model kept here says what every conversation must hold; after every cell it is compared with the
 package's conversations, and every request the server received is compared with the model's history
 at the time it was sent.
@@ -32,6 +33,9 @@ from hypothesis import strategies as st
 from claude_magic.conversation import Conversations
 from claude_magic.display import TextView
 from claude_magic.errors import ClaudeError
+from claude_magic.kernel_tools import definitions
+
+TOOLS = definitions(run=False)
 
 CHATS = (None, "a", "b")  # None: the kernel's default conversation
 STATUSES = (400, 401, 403, 404, 429, 529, 500)
@@ -288,7 +292,8 @@ def run_cell(s: Session, cell: Cell, step: int, model: Model) -> None:
         assert body.get("system") == system
         assert ("thinking" in body) == cell.think
         assert ("tools" in body) == (cell.kernel or chat.used_tools)
-        assert ("tool_choice" in body) == (not cell.kernel and chat.used_tools)
+        assert body.get("tools", TOOLS) == TOOLS  # the same bytes every turn: the cached prefix holds
+        assert "tool_choice" not in body  # no call is refused here, and only a refusal forces the answer
 
     assert result.error_before_exec is None
     if cell.outcome == "ok":
@@ -363,4 +368,4 @@ def test_a_fault_between_tool_steps_keeps_nothing_and_later_turns_still_define_t
     run_cell(session, Cell(None, False, None, True, "ok", "look", "seen", 5, 0, kernel=True, steps=1), 0, model)
     run_cell(session, Cell(None, False, None, False, outcome, "again", "no", 5, 7, kernel=True, steps=2, fault_at=1), 1, model)
     run_cell(session, Cell(None, False, None, False, "ok", "plain", "fine", 5, 0), 2, model)
-    assert len(model[None].messages) == 6 and session.fake.requests[-1].json["tool_choice"] == {"type": "none"}
+    assert len(model[None].messages) == 6 and "tools" in session.fake.requests[-1].json

@@ -83,12 +83,13 @@ def test_a_claude_that_keeps_calling_after_being_told_to_answer_fails_the_turn_a
     assert history(ip) == [] and fake_api.pending == 1 and str(KEPT_CALLING)
 
 
-def test_once_a_conversation_used_tools_later_turns_define_them_but_offer_no_calls(ip, fake_api):
+def test_once_a_conversation_used_tools_later_turns_define_the_same_tools(ip, fake_api):
     fake_api.script(Turn(tool_uses=[LIST]), Turn(text="one"), Turn(text="two"))
     ip.run_cell_magic("claude", "-k", "look")
     ip.run_cell_magic("claude", "", "and without tools?")
     later = fake_api.requests[-1].json
-    assert later["tools"] == definitions(run=False) and later["tool_choice"] == {"type": "none"}
+    # The same bytes, and no tool_choice: the API caches messages under the tool_choice they came with.
+    assert later["tools"] == fake_api.requests[0].json["tools"] and "tool_choice" not in later
     assert fake_api.rejected == 0
     ip.run_cell_magic("claude", "-n", "fresh")
     assert "tools" not in fake_api.requests[-1].json
@@ -100,6 +101,7 @@ def test_a_call_in_a_turn_without_k_is_refused_and_claude_is_told_to_answer(ip, 
     ip.run_cell_magic("claude", "", "and now?")
     (refused,) = results(fake_api.requests[-1])
     assert refused["is_error"] and result_text(refused) == NOT_OFFERED
+    assert "tool_choice" not in fake_api.requests[-2].json and fake_api.requests[-1].json["tool_choice"] == {"type": "none"}
     assert history(ip)[-1]["content"][0]["text"] == "fine, no tools"
 
 
