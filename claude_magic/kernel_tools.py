@@ -33,7 +33,7 @@ from .sent import image_size
 from .settings import DEFAULTS, Settings
 from .tools import Outcome, Progress, ToolCall, bounded
 
-__all__ = ["KernelTools", "Spec", "SPECS", "RUN_CODE", "definitions", "for_turn", "user_variables", "code_line", "IPYTHON_NAMES"]
+__all__ = ["KernelTools", "Spec", "SPECS", "RUN_CODE", "definitions", "turn_tools", "user_variables", "code_line", "IPYTHON_NAMES"]
 
 RUN_CODE = "run_code"
 # The names IPython itself puts in the namespace (besides the private `_` ones).
@@ -117,7 +117,7 @@ def definitions(*, run: bool) -> list[dict[str, Any]]:
     return [spec.definition for spec in (*SPECS, *((RUN_SPEC,) if run else ()))]
 
 
-def for_turn(tools: KernelTools, settings: Settings, limits: Limits, *, run: bool, defined: bool) -> KernelTools:
+def turn_tools(tools: KernelTools, settings: Settings, limits: Limits, *, run: bool, defined: bool) -> KernelTools:
     """`tools` set for a `-k` turn; with `run`, `run_code` under `settings.run_code`; `defined`:
     run_code's definition is sent (the history calls it) even when it does not run."""
     runner = None

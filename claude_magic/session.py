@@ -232,7 +232,7 @@ class Session:
         if self._kernel_tools is None or self._kernel_tools.namespace is not namespace:
             self._kernel_tools = kernel_tools.KernelTools(namespace, self.cells)
         # Once a conversation has called run_code it stays defined (refused without --run), as its history needs.
-        toolbox = kernel_tools.for_turn(self._kernel_tools, settings, _limits(settings), run=ask.run, defined=run)
+        toolbox = kernel_tools.turn_tools(self._kernel_tools, settings, _limits(settings), run=ask.run, defined=run)
         return toolbox, toolbox.definitions
 
     def _check_spent(self, turn: PreparedTurn, loop: TurnLoop) -> None:
