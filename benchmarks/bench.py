@@ -25,6 +25,8 @@ streaming at a fixed rate; nothing else is ever contacted.
    SDK loop over the same rows (`bench_map.py`).
 9. Documents: the bytes a later turn sends when the conversation holds a large PDF (the Files API's
    file id) against sending it inline again, and a warm turn's time with a 100-page PDF in the history.
+10. Tool steps (`bench_tools.py`): a `%%claude -k` turn's overhead per tool call against the same loop
+   written on the SDK, and the cache reads of its requests (figure 6's model).
 """
 
 from __future__ import annotations
@@ -770,15 +772,21 @@ class CacheTurn:
 
 
 def prompt_tokens(body: dict[str, Any]) -> int:
-    """tokens ~ characters / 4 of the system prompt and messages (the fake API's estimate)."""
-    return estimate_tokens({"system": body.get("system"), "messages": body["messages"]})
+    """tokens ~ characters / 4 of the tool definitions, system prompt and messages (the fake API's estimate)."""
+    return estimate_tokens({key: body.get(key) for key in ("tools", "system", "messages")})
 
 
-def extends(body: dict[str, Any], previous: dict[str, Any]) -> bool:
-    """Whether `body` starts with everything `previous` sent: the condition of a cache hit."""
+def cached_prefix(body: dict[str, Any], previous: dict[str, Any]) -> int:
+    """The tokens of `previous` that `body` reads from cache. The prefix is the tool definitions, the
+    system prompt, then the messages: `body` reads all of it if it starts with everything `previous`
+    sent; if only tool_choice changed (which the API says affects the messages alone), the tools and
+    the system prompt; nothing if the model, tools or system prompt changed."""
+    if any(body.get(key) != previous.get(key) for key in ("model", "tools", "system", "cache_control")):
+        return 0
+    if body.get("tool_choice") != previous.get("tool_choice"):
+        return prompt_tokens({"tools": body.get("tools"), "system": body.get("system"), "messages": []})
     count = len(previous["messages"])
-    same = all(body.get(key) == previous.get(key) for key in ("model", "system", "cache_control"))
-    return same and body["messages"][:count] == previous["messages"]
+    return prompt_tokens(previous) if body["messages"][:count] == previous["messages"] else 0
 
 
 def cache_model(bodies: list[dict[str, Any]]) -> list[CacheTurn]:
@@ -791,7 +799,7 @@ def cache_model(bodies: list[dict[str, Any]]) -> list[CacheTurn]:
         if body.get("cache_control") is None:
             turns.append(CacheTurn(total, 0, 0, total))
         else:
-            read = prompt_tokens(previous) if previous is not None and extends(body, previous) else 0
+            read = cached_prefix(body, previous) if previous is not None else 0
             turns.append(CacheTurn(total, read, total - read, 0))
         previous = body
     return turns
@@ -959,6 +967,7 @@ def bench_map(settings: Settings) -> list[Row]:
         wall("batch (client side)", figures.batch, figures.loop, mapping.BATCH_WALL),
         dollars("live", figures.live, figures.loop, mapping.LIVE_DOLLARS),
         dollars("batch", figures.batch, figures.loop, mapping.BATCH_DOLLARS),
+    ]
 
 
 # 9. Documents
@@ -1018,6 +1027,15 @@ def bench_documents(fake: FakeAPI, settings: Settings) -> list[Row]:
     ]
 
 
+# 10. Tool steps (bench_tools.py)
+
+
+def bench_tools(fake: FakeAPI, settings: Settings) -> list[Row]:
+    import bench_tools as tools
+
+    return tools.bench_tools(fake, settings.steady_turns)
+
+
 # ---------------------------------------------------------------------------------------------
 # The run
 
@@ -1051,6 +1069,7 @@ def run(settings: Settings) -> list[Row]:
             rows[6] = guarded("6 caching", lambda: bench_cache(fake))
             rows[7] = guarded("7 memory", lambda: bench_memory(fake, settings))
             rows[9] = guarded("9 documents", lambda: bench_documents(fake, settings))
+            rows[10] = guarded("10 tool steps", lambda: bench_tools(fake, settings))
         rows[8] = guarded("8 map", lambda: bench_map(settings))  # its own fake, with a latency
         rows[5] = guarded("5 context", lambda: bench_context(settings))  # last: its large frames stay in the heap
     return [row for figure in sorted(rows) for row in rows[figure]]

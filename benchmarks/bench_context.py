@@ -30,8 +30,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from claude_magic.summaries import describe  # noqa: E402
 from claude_magic.images import image_block, open_figures  # noqa: E402
+from claude_magic.summaries import describe  # noqa: E402
 
 REPEATS = 3
 ROW_POWERS = range(3, 8)

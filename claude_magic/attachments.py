@@ -20,7 +20,7 @@ from .errors import ClaudeError, ContextError
 from .images import bytes_block, image_block, path_or_url_block
 from .sent import Sent, image_size, tokens_of
 
-__all__ = ["attachments", "error_block", "NO_ERROR"]
+__all__ = ["attachments", "error_block", "shown_blocks", "NO_ERROR"]
 
 Block = dict[str, Any]
 
@@ -48,7 +48,7 @@ def attachments(
         shown = cells.last_shown()
         if shown is None:
             raise ClaudeError(NO_FIGURE)
-        images_shown = _shown_blocks(shown[0])
+        images_shown = shown_blocks(shown[0])
         blocks += images_shown
         sent += [_image_sent("-f", block, f", shown {_cells_back(shown[1])}") for block in images_shown]
     for spec in images:
@@ -85,7 +85,8 @@ def error_block(error: CellError) -> Block:
     return {"type": "text", "text": text}
 
 
-def _shown_blocks(record: CellRecord) -> list[Block]:
+def shown_blocks(record: CellRecord) -> list[Block]:
+    """The images a cell showed (or, with a non-inline backend, the figures it drew) as image blocks."""
     if record.images:
         return [bytes_block(image.data, "the image a cell showed") for image in record.images]
     return [image_block(figure) for figure in record.figures]

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from traitlets import Dict, Enum, Float, HasTraits, Int, TraitError, TraitType, Unicode, validate
 from traitlets.config import Configurable
 
-from .settings import CACHE_TTLS, DEFAULTS, DISPLAY_MODES, FIXTURE_MODES
+from .settings import CACHE_TTLS, DEFAULTS, DISPLAY_MODES, FIXTURE_MODES, RUN_CODE_MODES
 
 if TYPE_CHECKING:
     from .course import Provenance
@@ -81,6 +81,17 @@ class ClaudeConfig(Configurable):
         text = super().class_get_trait_help(trait, inst, helptext)
         provenance = getattr(inst, "_provenance", None)
         return f"{text}\n    {provenance.describe(str(trait.name))}" if provenance is not None else text
+    run_code = Enum(
+        RUN_CODE_MODES, default_value=DEFAULTS.run_code,
+        help="Code Claude runs with --run: ask (approve each run on the kernel's input prompt; refused where no "
+        "one can answer, as under nbclient, nbval, papermill), always (run without asking), never.",
+    ).tag(config=True)
+    max_tool_calls = Int(
+        DEFAULTS.max_tool_calls, help="Tool calls a -k turn may make; then Claude is asked to answer with what it has.",
+    ).tag(config=True)
+    tool_result_tokens = Int(
+        DEFAULTS.tool_result_tokens, help="Tokens at most of one tool result (about four characters a token); the result says what it cut.",
+    ).tag(config=True)
 
     @validate("prices")
     def _valid_prices(self, proposal: Any) -> dict[str, Any]:
@@ -112,7 +123,8 @@ class ClaudeConfig(Configurable):
             raise TraitError(f"ClaudeMagics.max_retry_wait must be a number of seconds, 0 or more, not {value}.")
         return value
 
-    @validate("max_tokens", "max_retries", "max_rows", "max_columns", "max_chars", "max_string_chars")
+    @validate("max_tokens", "max_retries", "max_rows", "max_columns", "max_chars", "max_string_chars", "max_tool_calls",
+              "tool_result_tokens")
     def _positive(self, proposal: Any) -> int:
         if proposal["value"] < (0 if proposal["trait"].name == "max_retries" else 1):
             raise TraitError(f"ClaudeMagics.{proposal['trait'].name} must be a positive whole number.")

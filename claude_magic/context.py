@@ -24,7 +24,8 @@ from .markdown import fence_split
 from .sent import Sent, image_size, kind_of, tokens_of
 from .summaries import STRING_CUT, Limits, cut_text, guarded, summarize
 
-__all__ = ["Expansion", "Limits", "Reference", "expand_prompt", "object_blocks", "template_pieces", "fill_template", "AS_TYPED"]
+__all__ = ["Expansion", "Limits", "Reference", "expand_prompt", "object_blocks", "template_pieces", "fill_template",
+           "resolve_reference", "type_name", "AS_TYPED"]
 
 # How a brace that is not expanded can be sent as typed without a note.
 AS_TYPED = "sent as typed (--raw, or a code span or fence, keeps braces without this note)"
@@ -114,6 +115,18 @@ def fill_template(pieces: list[str | Reference], values: Mapping[str, Any], limi
         else:
             parts += _value_parts(piece.label, _resolve(values[piece.root], piece.chain), limits, inline=True)[0]
     return _merge(parts)
+def resolve_reference(reference: str, namespace: Mapping[str, Any]) -> Any:
+    """The object a reference written as between `{` and `}` names (`df`, `df.columns`, `rows[0]`,
+    `cfg['epochs']`), walked as `{name}` walks it: never evaluated. LookupError if it names nothing."""
+    match = _REFERENCE.fullmatch(reference.strip() + "}")
+    if match is None or keyword.iskeyword(match["root"]):
+        raise LookupError(f"{reference!r} is not a variable name, nor name.attr, name[0] or name['key']")
+    if match["root"] not in namespace:
+        raise LookupError(f"there is no variable named {match['root']!r}")
+    try:
+        return _resolve(namespace[match["root"]], match["chain"])
+    except Exception as error:
+        raise LookupError(f"{reference}: {type(error).__name__}: {one_line(str(error), 80)}") from None
 
 
 def _kind(obj: Any, parts: list[Part]) -> str:
@@ -296,10 +309,11 @@ def _document(label: str, path: Any) -> documents.Document:
 
 def _tags(label: str, obj: Any) -> tuple[str, str]:
     name = label.replace('"', "&quot;")
-    return f'<variable name="{name}" type="{_type_name(obj)}">', "</variable>"
+    return f'<variable name="{name}" type="{type_name(obj)}">', "</variable>"
 
 
-def _type_name(obj: Any) -> str:
+def type_name(obj: Any) -> str:
+    """The type as a reader knows it: `list`, `pandas.DataFrame`."""
     kind = type(obj)
     package = kind.__module__.split(".")[0]
     return kind.__qualname__ if package == "builtins" else f"{package}.{kind.__qualname__}"

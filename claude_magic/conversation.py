@@ -2,10 +2,12 @@
 
 A `Conversation` is the history the API sees: alternating user and assistant messages, starting with
 a user turn, every `tool_use` answered by its `tool_result` in the next message, and no text that is
-not Unicode (`check_text`). It changes in exactly one place, `commit`, which takes a whole exchange (the user
-message and the complete reply) at once; a turn that fails anywhere before that (an API error, a
-dropped stream, an interrupt) leaves the history as it was, because nothing was appended yet. Each
-turn remembers the notebook cell that asked it, so re-running that cell can replace its turn.
+not Unicode (`check_text`). It changes in exactly one place, `commit_exchange` (or `commit` for the plain pair), which
+takes a whole exchange at once: the user message, any tool calls and their results, and the complete
+reply. A turn that fails anywhere before that (an API error, a dropped stream, an interrupt, a budget
+stop between tool calls) leaves the history as it was, because nothing was appended yet; and no
+`tool_use` is ever kept without the `tool_result` that answers it. Each turn remembers the notebook
+cell that asked it, so re-running that cell can replace its turn.
 `Conversations` holds the kernel's default conversation and any named ones.
 """
 
@@ -21,7 +23,7 @@ from .errors import ClaudeError, InvariantError
 from .pricing import Spend, Usage
 
 __all__ = ["Conversation", "Conversations", "Turn", "DEFAULT_CHAT", "InvariantError", "user_message",
-           "assistant_message", "check_messages", "check_text", "merge_text"]
+           "assistant_message", "check_messages", "check_text", "merge_text", "tool_uses"]
 
 DEFAULT_CHAT = "default"
 
@@ -92,19 +94,34 @@ class Conversation:
         check_messages(messages)
         return messages
 
+    def tool_names(self, *, replace_last: bool = False) -> set[str]:
+        """The names of the tools the history (without its last turn, if that is being replaced) has
+        called: the API refuses a request that holds tool blocks but defines no tools."""
+        return {block["name"] for message in self._kept(replace_last) for block in tool_uses(message)}
+
     def commit(
         self, user: Message, assistant: Message, usage: Usage, cost: float | None, context: Usage | None = None,
         system: str | None = None, cell_id: str | None = None, replace_last: bool = False,
     ) -> None:
+        """`commit_exchange` of a plain exchange: one question, one answer."""
+        self.commit_exchange([user, assistant], usage, cost, context, system, cell_id, replace_last)
+
+    def commit_exchange(
+        self, messages: list[Message], usage: Usage, cost: float | None, context: Usage | None = None,
+        system: str | None = None, cell_id: str | None = None, replace_last: bool = False,
+    ) -> None:
         """Append one complete exchange (in place of the last turn, if `replace_last`), or nothing at
-        all if it would break an invariant. `usage` is what the exchange cost; `context` the usage of
-        its last request, which measures the context (the same unless a paused turn was resumed, which
-        bills each part); `system` the system prompt the exchange ran under, which the conversation
-        keeps from now on ("" for none); `cell_id` the notebook cell that asked it."""
-        check_messages([*self._kept(replace_last), user, assistant])
+        all if it would break an invariant. `messages` run from the user's message to the final reply,
+        with any tool calls and their results between. `usage` is what the exchange cost; `context` the
+        usage of its last request, which measures the context (the same unless it took several
+        requests, each billed); `system` the system prompt the exchange ran under, which the
+        conversation keeps from now on ("" for none); `cell_id` the notebook cell that asked it."""
+        if len(messages) < 2 or len(messages) % 2:
+            raise InvariantError("an exchange runs from a user message to the assistant's final reply")
+        check_messages([*self._kept(replace_last), *messages], complete=True)
         if replace_last and self._turns:
             self._turns.pop()
-        self._turns.append(Turn((copy.deepcopy(user), copy.deepcopy(assistant)), cell_id))
+        self._turns.append(Turn(tuple(copy.deepcopy(message) for message in messages), cell_id))
         self.spend.add(usage, cost)
         self._last_usage = context or usage
         if system is not None:
@@ -142,10 +159,14 @@ def merge_text(blocks: Iterable[Block]) -> list[Block]:
     return merged
 
 
-def check_messages(messages: list[Message]) -> None:
-    """Raise InvariantError unless `messages` is a history the API accepts for shape."""
+def check_messages(messages: list[Message], *, complete: bool = False) -> None:
+    """Raise InvariantError unless `messages` is a history the API accepts for shape: roles alternate
+    from a user turn, nothing is empty, and each `tool_use` is answered by a `tool_result` first thing
+    in the next message. A `complete` history (one to keep) also ends with the assistant's reply and
+    leaves no `tool_use` unanswered; a request may end on an answer still being written (a paused turn)."""
     if not messages:
         raise InvariantError("a request needs at least one message")
+    pending: list[str] = []
     for index, message in enumerate(messages):
         expected = "user" if index % 2 == 0 else "assistant"
         if message.get("role") != expected:
@@ -155,10 +176,10 @@ def check_messages(messages: list[Message]) -> None:
             raise InvariantError(f"messages[{index}] is empty")
         if isinstance(content, list) and any(_is_empty_text(block) for block in content):
             raise InvariantError(f"messages[{index}] has an empty text block")
-        if index % 2 == 1 and (unanswered := _unanswered_tools(message, messages[index + 1 : index + 2])):
-            raise InvariantError(
-                f"messages[{index}] calls a tool ({', '.join(unanswered)}) with no tool_result in the message after it"
-            )
+        _check_answers(index, message, pending)
+        pending = [block["id"] for block in tool_uses(message)]
+    if complete and (pending or len(messages) % 2):
+        raise InvariantError(f"messages[{len(messages) - 1}] should be the assistant's final reply, with no tool call left unanswered")
     images = sum(_image_count(message) for message in messages)
     if images > MAX_IMAGES:
         raise InvariantError(
@@ -179,22 +200,38 @@ def check_text(text: str, where: str) -> None:
         )
 
 
-def _unanswered_tools(message: Message, following: list[Message]) -> list[str]:
-    """The ids of `message`'s tool calls that the message after it (if any) does not answer."""
-    calls = [str(block.get("id")) for block in _blocks(message) if block.get("type") == "tool_use"]
-    if not calls:
-        return []
-    answered = {block.get("tool_use_id") for reply in following for block in _blocks(reply) if block.get("type") == "tool_result"}
-    return [call for call in calls if call not in answered]
-
-
-def _blocks(message: Message) -> list[Block]:
+def tool_uses(message: Message) -> list[Block]:
+    """The message's client tool calls (`tool_use` blocks), in order."""
     content = message.get("content")
-    return content if isinstance(content, list) else []
+    return [block for block in content if block.get("type") == "tool_use"] if isinstance(content, list) else []
+
+
+def _check_answers(index: int, message: Message, pending: list[str]) -> None:
+    """The user message at `index` answers exactly the `pending` calls of the reply before it, its
+    results first; an assistant message holds no results."""
+    content = message.get("content")
+    blocks = content if isinstance(content, list) else []
+    results = [block.get("tool_use_id") for block in blocks if block.get("type") == "tool_result"]
+    if message.get("role") == "assistant":
+        if results:
+            raise InvariantError(f"messages[{index}] is the assistant's, but holds tool results")
+        return
+    if tool_uses(message):
+        raise InvariantError(f"messages[{index}] is the user's, but holds tool calls")
+    first = [block.get("tool_use_id") for block in blocks[: len(results)] if block.get("type") == "tool_result"]
+    if sorted(results) != sorted(pending) or first != results:
+        raise InvariantError(f"messages[{index}] must answer each tool call of the reply before it, first thing, and only those")
 
 
 def _image_count(message: Message) -> int:
-    return sum(block.get("type") == "image" for block in _blocks(message))
+    return _images_in(message.get("content"))
+
+
+def _images_in(content: Any) -> int:
+    """Images in a content list, those inside tool results included."""
+    if not isinstance(content, list):
+        return 0
+    return sum(block.get("type") == "image" or _images_in(block.get("content")) for block in content)
 
 
 def _is_empty_text(block: Block) -> bool:

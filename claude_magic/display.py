@@ -20,6 +20,7 @@ from .errors import ClaudeError
 from .live import PLACEHOLDER, GrowingText, LiveView
 from .output import Final, TurnView, to_markdown
 from .settings import DISPLAY_MODES
+from .tools import ToolCall
 
 __all__ = ["make_view", "resolve_mode", "show", "MarkdownView", "TextView"]
 
@@ -79,7 +80,10 @@ class MarkdownView(LiveView):
         self._push()
 
     def _render(self) -> None:
-        live = to_markdown(Final(self._answer.markdown(), self._thought.markdown(), self._status_line(), sent=self._sent))
+        live = to_markdown(
+            Final(self._answer.markdown(), self._thought.markdown(), self._status_line(), sent=self._sent, steps=self._steps),
+            live=True,
+        )
         update_display({"text/markdown": live, "text/plain": PLACEHOLDER}, raw=True, display_id=self._display_id)
 
     def _resent(self, stream: GrowingText) -> int:
@@ -125,6 +129,12 @@ class TextView:
             self._begin("text")
         self._answered = self._answered or bool(delta.strip())
         self._write(delta)
+
+    def tool(self, call: ToolCall) -> None:
+        # A terminal cannot redraw a line once more has been printed: each call is printed when it ends.
+        if call.status not in ("running", "waiting"):
+            self._section = "tools"
+            self._line(call.line, dim=True)
 
     def finish(self, final: Final) -> None:
         for source in final.sources:

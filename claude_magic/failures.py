@@ -1,7 +1,7 @@
 """SDK and transport exceptions -> one-line `ClaudeError`s that say what to do.
 
 Sits above the client: it knows the SDK's error classes, httpx2's transport errors, a stream that
-ended early or could not be read (`loop.IncompleteStream`, `loop.UnreadableStream`), a wait for a
+ended early or could not be read (`stream.IncompleteStream`, `stream.UnreadableStream`), a wait for a
 retry longer than the user allows (`client.retry_wait_too_long`) and a fixture that cannot answer
 (`transport.ReplayFailure`). Anything else that escapes a turn is a bug, and keeps its traceback.
 Whatever a server said is scrubbed of key-shaped text (`errors.one_line`, `ClaudeError`). The SDK is
@@ -11,8 +11,8 @@ imported only once an error needs translating: a session that has not yet sent a
 from __future__ import annotations
 
 from .errors import ClaudeError, one_line
-from .loop import IncompleteStream, UnreadableStream
 from .settings import API_KEY_ENV, Settings
+from .stream import IncompleteStream, UnreadableStream
 
 __all__ = ["turn_failure", "is_api_failure", "api_error_message"]
 

@@ -1,8 +1,10 @@
 """What the notebook's live views share: pacing, the growing texts, and the swap for static output.
 
 A live view shows itself under a fresh display id, coalesces pushes by the clock and by how much is
-new, keeps a status line, and at the end leaves the answer as a new static output and reduces its
-own display to a fixed placeholder, so a saved notebook holds no widget reference and no time.
+new, keeps a status line and a line per tool call (a call's first line also takes the text Claude
+wrote before it out of the answer, into the turn's steps), and at the end leaves the answer as a new
+static output and reduces its own display to a fixed placeholder, so a saved notebook holds no
+widget reference and no time.
 `widgets.WidgetView` and `display.MarkdownView` fill in how a push is drawn.
 """
 
@@ -15,6 +17,7 @@ from IPython.display import display, update_display
 
 from .chunker import MarkdownChunker
 from .output import Final, has_answer, to_markdown, to_plain
+from .tools import Step, ToolCall
 
 __all__ = ["LiveView", "GrowingText", "PLACEHOLDER", "PUSH_INTERVAL"]
 
@@ -82,6 +85,7 @@ class LiveView:
         self._display_id = uuid.uuid4().hex
         self._answer = GrowingText()
         self._thought = GrowingText()
+        self._steps: list[Step] = []
         self._model = ""
         self._sent = ""
         self._phase = "waiting…"
@@ -106,6 +110,20 @@ class LiveView:
     def text(self, delta: str) -> None:
         self._arrive(self._answer, delta, "streaming…")
 
+    def tool(self, call: ToolCall) -> None:
+        # Rare (a few a turn), and a call may wait for approval: shown at once.
+        known = [index for index, step in enumerate(self._steps) if isinstance(step, ToolCall) and step.id == call.id]
+        if known:
+            self._steps[known[0]] = call
+        else:
+            if self._answer.text.strip():
+                self._steps.append(self._answer.text)
+            self._answer = GrowingText()
+            self._steps.append(call)
+            self._answer_restarted()
+        self._phase = {"running": f"running {call.name}…", "waiting": "waiting for your approval…"}.get(call.status, "waiting…")
+        self._push()
+
     def finish(self, final: Final) -> None:
         # The pending deltas are not pushed: the static output that replaces the view holds them.
         # It comes first, so the cell never shrinks to the placeholder and grows again.
@@ -115,7 +133,7 @@ class LiveView:
     def fail(self, footer: str) -> None:
         # With nothing streamed there is nothing to keep: the caller's one-line error says it all,
         # once; the partial answer only says it is incomplete.
-        partial = Final(self._answer.text, self._thought.text, footer, sent=self._sent)
+        partial = Final(self._answer.text, self._thought.text, footer, sent=self._sent, steps=self._steps)
         if has_answer(partial):
             self.finish(partial)
         else:
@@ -162,6 +180,9 @@ class LiveView:
 
     def _render(self) -> None:
         raise NotImplementedError
+
+    def _answer_restarted(self) -> None:
+        """The answer's text moved into the steps: a view that draws it piecemeal starts afresh."""
 
     def _close(self) -> None:
         """Releases what the live display holds; a plain display holds nothing."""

@@ -1,156 +1,142 @@
-"""The requests of one turn: stream each into the live view, resume a paused turn, gather the parts.
+"""The requests of one turn: stream each into the live view, resume a paused turn, run tool calls.
 
-A turn may take several requests (today: a turn the API paused is resumed; tool calls will loop
-here too). `TurnLoop.run` streams them one after another and hands back the reply, its content
-gathered across the parts; nothing here touches the conversation, so a turn that fails anywhere
-leaves it as it was. A stream that never reaches `message_stop` is a failed request, though the
-SDK would hand its truncated message back as if it were whole; so is one the SDK cannot read (bytes
-that are not UTF-8, data that is not JSON, events out of order), which it reports with plain
-Python exceptions that say nothing of a stream. What the SDK warns of while it builds a request (a
-deprecated model) goes to `warn` as one line, not to stderr as a Python warning. A text block that
-cites its sources gets its footnote markers (`citations.Footnotes`) as it ends, and a web search or
-fetch the API runs is said on the status line.
+A turn may take several requests. A turn the API paused (long server-side work) is sent back to be
+continued. A reply that calls tools (stop reason `tool_use`) has each call run by the turn's
+`tools.Toolbox`, one live line each, and the reply and a user message of its results go back with
+the whole history (no server-held thread, so a recorded session replays request by request) until
+Claude answers. At most `max_calls` calls run; past that, or when the turn offers no tools (a
+conversation that used tools keeps defining them), each call is answered that it was not run, and
+Claude is told to answer with what it has (`tool_choice` none, for that last request only).
+`TurnLoop.run` hands back the final reply, its content gathered across paused parts; `exchange`
+holds the messages between the user's and the reply (the calls and their results) and `steps` what
+the user reads of them. Nothing here touches the conversation, so a turn that fails anywhere leaves
+it as it was. Each request streams through `stream.Streamer`.
 """
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-from .citations import Footnotes
-from .client import RetryWatch, messages_api
+from .client import RetryWatch
+from .conversation import Message, assistant_message
+from .errors import ClaudeError
 from .output import TurnView
+from .request import NO_TOOL_CALLS
+from .stream import IncompleteStream, Streamer, UnreadableStream
+from .tools import LIMIT_NOTE, NOT_OFFERED, Outcome, Step, Toolbox, ToolCall, results_message
 
 if TYPE_CHECKING:
     import anthropic
 
-__all__ = ["TurnLoop", "IncompleteStream", "UnreadableStream", "MAX_CONTINUATIONS"]
+__all__ = ["TurnLoop", "IncompleteStream", "UnreadableStream", "MAX_CONTINUATIONS", "KEPT_CALLING", "UNOFFERED_CALL"]
 
 # A turn the API pauses (long server-side work) is resumed this many times at most.
 MAX_CONTINUATIONS = 3
-
-# What the SDK raises when a stream's bytes or events are not what it expects (UnicodeDecodeError and
-# JSONDecodeError are ValueErrors; a delta for a block that never started, an IndexError; events
-# before message_start, an AssertionError or RuntimeError; odd shapes, TypeError or AttributeError).
-_MALFORMED = (ValueError, LookupError, AssertionError, RuntimeError, TypeError, AttributeError)
-_END = object()
-T = TypeVar("T")
-
-
-class IncompleteStream(Exception):
-    """The stream ended before `message_stop`: the SDK hands such a message back as if whole."""
-
-
-class UnreadableStream(Exception):
-    """The SDK could not read the stream; the message says what it met."""
+KEPT_CALLING = (
+    "Claude kept calling tools after it was asked to answer with what it had; nothing was added to the "
+    "conversation. Re-run the cell, or raise ClaudeMagics.max_tool_calls."
+)
+UNOFFERED_CALL = (
+    "The reply called a tool ({names}) though none was offered; nothing was added to the conversation, "
+    "which a call left unanswered would break. Re-run the cell."
+)
 
 
 class TurnLoop:
-    """One turn's streamed requests; `messages` holds each complete reply, in order."""
+    """One turn's streamed requests; `messages` holds each complete reply, in order. `guard` is
+    called before each request that follows a tool step (a budget check)."""
 
-    def __init__(self, view: TurnView, retries: RetryWatch, warn: Callable[[str], None]) -> None:
+    def __init__(
+        self, view: TurnView, retries: RetryWatch, warn: Callable[[str], None], toolbox: Toolbox | None = None,
+        max_calls: int = 0, guard: Callable[[], None] | None = None,
+    ) -> None:
         self.view = view
         self.retries = retries
-        self.warn = warn
-        self.messages: list[Any] = []
-        self.cut: Any = None  # the SDK's snapshot of a reply cut short, once one began and failed
-        self.footnotes = Footnotes()  # numbered across the turn's parts, as the reply numbers them
+        self.toolbox, self.max_calls, self.guard = toolbox, max_calls, guard
+        self.streamer = Streamer(view, warn)
+        self.messages = self.streamer.messages  # every complete reply, in order (each is billed)
+        self.exchange: list[Message] = []
+        self.steps: list[Step] = []
+        self.calls: list[ToolCall] = []
+        self._used = 0  # calls run (refused ones included), against max_calls
+        self._answer_asked = False  # the calls are spent and Claude was told to answer
+
+    @property
+    def cut(self) -> Any:
+        """The SDK's snapshot of a reply cut short, once one began and failed."""
+        return self.streamer.cut
 
     def run(self, client: anthropic.Anthropic, request: dict[str, Any]) -> Any:
-        """The reply, its content gathered across resumed pauses."""
+        """The final reply, its content gathered across resumed pauses."""
         with self.retries.notices(self.view):
-            message = self._stream(client, request)
-            for _ in range(MAX_CONTINUATIONS):
-                if message.stop_reason != "pause_turn":
-                    break
-                self.view.status("paused by the API; resuming")
-                so_far = {"role": "assistant", "content": _resumable([b.to_dict(mode="json") for b in self.content()])}
-                message = self._stream(client, {**request, "messages": [*request["messages"], so_far]})
-        if len(self.messages) > 1:
-            message = message.model_copy(update={"content": self.content()})
-        return message
-
-    def content(self) -> list[Any]:
-        return [block for message in self.messages for block in message.content]
+            while True:
+                message = self._reply(client, request)
+                if message.stop_reason != "tool_use":
+                    return message
+                if not request.get("tools"):
+                    names = ", ".join(block.name for block in message.content if block.type == "tool_use")
+                    raise ClaudeError(UNOFFERED_CALL.format(names=names))
+                self._answer_calls(message)
 
     def billed(self) -> list[Any]:
         """Every reply the API bills for: the complete parts, and the one cut short if it had begun."""
         return [*self.messages, *([self.cut] if self.cut is not None else [])]
 
-    def _stream(self, client: anthropic.Anthropic, request: dict[str, Any]) -> Any:
-        started = complete = False
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            manager = messages_api(client, request).stream(**request)
-        for warning in caught:
-            self.warn(" ".join(str(warning.message).split()))
-        with manager as stream:
-            events: Iterator[Any] = iter(stream)
-            try:
-                while (event := _read(lambda: next(events, _END))) is not _END:
-                    started = True
-                    complete = self._forward(event) or complete
-                if not complete:
-                    raise IncompleteStream("the connection dropped before the answer was complete")
-                message = _read(stream.get_final_message)
-            except BaseException:
-                # What arrived is billed: keep its usage (the input, and the output so far).
-                self.cut = _snapshot(stream) if started else None
-                raise
-        self.messages.append(message)
-        return message
+    def _reply(self, client: anthropic.Anthropic, request: dict[str, Any]) -> Any:
+        """One assistant message, resumed while the API pauses it."""
+        body = {**request, "messages": [*request["messages"], *self.exchange]}
+        if self._answer_asked:
+            body["tool_choice"] = dict(NO_TOOL_CALLS)
+        parts = [self.streamer.stream(client, body)]
+        for _ in range(MAX_CONTINUATIONS):
+            if parts[-1].stop_reason != "pause_turn":
+                break
+            self.view.status("paused by the API; resuming")
+            so_far = {"role": "assistant", "content": _resumable([b.to_dict(mode="json") for b in _content(parts)])}
+            parts.append(self.streamer.stream(client, {**body, "messages": [*body["messages"], so_far]}))
+        if len(parts) > 1:
+            return parts[-1].model_copy(update={"content": _content(parts)})
+        return parts[-1]
 
-    def _forward(self, event: Any) -> bool:
-        """Pass one event on to the view; True once the stream has said its last word."""
-        if event.type == "text":
-            self.view.text(event.text)
-        elif event.type == "thinking":
-            self.view.thinking(event.thinking)
-        elif event.type == "compaction":
-            self.view.status("compacting earlier turns")
-        elif event.type == "content_block_stop" and hasattr(event, "content_block"):
-            # The SDK adds the finished block, unless the stream never said what message it is.
-            self._ended(event.content_block)
-        return event.type == "message_stop"
+    def _answer_calls(self, message: Any) -> None:
+        """Run (or refuse) the reply's calls, and add the reply and their results to the exchange."""
+        if self._answer_asked:
+            raise ClaudeError(KEPT_CALLING)
+        text = "".join(block.text for block in message.content if block.type == "text")
+        if text.strip():
+            self.steps.append(text)
+        calls = [self._call(block) for block in message.content if block.type == "tool_use"]
+        note = ""
+        if self.toolbox is None or self._used >= self.max_calls:
+            note = NOT_OFFERED if self.toolbox is None else LIMIT_NOTE.format(limit=self.max_calls)
+            self._answer_asked = True
+        reply = assistant_message(block.to_dict(mode="json") for block in message.content)
+        assert reply is not None  # it holds the calls
+        self.exchange += [reply, results_message(calls, note)]
+        if self.guard is not None:
+            self.guard()
 
-    def _ended(self, block: Any) -> None:
-        if block.type == "text" and block.citations:
-            self.view.text(self.footnotes.mark(block.citations))
-        elif block.type == "server_tool_use" and block.name in _TOOL_WORDS:
-            word, key = _TOOL_WORDS[block.name]
-            self.view.status(f"{word} {(block.input or {}).get(key, '')}".rstrip())
-
-
-# What the status line says while the API runs a server tool, and which input it names.
-_TOOL_WORDS = {"web_search": ("searching the web for", "query"), "web_fetch": ("fetching", "url")}
-
-
-def _read(step: Callable[[], T]) -> T:
-    """`step()`, a read of the SDK's stream, with the SDK's complaints about what it read made an
-    `UnreadableStream`. An exception raised in this package's own code (the fixture transport) is a
-    bug, and keeps its traceback."""
-    try:
-        return step()
-    except _MALFORMED as error:
-        if _raised_here(error):
-            raise
-        raise UnreadableStream(f"{type(error).__name__}: {error}") from error
+    def _call(self, block: Any) -> ToolCall:
+        call = ToolCall(block.id, block.name, dict(block.input) if isinstance(block.input, dict) else {})
+        if self.toolbox is None:
+            outcome = Outcome.failed(NOT_OFFERED, "refused", "not run: this turn was asked without -k")
+        elif self._used >= self.max_calls:
+            spent = f"not run: this turn's {self.max_calls} tool calls are spent"
+            outcome = Outcome.failed(LIMIT_NOTE.format(limit=self.max_calls), "refused", spent)
+        else:
+            self._used += 1
+            self.view.tool(call)
+            outcome = self.toolbox.call(call, self.view.tool)
+        call = call.finished(outcome)
+        self.view.tool(call)
+        self.calls.append(call)
+        self.steps.append(call)
+        return call
 
 
-def _raised_here(error: BaseException) -> bool:
-    traceback = error.__traceback__
-    while traceback is not None and traceback.tb_next is not None:
-        traceback = traceback.tb_next
-    return traceback is not None and traceback.tb_frame.f_globals.get("__name__", "").startswith(f"{__package__}.")
-
-
-def _snapshot(stream: Any) -> Any:
-    """The reply so far, for billing; None if the stream never said what message it is."""
-    try:
-        return stream.current_message_snapshot
-    except AssertionError:  # the SDK asserts there is one: no message_start arrived
-        return None
+def _content(parts: list[Any]) -> list[Any]:
+    return [block for message in parts for block in message.content]
 
 
 def _resumable(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:

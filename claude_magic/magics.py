@@ -43,12 +43,8 @@ class ClaudeMagics(Magics, ClaudeConfig):
         super().__init__(shell=shell, **kwargs)
         self._provenance.apply_course(self, notify=_note)
         self._session: Session | None = None
-        self.cells = CellLog(is_cell=self._is_cell)
-        self.shell.events.register("pre_run_cell", self.cells.started)
-        self.shell.events.register("post_run_cell", self.cells.finished)
-        # A kernel's display publisher and display hook see every image a cell shows; a terminal has neither.
-        for hooks in self._display_hooks():
-            hooks.register_hook(self.cells.displayed)
+        self.cells = CellLog(is_cell=lambda filename: self.shell.compile.format_code_name(filename) is not None)
+        self.cells.attach(self.shell)
 
     @property
     def session(self) -> Session:
@@ -62,12 +58,6 @@ class ClaudeMagics(Magics, ClaudeConfig):
     def settings(self) -> Settings:
         course = self._provenance.snapshot() if self._provenance is not None else {}
         return Settings.of({**self.trait_values(), **course})
-
-    def _display_hooks(self) -> list[Any]:
-        return [hooks for hooks in (self.shell.display_pub, self.shell.displayhook) if hasattr(hooks, "register_hook")]
-
-    def _is_cell(self, filename: str) -> bool:
-        return self.shell.compile.format_code_name(filename) is not None
 
     @claude_options
     @no_var_expand  # {name} is ours to expand, and $ in a prompt is just a dollar
@@ -84,6 +74,9 @@ class ClaudeMagics(Magics, ClaudeConfig):
             Summarise {df} in three bullet points.
 
             %claude -n -s "You are a terse statistics tutor." what is a p-value?
+
+            %%claude -k
+            Look at my variables: which frame has missing values, and where?
 
             %%claude --dry-run -f
             What would this send?
@@ -232,10 +225,7 @@ class ClaudeMagics(Magics, ClaudeConfig):
                 _note("the same code is already in the cell below, from this cell's last run.")
 
     def close(self) -> None:
-        self.shell.events.unregister("pre_run_cell", self.cells.started)
-        self.shell.events.unregister("post_run_cell", self.cells.finished)
-        for hooks in self._display_hooks():
-            hooks.unregister_hook(self.cells.displayed)
+        self.cells.detach(self.shell)
         if self._session is not None:
             self._session.close()
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["Fence", "Segment", "fence_split", "close_open_blocks", "code_span", "literal", "DOLLAR"]
+__all__ = ["Fence", "Segment", "fence_split", "close_open_blocks", "code_span", "fenced", "literal", "DOLLAR"]
 
 # A literal dollar that no renderer's math pass pairs (see `dollars`, which applies the rule).
 DOLLAR = "<span>&#36;</span>"
@@ -100,6 +100,12 @@ def code_span(text: str) -> str:
     ticks = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""
     return f"{ticks}{pad}{text}{pad}{ticks}"
+
+
+def fenced(text: str, language: str = "") -> str:
+    """`text` as a fenced code block, its fence longer than any backtick run inside it."""
+    ticks = "`" * max(3, max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    return f"{ticks}{language}\n{text.rstrip(chr(10))}\n{ticks}"
 
 
 # Characters that can start Markdown syntax inside a line; `_` only at a word's edge (max_tokens is safe).

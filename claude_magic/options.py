@@ -36,6 +36,8 @@ CLAUDE_OPTIONS: tuple[tuple[tuple[str, ...], dict[str, Any]], ...] = (
     (("-i", "--image"), dict(dest="images", action="append", metavar="PATH_OR_URL", help="Attach an image file or URL; repeatable. Example: -i chart.png")),
     (("-d", "--doc"), dict(dest="docs", action="append", metavar="PATH_OR_URL", help="Attach a PDF or a text file (.txt, .md, .csv) with citations on; repeatable. Example: -d paper.pdf")),
     (("-x", "--error"), dict(action="store_true", help="Attach the last error: the failing cell's source and its traceback. Example: %%%%claude -x why?")),
+    (("-k", "--kernel"), dict(action="store_true", help="Let Claude look into this kernel with read-only tools: variables, summaries, figures, cells, the last error. Example: %%%%claude -k")),
+    (("--run",), dict(action="store_true", help="With -k (implied): also a tool that runs Python in your namespace, after you approve each run (ClaudeMagics.run_code). Example: %%%%claude --run")),
     (("-t", "--think"), dict(action="store_true", help="Let Claude think first; the thinking shows in a collapsible section. Example: %%%%claude -t")),
     (("-e", "--effort"), dict(choices=EFFORTS, help="How much effort Claude spends: low, medium, high, xhigh, max (each model takes some: see %%claude_models). Example: -e low")),
     (("--web",), dict(action="store_true", help="Let Claude search the web and fetch pages for this turn ($10 per 1,000 searches). Example: %%%%claude --web")),

@@ -28,6 +28,7 @@ class DryRun:
     input_cost: str
     output_cost: str
     web: bool = False  # the web search and fetch tools are on
+    tools: tuple[str, ...] = ()  # the names of the tools defined (-k, or a conversation that used them)
 
 
 def dry_run_report(run: DryRun) -> tuple[str, str]:
@@ -35,6 +36,7 @@ def dry_run_report(run: DryRun) -> tuple[str, str]:
         f"Dry run: nothing was sent. {run.model} · {run.earlier_messages} earlier messages · "
         f"system prompt: {'yes' if run.system else 'none'} · max_tokens {run.max_tokens:,}"
         + (" · web search and fetch on, billed per search" if run.web else "")
+        + (f" · tools: {', '.join(run.tools)}" if run.tools else "")
     )
     tail = (
         f"{run.input_tokens:,} input tokens ({run.counted}) · {run.input_cost} to send · "

@@ -2,13 +2,15 @@
 
 Owns the arguments of one API request given a conversation's messages and the turn's options:
 automatic prompt caching, the system prompt, thinking (adaptive with its summary shown, or a budget
-the API accepts, as the model's facts say), effort, the web tools of `--web`, and the compaction
-beta for long conversations; and a rough token count for when the API cannot be asked. No SDK here:
-the body is plain data.
+the API accepts, as the model's facts say), effort, structured output, the tool definitions (the
+kernel's tools of `-k`, the same every turn and ahead of everything else in the cached prefix, and
+the web tools of `--web`), and the compaction beta for long conversations; and a rough token count
+for when the API cannot be asked. No SDK here: the body is plain data.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,15 +21,21 @@ from .errors import ClaudeError
 from .web import web_tools
 
 __all__ = ["TurnOptions", "build_request", "thinking_config", "counted", "estimate_tokens", "request_chars",
-           "COMPACTION_BETA", "MAX_REQUEST_CHARS"]
+           "COMPACTION_BETA", "MAX_REQUEST_CHARS", "NO_TOOL_CALLS"]
 
 MIN_THINKING_BUDGET = 1024
 # The Messages API refuses a request body over 32 MB (its documented request size limit).
 MAX_REQUEST_CHARS = 32 * 10**6
 COMPACTION_BETA = "compact-2026-01-12"
 # The request's arguments that the token-counting endpoint takes too.
-_COUNTED = ("model", "messages", "system", "thinking", "output_config", "cache_control", "betas", "context_management",
-            "tools")
+_COUNTED = (
+    "model", "messages", "system", "thinking", "output_config", "cache_control", "betas", "context_management", "tools",
+    "tool_choice",
+)
+# Sent when a turn's calls are spent (or it offers none), so that Claude answers. Only then: the API
+# caches the messages under the tool_choice they were sent with, so a conversation that used tools
+# keeps defining them, unchanged, in every later turn, and sends no tool_choice.
+NO_TOOL_CALLS = {"type": "none"}
 
 
 @dataclass(frozen=True)
@@ -42,6 +50,7 @@ class TurnOptions:
     effort: str | None = None
     compact: bool = False
     output_format: dict[str, Any] | None = None  # structured output: `{"type": "json_schema", "schema": ...}`
+    tools: tuple[dict[str, Any], ...] = ()  # the kernel's tool definitions (-k, or a conversation that used them)
     web: bool = False  # the web search and fetch server tools, for this turn
     facts: ModelFacts | None = field(default=None, compare=False)  # None: the built-in table's, or a guess
 
@@ -72,8 +81,9 @@ def build_request(messages: list[Message], options: TurnOptions) -> dict[str, An
     output_config = {"effort": options.effort, "format": options.output_format}
     if any(output_config.values()):
         request["output_config"] = {key: value for key, value in output_config.items() if value}
-    if options.web:
-        request["tools"] = web_tools()
+    tools = [*options.tools, *(web_tools() if options.web else [])]
+    if tools:
+        request["tools"] = tools
     if options.compact:
         request["betas"] = [COMPACTION_BETA]
         request["context_management"] = {"edits": [{"type": "compact_20260112"}]}
@@ -102,7 +112,8 @@ def estimate_tokens(request: dict[str, Any]) -> int:
     """A rough count when the API cannot be asked: four characters a token, ~1,600 an image."""
     blocks = list(_blocks(request))
     images = sum(block.get("type") == "image" for block in blocks)
-    return sum(map(_text_chars, blocks)) // 4 + 1_600 * images
+    tools = len(json.dumps(request["tools"])) if "tools" in request else 0
+    return (sum(map(_text_chars, blocks)) + tools) // 4 + 1_600 * images
 
 
 def request_chars(request: dict[str, Any]) -> int:
@@ -112,11 +123,17 @@ def request_chars(request: dict[str, Any]) -> int:
 
 
 def _blocks(request: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    """Every content block of the request, its system prompt as one."""
+    """Every content block of the request (those inside tool results too), its system prompt as one."""
     yield {"type": "text", "text": request.get("system", "")}
     for message in request["messages"]:
-        content = message["content"]
-        yield from content if isinstance(content, list) else [{"type": "text", "text": content}]
+        yield from _content(message["content"])
+
+
+def _content(content: Any) -> Iterator[dict[str, Any]]:
+    for block in content if isinstance(content, list) else [{"type": "text", "text": content or ""}]:
+        yield block
+        if block.get("type") == "tool_result":
+            yield from _content(block.get("content"))
 
 
 def _text_chars(block: dict[str, Any]) -> int:

@@ -4,9 +4,10 @@
 what each model can do (`capabilities`, asked once per model), the cell log, the documents sent
 (pages counted, large ones uploaded once) and a key typed with `%claude_key`. A turn is a `TurnRequest` (what the user
 asked, typed) under a `Settings` snapshot. `prepare` decides everything that can be decided, and
-refused, before anything is sent; `send` runs the turn's requests (`loop`) into a live view and
-commits the whole exchange at the end, or nothing: a failed, dropped or interrupted turn leaves
-every conversation as it was, and is still billed for what the API reported. A reply that must not
+refused, before anything is sent (with `-k`, the kernel's tools: `kernel_tools`); `send` runs the
+turn's requests (`loop`) into a live view and commits the whole exchange at the end, tool calls and
+all, or nothing: a failed, dropped or interrupted turn leaves every conversation as it was, says
+what code Claude already ran, and is still billed for what the API reported. A reply that must not
 be kept (a refusal, a tool call no tool answers) is not committed either. One turn at a time runs
 in a conversation (`exclusive`): a second one, from another thread, waits for it and then sees it.
 """
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import models, web
 from .attachments import attachments
@@ -29,26 +30,30 @@ from .conversation import (
     Conversation,
     Conversations,
     Message,
-    assistant_message,
     check_text,
     user_message,
 )
 from .course import refuse_locked_flags
 from .documents import PageCounts, Uploads, check_request, uploads_on_send
-from .errors import ClaudeError, ContextError, one_line
+from .errors import ClaudeError, one_line
 from .failures import turn_failure
 from .guidance import budget_stop
 from .locks import TurnLocks
 from .loop import TurnLoop
 from .output import Final, TurnView
 from .pricing import Ledger, PriceTable, Usage, footer, format_cost, streamed_tokens, usage_from_api
-from .reply import Reply, check_out_name, reply_note, stop_note
+from .reply import Reply, check_out_name, reply_note
 from .reports import DryRun
-from .request import MAX_REQUEST_CHARS, TurnOptions, build_request, estimate_tokens, request_chars
-from .schema import Schema, SchemaMismatch, named_schema
+from .request import TurnOptions, build_request, estimate_tokens
+from .schema import Schema, named_schema
 from .sent import sent_line
 from .settings import Settings
 from .styles import compose, style_text
+from .tools import Toolbox, ran_note
+from .turn_checks import check_documents, check_size, kept_reply, max_tokens_of, parse_data, replaces_last
+
+if TYPE_CHECKING:
+    from .kernel_tools import KernelTools
 
 __all__ = ["Session", "TurnRequest", "PreparedTurn", "FIX_PROMPT", "limits_of"]
 
@@ -59,9 +64,6 @@ FIX_PROMPT = (
 )
 
 Notify = Callable[[str], None]
-
-# A cell that sends more than this many characters gets a note: every later turn sends them again.
-LARGE_TURN_CHARS = 100_000
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,8 @@ class TurnRequest:
     raw: bool = False
     dry_run: bool = False
     error: bool = False
+    kernel: bool = False  # -k: Claude may call the kernel's read-only tools
+    run: bool = False  # --run (implies -k): and run code, once approved
     schema: str | None = None  # the variable holding the answer's schema (--schema)
     cell_id: str | None = None  # the notebook cell that asks, where the frontend says (Lab, Notebook 7)
 
@@ -106,6 +110,7 @@ class PreparedTurn:
     replace_last: bool  # this cell asked the conversation's latest turn: its new answer replaces it
     notify: Notify  # where the turn's notes go, from preparing it to its end
     schema: Schema | None = None
+    toolbox: Toolbox | None = None  # the tools Claude may call this turn (-k)
 
 
 class Session:
@@ -122,6 +127,7 @@ class Session:
         self.uploads = Uploads()
         self._inserted_code: dict[str, str] = {}  # by cell id: what --code last put below that cell
         self._noted: set[str] = set()  # notes said once a kernel
+        self._kernel_tools: KernelTools | None = None  # made on the first -k turn
         # One turn at a time in a conversation: `with session.exclusive(chat, notify): prepare; send`.
         self.exclusive = TurnLocks(DEFAULT_CHAT).exclusive
 
@@ -145,7 +151,7 @@ class Session:
         check_text(system, "the system prompt")
         style = style_text(settings.style if ask.style is None else ask.style, settings.styles)
         model = models.resolve(ask.model or settings.model)
-        max_tokens = _max_tokens(ask, settings)
+        max_tokens = max_tokens_of(ask.max_tokens, settings)
         limits = limits_of(settings)
         attached, sent = attachments(
             namespace, limits, self.cells, names=ask.with_, figures=ask.fig, images=ask.images, docs=ask.docs,
@@ -157,26 +163,27 @@ class Session:
         user = user_message([*attached, *expansion.blocks])
         for block in user["content"]:  # what the checks above did not name: the last error (-x), say
             check_text(block.get("text", ""), "this turn's message")
-        replace_last = _replaces_last(chat, ask, notify)
+        replace_last = replaces_last(chat, None if ask.new else ask.cell_id, notify)
         prices = PriceTable(settings.prices)
         facts = self._checked_model(ask, model, max_tokens, settings, prices, notify)
-        _check_documents(user, facts)
+        check_documents(user, facts)
         plan = models.context_plan(facts, chat.context_tokens, chat.compacted)
         if plan.refusal:
             raise ClaudeError(plan.refusal)
         if plan.warning:
             notify(plan.warning)
+        toolbox, tools = self._tools(ask, settings, namespace, chat.tool_names(replace_last=replace_last))
         options = TurnOptions(
             model=model, max_tokens=max_tokens, system=compose(style, system) or None, cache_ttl=settings.cache_ttl,
             think=ask.think, effort=ask.effort, compact=plan.compact,
-            output_format=schema.output_format() if schema else None, web=ask.web, facts=facts,
+            output_format=schema.output_format() if schema else None, tools=tuple(tools), web=ask.web, facts=facts,
         )
         request = build_request(chat.request_messages(user, replace_last=replace_last), options)
-        _check_size(request, user, notify)
+        check_size(request, user, notify)
         check_request(request["messages"], self.pages)
         return PreparedTurn(
             chat, system, user, options, request, ask.text, settings, prices,
-            sent_line([*sent, *expansion.sent]), ask.cell_id, replace_last, notify, schema,
+            sent_line([*sent, *expansion.sent]), ask.cell_id, replace_last, notify, schema, toolbox,
         )
 
     def _checked_model(
@@ -222,14 +229,17 @@ class Session:
         client = self.clients.get(self.connection(turn.settings))
         model = turn.options.model
         view.start(model, turn.sent)
-        loop = TurnLoop(view, self.clients.retries, lambda warning: self.note_once(warning, turn.notify))
+        loop = TurnLoop(
+            view, self.clients.retries, lambda warning: self.note_once(warning, turn.notify), turn.toolbox,
+            turn.settings.max_tool_calls, guard=lambda: self._check_spent(turn, loop),
+        )
         try:
             user, request = self._with_uploads(client, turn, view)
             reply = self._reply(loop.run(client, request), loop.messages, turn)
             last = usage_from_api(loop.messages[-1].usage, turn.settings.cache_ttl)
-            turn.chat.commit(
-                user, _assistant(reply.message), reply.usage, reply.cost, context=last, system=turn.system,
-                cell_id=turn.cell_id, replace_last=turn.replace_last,
+            turn.chat.commit_exchange(
+                [user, *loop.exchange, kept_reply(reply.message)], reply.usage, reply.cost, context=last,
+                system=turn.system, cell_id=turn.cell_id, replace_last=turn.replace_last,
             )
         except BaseException as error:
             failure = turn_failure(error, model=model, prompt=turn.prompt, settings=turn.settings)
@@ -238,11 +248,13 @@ class Session:
             self._bill(turn, loop)
             if failure is None:
                 raise
+            ran = ran_note(loop.calls)
+            failure = ClaudeError(f"{failure} {ran}") if ran else failure
         else:
             self.conversations.put(turn.chat)
             self.ledger.add(turn.chat.name, reply.model, reply.usage, reply.cost)
-            note = " ".join(part for part in (reply_note(reply, turn.options.max_tokens), _parse_data(reply, turn.schema)) if part)
-            view.finish(Final(reply.text, reply.thinking, self._footer(reply, turn), note, turn.sent, reply.sources))
+            note = " ".join(part for part in (reply_note(reply, turn.options.max_tokens), parse_data(reply, turn.schema)) if part)
+            view.finish(Final(reply.text, reply.thinking, self._footer(reply, turn), note, turn.sent, reply.sources, loop.steps))
             return reply
         # Raised here, not in the handler, so the one line carries no context: the SDK's error holds
         # the server's own text, unscrubbed.
@@ -273,7 +285,7 @@ class Session:
             system=options.system, max_tokens=options.max_tokens, input_tokens=tokens, counted=counted,
             input_cost=format_cost(turn.prices.cost(options.model, Usage(input_tokens=tokens))),
             output_cost=format_cost(turn.prices.cost(options.model, Usage(output_tokens=options.max_tokens))),
-            web=options.web,
+            web=options.web, tools=tuple(tool["name"] for tool in options.tools),
         )
 
     def connection(self, settings: Settings) -> Connection:
@@ -303,13 +315,49 @@ class Session:
         if settings.budget_usd and self.ledger.total >= settings.budget_usd:
             raise ClaudeError(budget_stop(self.ledger.total, settings))
 
+    def _tools(
+        self, ask: TurnRequest, settings: Settings, namespace: Mapping[str, Any], used: set[str],
+    ) -> tuple[Toolbox | None, list[dict[str, Any]]]:
+        """The turn's toolbox (with -k) and the tool definitions it sends: the toolbox's, or, in a
+        conversation that has used tools, the ones its history calls (the API refuses tool blocks
+        without them), the same bytes so the prefix stays cached; a call in such a turn is refused."""
+        if not (ask.kernel or ask.run or used):
+            return None, []
+        from . import kernel_tools
+
+        run = ask.run or kernel_tools.RUN_CODE in used
+        if not (ask.kernel or ask.run):
+            return None, kernel_tools.definitions(run=run)
+        if ask.run and settings.run_code == "never":
+            raise ClaudeError("--run: ClaudeMagics.run_code is 'never', so Claude may not run code here; drop --run, or set it to 'ask'.")
+        if self._kernel_tools is None or self._kernel_tools.namespace is not namespace:
+            self._kernel_tools = kernel_tools.KernelTools(namespace, self.cells)
+        # Once a conversation has called run_code it stays defined (refused without --run), as its history needs.
+        toolbox = kernel_tools.turn_tools(self._kernel_tools, settings, limits_of(settings), run=ask.run, defined=run)
+        return toolbox, toolbox.definitions
+
+    def _check_spent(self, turn: PreparedTurn, loop: TurnLoop) -> None:
+        """Between a turn's requests: stop once what the kernel and this turn have spent reaches the budget."""
+        budget = turn.settings.budget_usd
+        if not budget:
+            return
+        spent = self.ledger.total + (self._reply(loop.messages[-1], loop.messages, turn).cost or 0.0)
+        if spent >= budget:
+            raise ClaudeError(
+                f"Budget reached mid-turn: with this turn's requests so far the kernel has spent {format_cost(spent)} "
+                f"of its {format_cost(budget)} (ClaudeMagics.budget_usd); nothing was added to the conversation."
+            )
+
     def _reply(self, message: Any, parts: list[Any], turn: PreparedTurn) -> Reply:
-        """The reply object; a resumed pause bills each of its `parts` (as its own request: a tiered
-        price is chosen by each request's prompt)."""
+        """The reply object; a turn of several requests (tool steps, resumed pauses) bills each of its
+        `parts` (as its own request: a tiered price is chosen by each request's prompt), and its
+        thinking is all of theirs."""
         usages = [usage_from_api(part.usage, turn.settings.cache_ttl) for part in parts]
         costs = [turn.prices.cost(part.model, usage) for part, usage in zip(parts, usages)]
         total = None if None in costs else sum(cost or 0.0 for cost in costs)
-        return Reply.of(message, sum(usages, Usage()), total)
+        reply = Reply.of(message, sum(usages, Usage()), total)
+        thinking = ("".join(block.thinking for block in part.content if block.type == "thinking") for part in parts)
+        return replace(reply, thinking="\n\n".join(text for text in thinking if text))
 
     def _bill(self, turn: PreparedTurn, loop: TurnLoop) -> None:
         """A turn that failed after the API started answering is billed all the same: its complete
@@ -333,86 +381,3 @@ def limits_of(settings: Settings) -> Limits:
         max_rows=settings.max_rows, max_columns=settings.max_columns, max_chars=settings.max_chars,
         max_string_chars=settings.max_string_chars,
     )
-
-
-def _check_documents(user: Message, facts: ModelFacts) -> None:
-    """A PDF only for a model that reads PDFs; a document's citations only where the model cites."""
-    content = user["content"] if isinstance(user["content"], list) else []
-    docs = [block for block in content if block["type"] == "document"]
-    if any(block["source"]["type"] != "text" for block in docs) and not facts.supports("pdf_input"):
-        raise ContextError(f"{facts.id} does not read PDFs; pick a model that does (%claude_models).")
-    if not facts.supports("citations"):
-        for block in docs:
-            block["citations"] = {"enabled": False}
-
-
-def _replaces_last(chat: Conversation, ask: TurnRequest, notify: Notify) -> bool:
-    """Whether this cell re-asks the conversation's latest turn (its answer is replaced); a re-run of
-    an older cell's turn is asked again at the end, and the user is told."""
-    index = None if ask.new else chat.turn_of(ask.cell_id)
-    if index is None or index == chat.turns - 1:
-        return index is not None
-    notify(
-        f"this cell asked turn {index + 1} of {chat.turns}; its new answer is added at the end, after the "
-        "later turns (run it with -n to start a fresh conversation)."
-    )
-    return False
-
-
-def _max_tokens(ask: TurnRequest, settings: Settings) -> int:
-    if ask.max_tokens is None:
-        return settings.max_tokens
-    if ask.max_tokens < 1:
-        raise ClaudeError(f"--max-tokens must be a positive whole number, not {ask.max_tokens}.")
-    return ask.max_tokens
-
-
-def _parse_data(reply: Reply, schema: Schema | None) -> str:
-    """Give the reply its `.data` under the turn's schema; a note when the answer does not parse."""
-    if schema is None:
-        return ""
-    try:
-        reply.data = schema.parse(reply.text)
-    except SchemaMismatch as error:
-        return f"The answer did not parse under --schema, so .data is None: {error}."
-    return ""
-
-
-def _assistant(message: Any) -> Message:
-    """The reply as the conversation keeps it; refused when it must not be kept. A refused turn stays
-    out, as the API asks (kept, later turns would be refused too), and so does a call to a tool with
-    no result for it: every later request would be rejected."""
-    assistant = assistant_message(block.to_dict(mode="json") for block in message.content)
-    if message.stop_reason == "refusal":
-        kept = "Its partial answer, shown above, was" if assistant else "Nothing was"
-        raise ClaudeError(f"{stop_note('refusal', 0)} {kept} not added to the conversation, so later turns are not refused for it.")
-    tools = [block.name for block in message.content if block.type == "tool_use"]
-    if tools:
-        raise ClaudeError(
-            f"The reply asked to use a tool ({', '.join(tools)}) that this turn did not offer; it was not added to "
-            "the conversation, which a tool call left unanswered would break. Re-run the cell."
-        )
-    if assistant is None:
-        why = stop_note(message.stop_reason, 0) if message.stop_reason == "model_context_window_exceeded" else (
-            f"The reply held no text (stop reason: {message.stop_reason}). Try a larger --max-tokens."
-        )
-        raise ClaudeError(f"{why} Nothing was added to the conversation.")
-    return assistant
-
-
-def _check_size(request: dict[str, Any], user: Message, notify: Notify) -> None:
-    """Refuse a request over the API's size limit; note a cell so large that every later turn of the
-    conversation pays for sending it again."""
-    total = request_chars(request)
-    if total > MAX_REQUEST_CHARS:
-        raise ClaudeError(
-            f"This turn would send {total / 1e6:,.0f} million characters; the API takes at most {MAX_REQUEST_CHARS // 10**6} MB "
-            "a request. Attach less, or start a fresh conversation with -n."
-        )
-    new = request_chars({"messages": [user]})
-    if new > LARGE_TURN_CHARS:
-        notify(
-            f"this turn sends {new:,} characters (about {new // 4:,} tokens), and every later turn of this conversation "
-            "sends them again (read from the prompt cache, at a tenth of the price, while it lasts): start a fresh "
-            "conversation with -n when you are done with it."
-        )

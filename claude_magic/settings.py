@@ -13,7 +13,7 @@ from typing import Any
 
 from .errors import ClaudeError
 
-__all__ = ["Settings", "DEFAULTS", "DISPLAY_MODES", "FIXTURE_MODES", "CACHE_TTLS", "fixture_mode"]
+__all__ = ["Settings", "DEFAULTS", "DISPLAY_MODES", "FIXTURE_MODES", "CACHE_TTLS", "RUN_CODE_MODES", "fixture_mode"]
 
 # The newest Opus with a known price, as the guide advises; models.ALIASES["opus"] is the same model.
 DEFAULT_MODEL = "claude-opus-5-5"
@@ -21,6 +21,7 @@ DISPLAY_MODES = ("auto", "widget", "markdown", "text")
 FIXTURE_MODES = ("off", "auto", "replay", "record", "update")
 CACHE_TTLS = ("5m", "1h")
 EFFORTS = ("low", "medium", "high", "xhigh", "max")  # each model takes some of them
+RUN_CODE_MODES = ("ask", "always", "never")
 
 API_KEY_ENV = "ANTHROPIC_API_KEY"
 AUTH_TOKEN_ENV = "ANTHROPIC_AUTH_TOKEN"
@@ -54,6 +55,9 @@ class Settings:
     # and the settings the course file locks, for the messages that say who set a limit.
     origins: dict[str, str] = field(default_factory=dict)
     locked: tuple[str, ...] = ()
+    run_code: str = "ask"
+    max_tool_calls: int = 10
+    tool_result_tokens: int = 5_000
 
     @classmethod
     def of(cls, values: dict[str, Any]) -> Settings:

@@ -28,9 +28,10 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 IsCell = Callable[[str], bool]
 
 
-def format_error(error: BaseException, is_cell: IsCell) -> str:
-    """`error` with its traceback, as plain text of at most MAX_TRACEBACK_CHARS characters."""
-    lines = ["Traceback (most recent call last):", *_frames(error.__traceback__, is_cell)]
+def format_error(error: BaseException, is_cell: IsCell, where: str = "cell") -> str:
+    """`error` with its traceback, as plain text of at most MAX_TRACEBACK_CHARS characters; the
+    frames `is_cell` tells are the user's own, named `where` ("cell", or "code" Claude ran)."""
+    lines = ["Traceback (most recent call last):", *_frames(error.__traceback__, is_cell, where)]
     lines += _exception_lines(error)
     cause = error.__cause__ or (None if error.__suppress_context__ else error.__context__)
     if cause is not None and _one_exception(cause) != lines[-1]:
@@ -38,7 +39,7 @@ def format_error(error: BaseException, is_cell: IsCell) -> str:
     return _bounded("\n".join(_ANSI.sub("", line) for line in lines))
 
 
-def _frames(tb: TracebackType | None, is_cell: IsCell) -> list[str]:
+def _frames(tb: TracebackType | None, is_cell: IsCell, label: str) -> list[str]:
     frames = list(traceback.extract_tb(tb))
     in_cell = [is_cell(frame.filename) for frame in frames]
     # The frames above the first cell are IPython running it: nothing the user wrote or called.
@@ -55,7 +56,7 @@ def _frames(tb: TracebackType | None, is_cell: IsCell) -> list[str]:
         if skipped:
             lines.append(f"  ... {skipped} library frame{'s' if skipped > 1 else ''} left out ...")
             skipped = 0
-        where = "cell" if cell else f'File "{_import_path(frame.filename)}"'
+        where = label if cell else f'File "{_import_path(frame.filename)}"'
         lines.append(f"  {where}, line {frame.lineno}, in {frame.name}")
         if frame.line:
             lines.append(f"    {frame.line.strip()}")

@@ -1,4 +1,4 @@
-"""The live view in a notebook with widgets: status line, collapsed thinking, the answer.
+"""The live view in a notebook with widgets: status line, collapsed thinking, tool calls, the answer.
 
 Each finished Markdown block becomes its own small Output widget, sent once; only the tail is
 resent on a push, so the bytes sent grow with the answer, not with its square. ipywidgets is
@@ -16,6 +16,7 @@ from IPython.display import display
 
 from .dollars import encode_dollars
 from .live import PLACEHOLDER, GrowingText, LiveView
+from .tools import step_lines
 
 __all__ = ["WidgetView", "WIDGET_MIMETYPE"]
 
@@ -39,6 +40,8 @@ class WidgetView(LiveView):
         self._status_widget = self._widgets.status_line(self._status_line())
         self._answer_pane = _Pane(self._widgets)
         self._thinking_pane: _Pane | None = None
+        self._thinking_section: Any = None
+        self._steps_widget: Any = None  # made at the first tool call: one line per call
         # What was sent stands under the status line from the start, as in the saved output.
         self._head = [self._status_widget, *([self._widgets.status_line(self._sent)] if self._sent else [])]
         self._root = self._widgets.vbox([*self._head, self._answer_pane.box])
@@ -54,6 +57,8 @@ class WidgetView(LiveView):
 
     def _render(self) -> None:
         self._status_widget.value = html.escape(self._status_line())
+        if self._steps:
+            self._steps_lines().value = "<br>".join(html.escape(line) for line in step_lines(self._steps))
         if self._thought.changed:
             self._thinking().update(self._thought)
         if self._answer.changed:
@@ -66,9 +71,23 @@ class WidgetView(LiveView):
         # Made on the first thinking delta, so a turn without thinking shows no empty section.
         if self._thinking_pane is None:
             self._thinking_pane = _Pane(self._widgets)
-            section = self._widgets.accordion(self._thinking_pane.box, "Thinking")
-            self._root.children = (*self._head, section, self._answer_pane.box)
+            self._thinking_section = self._widgets.accordion(self._thinking_pane.box, "Thinking")
+            self._arrange()
         return self._thinking_pane
+
+    def _steps_lines(self) -> Any:
+        if self._steps_widget is None:
+            self._steps_widget = self._widgets.status_line("")
+            self._arrange()
+        return self._steps_widget
+
+    def _answer_restarted(self) -> None:
+        self._answer_pane = _Pane(self._widgets)
+        self._arrange()
+
+    def _arrange(self) -> None:
+        sections = (self._thinking_section, self._steps_widget)
+        self._root.children = (*self._head, *(section for section in sections if section is not None), self._answer_pane.box)
 
     def _close(self) -> None:
         self._ticker.stop()  # before the widgets go: it may be about to update one

@@ -320,11 +320,51 @@ DOCUMENTS_AND_WEB = [
     ),
 ]
 
+EXPLORE_WITH_TOOLS = [
+    Turn(text="I'll start by seeing what is defined.", tool_uses=[{"name": "list_variables", "input": {}}]),
+    Turn(tool_uses=[{"name": "describe_variable", "input": {"name": "trips"}}]),
+    Turn(
+        text=(
+            "`trips` (10 trips × 3 columns) has two problems:\n\n"
+            "- **Trip 8 is 0.0 km long but cost 48.0**, the highest fare in the table, for 2 minutes. Either the "
+            "distance was not recorded or this is a cancellation fee booked as a trip; it will distort any "
+            "fare-per-km figure (division by zero).\n"
+            "- **Trip 9 has no `minutes`**: one null, so speed or duration statistics cover 9 trips, not 10.\n\n"
+            "Everything else looks consistent: fares rise steadily with distance."
+        ),
+    ),
+    Turn(text="Let me look at it.", tool_uses=[{"name": "view_image", "input": {}}]),
+    Turn(
+        text=(
+            "Yes. The points climb along one straight line from the origin (about 2.5 per km), and one point sits "
+            "far off it, at the left edge: 0 km and 48, which is trip 8. Nothing else stands out, so the plot and "
+            "the summary tell the same story."
+        ),
+    ),
+    Turn(
+        text="I'll compute the fare per km for every trip.",
+        tool_uses=[{"name": "run_code", "input": {"code": (
+            'per_km = trips["fare"] / trips["distance_km"]\n'
+            "per_km[per_km > 4]"
+        )}}],
+    ),
+    Turn(
+        text=(
+            "Two trips cost more than 4 per km:\n\n"
+            "| trip | distance | fare | per km |\n|---|---|---|---|\n"
+            "| 3 | 0.8 km | 5.0 | 6.25 |\n| 8 | 0.0 km | 48.0 | infinite |\n\n"
+            "Trip 3 is a short ride, where a minimum fare makes the rate high; trip 8 is the zero-distance record. "
+            "The fare per km of every trip is now in `per_km`."
+        ),
+    ),
+]
+
 SCRIPTS: dict[str, list[Turn]] = {
     "01_quickstart.ipynb": QUICKSTART,
     "02_data_and_plots.ipynb": DATA_AND_PLOTS,
     "03_thinking_and_cost.ipynb": THINKING_AND_COST,
     "course/lesson.ipynb": LESSON,
+    "04_explore_with_tools.ipynb": EXPLORE_WITH_TOOLS,
     "05_map_a_dataframe.ipynb": [],
     "06_documents_and_web.ipynb": DOCUMENTS_AND_WEB,
 }

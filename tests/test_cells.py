@@ -68,3 +68,69 @@ def test_a_hook_never_raises_into_the_users_output():
     assert log.displayed(None) is None
     log.finished(object())  # no execution_count, no error attributes
     assert log.last_error is None
+
+
+def test_what_a_cell_printed_and_displayed_as_text_is_kept_bounded():
+    from claude_magic.cells import MAX_TEXT_PER_CELL
+
+    log = CellLog()
+    log.started(SimpleNamespace(raw_cell="print(df)", cell_id=None))
+    log._printed("hello\n")
+    log.displayed(display({"text/plain": "   a\n0  1"}, "execute_result"))
+    log.displayed(display({"image/png": PNG, "text/plain": "<Figure size 640x480>"}))  # the image, not its repr
+    log._printed("x" * (2 * MAX_TEXT_PER_CELL))
+    log.finished(SimpleNamespace(execution_count=7, error_in_exec=None, error_before_exec=None))
+    output = log.cells[-1].output
+    assert output.text.startswith("hello\n   a\n0  1\nxxx") and len(output.text) == MAX_TEXT_PER_CELL
+    assert output.text_cut == 2 * MAX_TEXT_PER_CELL + len("hello\n   a\n0  1\n") - MAX_TEXT_PER_CELL
+    assert "<Figure" not in output.text and len(output.images) == 1
+
+
+def test_what_is_displayed_while_capturing_is_taken_and_kept_from_the_frontend():
+    log = CellLog()
+    log.started(SimpleNamespace(raw_cell="%%claude --run", cell_id=None))
+    with log.capturing() as captured:
+        assert log.displayed(display({"image/png": PNG})) is None  # stopped: the frontend never sees it
+        log._printed("not the cell's")
+    assert log.displayed(display({"text/plain": "shown"})) is not None
+    log.finished(SimpleNamespace(execution_count=8, error_in_exec=None, error_before_exec=None))
+    assert [image.data for image in captured.images] == [PNG]
+    assert log.cells[-1].output.text == "shown\n" and not log.cells[-1].shown
+
+
+def test_cells_are_found_by_how_far_back_or_by_execution_count():
+    log = CellLog()
+    for count, source in ((1, "a"), (2, "b"), (2, "c")):  # a runner storing no history repeats counts
+        run_cell(log, source, count)
+    assert log.find(cells_back=1)[0].source == "c" and log.find(cells_back=3) == (log.cells[0], 3)
+    assert log.find(execution_count=2) == (log.cells[-1], 1)
+    assert log.find(cells_back=4) is None and log.find(execution_count=9) is None
+
+
+def test_the_kernels_streams_are_watched_through_their_echo_and_given_back():
+    import sys
+    from types import ModuleType
+
+    class OutStream:  # stands in for ipykernel's
+        def __init__(self) -> None:
+            self.echo = None
+
+    fake = ModuleType("ipykernel.iostream")
+    fake.OutStream = OutStream  # type: ignore[attr-defined]
+    saved = sys.modules.get("ipykernel.iostream"), sys.stdout, sys.stderr
+    sys.modules["ipykernel.iostream"], sys.stdout, sys.stderr = fake, OutStream(), OutStream()
+    try:
+        log = CellLog()
+        log.watch_streams()
+        log.started(SimpleNamespace(raw_cell="print(1)", cell_id=None))
+        assert sys.stdout.echo.write("1\n") == 2
+        log.unwatch_streams()
+        assert sys.stdout.echo is None and sys.stderr.echo is None
+    finally:
+        module, sys.stdout, sys.stderr = saved
+        if module is not None:
+            sys.modules["ipykernel.iostream"] = module
+        else:
+            del sys.modules["ipykernel.iostream"]
+    log.finished(SimpleNamespace(execution_count=1, error_in_exec=None, error_before_exec=None))
+    assert log.cells[-1].output.text == "1\n"

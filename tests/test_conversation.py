@@ -145,25 +145,66 @@ def test_context_size_is_the_last_requests_not_the_sum_of_a_resumed_turn():
     assert chat.context_tokens == 21_010
 
 
+# -- exchanges with tool calls ---------------------------------------------------------------------------
+
 CALL = {"role": "assistant", "content": [{"type": "text", "text": "Let me look."},
-                                         {"type": "tool_use", "id": "toolu_1", "name": "weather", "input": {}}]}
+                                         {"type": "tool_use", "id": "toolu_1", "name": "list_variables", "input": {}}]}
+RESULT = {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_1", "content": "df: DataFrame"}]}
 
 
-def result(*ids: str) -> dict:
-    return {"role": "user", "content": [{"type": "tool_result", "tool_use_id": i, "content": "sunny"} for i in ids]}
+def test_an_exchange_with_tool_calls_is_committed_whole_as_one_turn():
+    chat = Conversation()
+    chat.commit_exchange([ask("what is df?"), CALL, RESULT, REPLY], Usage(30, 6), 0.01)
+    assert [m["role"] for m in chat.messages] == ["user", "assistant", "user", "assistant"]
+    assert chat.turns == 1 and chat.tool_names() == {"list_variables"}
+    chat.commit(ask("thanks"), REPLY, Usage(), 0.0)
+    assert chat.turns == 2 and chat.tool_names(replace_last=True) == {"list_variables"}
+    assert len(chat.request_messages(ask("more"), replace_last=True)) == 5
+
+
+@pytest.mark.parametrize(
+    "exchange, problem",
+    [
+        ([ask("q"), CALL], "final reply"),  # a dangling tool_use
+        ([ask("q"), CALL, RESULT], "exchange runs from a user message"),  # ends on the results
+        ([ask("q"), CALL, ask("no results"), REPLY], "must answer each tool call"),
+        ([ask("q"), CALL, {"role": "user", "content": [{"type": "text", "text": "first"}, *RESULT["content"]]}, REPLY],
+         "must answer each tool call"),  # results must come first
+        ([ask("q"), REPLY, RESULT, REPLY], "must answer each tool call"),  # a result for no call
+        ([ask("q"), {"role": "assistant", "content": RESULT["content"]}, ask("x"), REPLY], "holds tool results"),
+        ([{"role": "user", "content": CALL["content"]}, REPLY], "holds tool calls"),
+    ],
+)
+def test_commit_refuses_an_exchange_that_breaks_tool_pairing_and_keeps_nothing(exchange, problem):
+    chat = Conversation()
+    chat.commit(ask("before"), REPLY, Usage(), 0.0)
+    with pytest.raises(InvariantError, match=problem):
+        chat.commit_exchange(exchange, Usage(1, 1), 0.1)
+    assert chat.turns == 1 and chat.spend.turns == 1
+
+
+def test_a_request_may_end_on_tool_results_or_a_paused_reply_but_a_history_may_not():
+    check_messages([ask("q"), CALL, RESULT])
+    check_messages([ask("q"), REPLY])
+    with pytest.raises(InvariantError, match="final reply"):
+        check_messages([ask("q"), CALL, RESULT], complete=True)
+
+
+def test_images_inside_tool_results_count_towards_the_limit():
+    image = {"type": "image", "source": {"type": "url", "url": "https://example.com/a.png"}}
+    result = {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_1", "content": [image] * 101}]}
+    with pytest.raises(InvariantError, match="101 images"):
+        check_messages([ask("q"), CALL, result])
 
 
 def test_a_tool_call_is_never_kept_without_its_result():
     chat = Conversation()
-    with pytest.raises(InvariantError, match=r"messages\[1\] calls a tool \(toolu_1\) with no tool_result"):
-        chat.commit(ask("weather?"), CALL, Usage(), 0.0)
+    with pytest.raises(InvariantError, match="no tool call left unanswered"):
+        chat.commit(ask("what is df?"), CALL, Usage(), 0.0)
     assert chat.turns == 0
-    with pytest.raises(InvariantError, match="toolu_1"):
-        check_messages([ask("weather?"), CALL, ask("and?")])
-    check_messages([ask("weather?"), CALL, result("toolu_1")])  # answered, as a tool loop answers it
-    with pytest.raises(InvariantError, match="toolu_2"):
-        check_messages([ask("w"), {**CALL, "content": [*CALL["content"], {**CALL["content"][1], "id": "toolu_2"}]},
-                        result("toolu_1")])
+    with pytest.raises(InvariantError, match="must answer each tool call"):
+        check_messages([ask("what is df?"), CALL, ask("and?")])
+    check_messages([ask("what is df?"), CALL, RESULT])  # answered, as the tool loop answers it
 
 
 def test_text_that_is_not_unicode_is_named_and_refused():

@@ -418,3 +418,60 @@ def test_an_answer_with_no_line_break_costs_bytes_in_proportion_and_each_push_st
     print(f"\none line: {len(text):,} chars, {sent:,} bytes ({sent / len(text):.1f}x), largest push {largest:,} bytes")
     assert sent < 12 * len(text)
     assert largest < 3_000  # the tail resent on a push is a short piece of the line, never the line
+# ---------------------------------------------------------------------------------------------
+# Tool calls in the live views
+
+
+def tool_turn(view: Any, clock: FakeClock) -> tuple[Any, Any]:
+    """A turn that writes, calls a tool (running, then done), and answers."""
+    from claude_magic.tools import Outcome, ToolCall
+
+    view.start(MODEL)
+    stream(view, clock, ["Let me ", "look at df."], 0.1)
+    call = ToolCall("toolu_1", "describe_variable", {"name": "df"})
+    view.tool(call)
+    done = call.finished(Outcome(({"type": "text", "text": "a frame"},), "DataFrame 3 × 2"))
+    clock.now += 0.1
+    view.tool(done)
+    stream(view, clock, ["It has ", "two columns."], 0.1)
+    return call, done
+
+
+def test_widget_view_shows_a_line_per_call_and_starts_the_answer_afresh(comms: CommLog, published: list[Published]) -> None:
+    clock = FakeClock()
+    view = make_view("widget", clock=clock)
+    call, done = tool_turn(view, clock)
+    values = [u["state"]["value"] for u in comms.updates("value")]
+    lines = [value for value in values if "describe_variable" in value and not value.startswith(MODEL)]
+    assert lines[0] == "Let me look at df.<br>→ describe_variable(name=&#x27;df&#x27;) · running…"
+    assert lines[-1] == "Let me look at df.<br>→ describe_variable(name=&#x27;df&#x27;) · done · DataFrame 3 × 2"
+    status = [u["state"]["value"] for u in comms.updates("value") if u["state"]["value"].startswith(MODEL)]
+    assert any("running describe_variable…" in line for line in status)
+    tails = [u["state"]["outputs"] for u in comms.updates("outputs")]
+    assert tails[-1][0]["data"]["text/markdown"].startswith("It has")  # the words before the call moved out
+    final = Final("It has two columns.", steps=["Let me look at df.", done])
+    view.finish(final)
+    assert published[-2].data == {"text/markdown": to_markdown(final), "text/plain": to_plain(final)}
+    assert comms.opened() == comms.closed()
+
+
+def test_markdown_view_lists_the_calls_live_and_collapses_them_at_the_end(published: list[Published]) -> None:
+    clock = FakeClock()
+    view = make_view("markdown", clock=clock)
+    call, done = tool_turn(view, clock)
+    live = [p.data["text/markdown"] for p in published if p.update and "text/markdown" in p.data]
+    assert any("→ describe_variable(name='df') · running…" in markdown for markdown in live)
+    assert "Let me look at df.  \n→ describe_variable(name='df') · done · DataFrame 3 × 2\n\nIt has" in live[-1]
+    view.fail(f"{MODEL} · incomplete")
+    saved = published[-2].data["text/markdown"]
+    assert saved.startswith("<details><summary>Tool calls: 1</summary>\n\nLet me look at df.\n\n**`describe_variable(name='df')`**")
+    assert saved.endswith("</details>\n\nIt has two columns.\n\n<sub>claude-opus-4-6 · incomplete</sub>")
+
+
+def test_the_terminal_prints_each_call_once_it_is_done(capsys: pytest.CaptureFixture[str]) -> None:
+    view = make_view("text")
+    tool_turn(view, FakeClock())
+    view.finish(Final("", footer="footer"))
+    assert capsys.readouterr().out == (
+        "Let me look at df.\n→ describe_variable(name='df') · done · DataFrame 3 × 2\n\nIt has two columns.\nfooter\n"
+    )

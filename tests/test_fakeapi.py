@@ -23,10 +23,9 @@ import anthropic
 import httpx2
 import pydantic
 import pytest
+from fakeapi import FAKE_SIGNATURE, IMAGE_TOKENS, FakeAPI, FakeModel, Turn, estimate_tokens
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from fakeapi import FAKE_SIGNATURE, IMAGE_TOKENS, FakeAPI, FakeModel, Turn, estimate_tokens
 
 MODEL = "claude-fake-1"
 USER = [{"role": "user", "content": "Hello there"}]

@@ -364,7 +364,7 @@ def test_a_refusal_with_partial_text_is_shown_marked_and_not_kept(ip, fake_api, 
 def test_a_reply_that_only_calls_a_tool_none_was_offered_is_not_kept(ip, fake_api):
     fake_api.script(Turn(tool_uses=[{"name": "get_weather", "input": {"city": "Paris"}}]))
     message = failed(ip, "%%claude\nweather in Paris?")
-    assert "get_weather" in message and "not added to the conversation" in message
+    assert "get_weather" in message and "nothing was added to the conversation" in message
     assert chat(ip).turns == 0
     ip.run_cell_magic("claude", "", "and now?")  # the next turn is no 400
     assert fake_api.rejected == 0 and chat(ip).turns == 1
@@ -407,11 +407,11 @@ def test_empty_model_or_chat_names_are_refused(ip, fake_api, flags, words):
 
 
 def test_a_cell_over_the_request_limit_is_refused_and_a_large_one_gets_a_note(ip, fake_api, capsys, monkeypatch):
-    import claude_magic.session
+    import claude_magic.turn_checks
 
     ip.run_cell_magic("claude", "", "x " * 60_000)
     assert "this turn sends 119,999 characters" in capsys.readouterr().out  # the cell, stripped
-    monkeypatch.setattr(claude_magic.session, "MAX_REQUEST_CHARS", 200_000)
+    monkeypatch.setattr(claude_magic.turn_checks, "MAX_REQUEST_CHARS", 200_000)
     message = failed(ip, "%%claude\n" + "y " * 50_000)
     assert "the API takes at most" in message and len(fake_api.asked) == 1
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import base64
 import io
 import os
+import queue
+import time
 from pathlib import Path
 
 import nbformat
@@ -27,25 +29,38 @@ class Kernel:
     def __init__(self, client) -> None:
         self.client = client
 
-    def run(self, code: str, cell_id: str | None = None) -> dict:
-        """Run `code` as a frontend would; the reply with the cell's outputs as `outputs`."""
+    def run(self, code: str, cell_id: str | None = None, answers: list[str] | None = None) -> dict:
+        """Run `code` as a frontend would; the reply with the cell's outputs as `outputs`. With
+        `answers` the frontend has an input prompt, and types them in order as it is asked
+        (the prompts it saw are in `prompts`)."""
         metadata = {"cellId": cell_id} if cell_id else {}
-        content = {"code": code, "silent": False, "store_history": True, "user_expressions": {}, "allow_stdin": False}
+        content = {"code": code, "silent": False, "store_history": True, "user_expressions": {}, "allow_stdin": answers is not None}
         message = self.client.session.msg("execute_request", content, metadata=metadata)
         self.client.shell_channel.send(message)
-        outputs = []
-        while True:
-            iopub = self.client.get_iopub_msg(timeout=DEADLINE)
+        outputs, prompts = [], []
+        deadline = time.monotonic() + DEADLINE
+        while time.monotonic() < deadline:
+            if answers is not None and self.client.stdin_channel.msg_ready():
+                request = self.client.get_stdin_msg(timeout=DEADLINE)
+                prompts.append(request["content"]["prompt"])
+                self.client.input(answers.pop(0))
+                continue
+            try:
+                iopub = self.client.get_iopub_msg(timeout=0.05 if answers is not None else DEADLINE)
+            except queue.Empty:
+                continue
             if iopub["parent_header"].get("msg_id") != message["header"]["msg_id"]:
                 continue
             if iopub["msg_type"] == "status" and iopub["content"]["execution_state"] == "idle":
                 break
             outputs.append(iopub)
-        # Skip any earlier reply still queued (start_new_kernel may leave an extra kernel_info_reply).
+        else:
+            raise AssertionError(f"the kernel did not finish {code!r} within {DEADLINE} s")
         reply = self.client.get_shell_msg(timeout=DEADLINE)
+        # A kernel slow to start answers more than one of wait_for_ready's kernel_info requests.
         while reply["parent_header"].get("msg_id") != message["header"]["msg_id"]:
             reply = self.client.get_shell_msg(timeout=DEADLINE)
-        return {**reply["content"], "outputs": outputs}
+        return {**reply["content"], "outputs": outputs, "prompts": prompts}
 
     def printed(self, code: str, cell_id: str | None = None) -> str:
         reply = self.run(code, cell_id)
@@ -70,7 +85,7 @@ def kernel(fake_api: FakeAPI):
 
 def sent_images(fake_api: FakeAPI) -> list[tuple[int, int]]:
     """The pixel sizes of the images in the last request's new user message."""
-    content = fake_api.requests[-1].json["messages"][-1]["content"]
+    content = fake_api.asked[-1].json["messages"][-1]["content"]
     sizes = []
     for block in content:
         if block["type"] == "image":
@@ -111,15 +126,15 @@ def test_rerunning_the_cell_that_asked_the_latest_turn_replaces_it(kernel, fake_
     kernel.printed("%%claude\nfirst question", cell_id="cell-a")
     kernel.printed("%%claude\nsecond question", cell_id="cell-b")
     kernel.printed("%%claude\nsecond question, edited", cell_id="cell-b")
-    history = fake_api.requests[-1].json["messages"]
+    history = fake_api.asked[-1].json["messages"]
     assert [m["content"][0]["text"] for m in history if m["role"] == "user"] == ["first question", "second question, edited"]
     out = kernel.printed("%%claude\nfirst question again", cell_id="cell-a")
     assert "this cell asked turn 1 of 2; its new answer is added at the end" in out
-    assert len(fake_api.requests[-1].json["messages"]) == 5
+    assert len(fake_api.asked[-1].json["messages"]) == 5
     # nbclient sends no cell id: every run appends, as before.
     kernel.printed("%%claude\nheadless")
     kernel.printed("%%claude\nheadless")
-    assert len(fake_api.requests[-1].json["messages"]) == 9
+    assert len(fake_api.asked[-1].json["messages"]) == 9
 
 
 def test_a_rerun_code_cell_does_not_insert_the_same_code_twice(kernel, fake_api):
@@ -135,11 +150,11 @@ def test_a_rerun_code_cell_does_not_insert_the_same_code_twice(kernel, fake_api)
 
 def test_the_last_error_goes_with_x_and_claude_fix_offers_the_fix(kernel, fake_api):
     nothing = kernel.run("%claude_fix")
-    assert nothing["status"] == "error" and "no cell has failed" in nothing["evalue"] and fake_api.requests == []
+    assert nothing["status"] == "error" and "no cell has failed" in nothing["evalue"] and fake_api.asked == []
     failed = kernel.run("import pandas as pd\ndf = pd.DataFrame({'cost': [1, 2]})\ndf['price'].mean()")
     assert failed["status"] == "error"
     kernel.printed("%%claude -x\nwhy?")
-    error, question = fake_api.requests[-1].json["messages"][-1]["content"][0]["text"].split("</error>\n\n")
+    error, question = fake_api.asked[-1].json["messages"][-1]["content"][0]["text"].split("</error>\n\n")
     assert question == "why?"
     assert error.startswith("<error>\nThe cell's source:\n") and "df['price'].mean()" in error
     assert "KeyError: 'price'" in error and "\x1b[" not in error
@@ -161,3 +176,73 @@ def test_headless_execution_leaves_no_widget_state_in_the_notebook(fake_api, tmp
     assert "widgets" not in notebook.metadata
     answer = notebook.cells[1].outputs[-1]
     assert answer["data"]["text/plain"].startswith("Echo: hello")
+
+
+# -- -k and --run in a real kernel -------------------------------------------------------------------
+
+
+def last_results(fake_api: FakeAPI) -> list[dict]:
+    return [b for b in fake_api.asked[-1].json["messages"][-1]["content"] if b["type"] == "tool_result"]
+
+
+def result_text(result: dict) -> str:
+    return "\n".join(block["text"] for block in result["content"] if block["type"] == "text")
+
+
+RUN = {"name": "run_code", "input": {"code": "approved_runs = approved_runs + 1\napproved_runs"}}
+
+
+@pytest.mark.parametrize(
+    "answers, runs, refused",
+    [(["y", "y"], 2, 0), (["n", "yes"], 1, 1), (["a"], 2, 0)],
+    ids=["yes each time", "no then yes", "all for the turn"],
+)
+def test_each_run_is_approved_on_the_kernels_input_prompt(kernel, fake_api, answers, runs, refused):
+    kernel.printed("approved_runs = 0")
+    fake_api.script(Turn(tool_uses=[RUN]), Turn(tool_uses=[RUN]), Turn(text="Done."))
+    reply = kernel.run("%%claude --run\ncount twice", answers=list(answers))
+    assert reply["status"] == "ok", reply
+    assert reply["prompts"] == ["Run this code? [y]es / [n]o / [a]ll for this turn: "] * len(answers)
+    assert kernel.printed("print(approved_runs)") == f"{runs}\n"
+    first = [b for b in fake_api.asked[1].json["messages"][-1]["content"] if b["type"] == "tool_result"]
+    results = first + last_results(fake_api)
+    assert [result.get("is_error", False) for result in results].count(True) == refused
+    printed = "".join(o["content"]["text"] for o in reply["outputs"] if o["msg_type"] == "stream")
+    assert printed.count("Claude wants to run this code in your kernel:\n\napproved_runs = approved_runs + 1") == len(answers)
+
+
+def test_headless_run_code_ask_is_refused_and_always_runs(kernel, fake_api):
+    fake_api.script(Turn(tool_uses=[RUN]), Turn(text="Refused."))
+    kernel.printed("approved_runs = 0\n%config ClaudeMagics.display = 'markdown'")
+    kernel.run("%%claude --run\ncount")  # no input prompt, as under nbclient: refused
+    (refused,) = last_results(fake_api)
+    assert refused["is_error"] and "no one can approve code in this kernel" in result_text(refused)
+    fake_api.script(Turn(tool_uses=[RUN]), Turn(text="Ran."))
+    kernel.printed("%config ClaudeMagics.run_code = 'always'")
+    kernel.run("%%claude --run\ncount")
+    (ran,) = last_results(fake_api)
+    assert "is_error" not in ran and result_text(ran) == "Its last expression's value:\n1"
+
+
+def test_figures_the_code_shows_go_to_claude_not_into_the_cell(kernel, fake_api):
+    kernel.printed("%config ClaudeMagics.run_code = 'always'")
+    plot = {"name": "run_code", "input": {"code": "plt.figure(figsize=(3, 2), dpi=50)\nplt.plot([1, 2])\nplt.show()"}}
+    fake_api.script(Turn(tool_uses=[plot]), Turn(text="A line."))
+    reply = kernel.run("%%claude --run\nplot it")
+    (result,) = last_results(fake_api)
+    images = [block for block in result["content"] if block["type"] == "image"]
+    width, height = Image.open(io.BytesIO(base64.b64decode(images[0]["source"]["data"]))).size
+    assert len(images) == 1 and 1.3 < width / height < 1.7  # the 3 × 2 figure, as the inline backend drew it
+    assert not [o for o in reply["outputs"] if "image/png" in o["content"].get("data", {})]  # nothing shown in the cell
+    sent = len(fake_api.asked)
+    refused = kernel.run("%%claude -f\nwhat did the last plot show?")  # Claude's picture is not the user's
+    assert refused["status"] == "error" and "no cell has shown an image yet" in refused["evalue"]
+    assert len(fake_api.asked) == sent
+
+
+def test_read_cell_gives_what_a_cell_printed_and_displayed(kernel, fake_api):
+    kernel.printed("print('rows: 3')\nimport pandas as pd\npd.DataFrame({'a': [1, 2, 3]})")
+    fake_api.script(Turn(tool_uses=[{"name": "read_cell", "input": {"cells_back": 1}}]), Turn(text="Three rows."))
+    kernel.printed("%%claude -k\nwhat did the last cell show?")
+    text = result_text(last_results(fake_api)[0])
+    assert "Text output:\nrows: 3\n   a\n0  1\n1  2\n2  3" in text

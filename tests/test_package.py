@@ -49,6 +49,13 @@ def test_the_package_is_typed_and_the_type_checker_passes():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_the_linter_passes_on_the_package_its_tests_and_the_benchmarks():
+    # The benchmarks and the demo recorder run outside pytest, so a broken one would go unnoticed here.
+    paths = ["claude_magic", "tests", "benchmarks", "notebooks/record_demos.py"]
+    result = subprocess.run([sys.executable, "-m", "ruff", "check", *paths], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_load_ext_imports_only_what_registering_the_magics_needs():
     code = (
         "import sys\n"

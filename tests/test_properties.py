@@ -4,10 +4,13 @@ conversation holds exactly its successful exchanges (issue 5).
 Each example is a sequence of `%%claude` cells run through a real InteractiveShell against the fake
 server on 127.0.0.1 (strict validation on, the SDK's retries off). A cell talks to the default chat
 or to `-c a` / `-c b`, may start afresh (`-n`), may set the system prompt (`-s`), may think (`-t`),
-and either succeeds or meets one fault: a dropped stream, an SSE error event, a
-400/401/403/404/429/529/500, a Ctrl-C on the Nth answer delta (the real stream is closed mid-way),
-or a stream the SDK cannot read (bytes that are not UTF-8, a data line that is not JSON, a delta for
-a block that never started, no message_start, no message_stop).
+may let Claude call the kernel's tools (`-k`, zero to two tool steps before the answer, issue 14),
+and either succeeds or meets one fault, at any of its requests: a dropped stream, an SSE error
+event, a 400/401/403/404/429/529/500, a Ctrl-C on the Nth answer delta (the real stream is closed
+mid-way), or a stream the SDK cannot read (bytes that are not UTF-8, a data line that is not JSON, a
+delta for a block that never started, no message_start, no message_stop). A turn with tool calls commits its whole exchange or nothing, and no request ever
+holds a tool call without its result, or tool blocks without the tools defined (the same tools,
+once a conversation has used them, so its prefix stays cached).
 A model kept here says what every conversation must hold; after every cell it is compared with the
 package's conversations, and every request the server received is compared with the model's history
 at the time it was sent.
@@ -23,6 +26,7 @@ from typing import Any
 from unittest import mock
 
 import pytest
+from fake_content import build_reply
 from fakeapi import FAKE_SIGNATURE, STREAM_FAULTS, FakeAPI, Turn
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -30,6 +34,9 @@ from hypothesis import strategies as st
 from claude_magic.conversation import Conversations
 from claude_magic.display import TextView
 from claude_magic.errors import ClaudeError
+from claude_magic.kernel_tools import definitions
+
+TOOLS = definitions(run=False)
 
 CHATS = (None, "a", "b")  # None: the kernel's default conversation
 STATUSES = (400, 401, 403, 404, 429, 529, 500)
@@ -65,6 +72,9 @@ class Cell:
     reply: str
     chunk_chars: int
     cut: int  # where a drop, error event or interrupt happens, reduced modulo what the stream allows
+    kernel: bool = False  # -k
+    steps: int = 0  # tool steps before the answer (with -k)
+    fault_at: int = 0  # which request of the cell meets the fault, reduced modulo steps + 1
 
     def line(self) -> str:
         flags = []
@@ -76,6 +86,8 @@ class Cell:
             flags.append(f'-s "{self.system}"')
         if self.think:
             flags.append("-t")
+        if self.kernel:
+            flags.append("-k")
         return " ".join(flags)
 
 
@@ -91,6 +103,9 @@ cells = st.builds(
     reply=st.text(REPLY_ALPHABET, max_size=40),
     chunk_chars=st.integers(1, 12),
     cut=st.integers(0, 1000),
+    kernel=st.booleans(),
+    steps=st.integers(0, 2),
+    fault_at=st.integers(0, 2),
 )
 
 
@@ -175,6 +190,10 @@ def project(message: dict[str, Any]) -> Projected:
     for block in content:
         if block["type"] == "thinking":
             blocks.append(("thinking", block["thinking"], block["signature"]))
+        elif block["type"] == "tool_use":
+            blocks.append(("tool_use", block["name"], block["id"]))
+        elif block["type"] == "tool_result":
+            blocks.append(("tool_result", block["tool_use_id"]))
         else:
             blocks.append((block["type"], block.get("text", "")))
     return message["role"], tuple(blocks)
@@ -189,16 +208,18 @@ def assistant(text: str, thinking: str | None) -> Projected:
     return "assistant", (*blocks, ("text", text))
 
 
-def event_count(turn: Turn, text: str) -> int:
-    """The SSE events the fake sends for a complete streamed `turn` (fakeapi._events)."""
-    count = 1 + 1 + 2  # message_start, ping, message_delta + message_stop
-    blocks = [len(text)]
-    if turn.thinking is not None:
-        blocks.insert(0, len(turn.thinking))
-    for position, length in enumerate(blocks):
-        deltas = math.ceil(length / turn.chunk_chars)
-        count += 2 + deltas + (1 if turn.thinking is not None and position == 0 else 0)  # start, stop, signature
-    return count
+def event_count(turn: Turn) -> int:
+    """The SSE events the fake sends for a complete streamed `turn`, as the fake builds them."""
+    reply = build_reply(turn, {"model": "claude-opus-4-6", "messages": []}, lambda prefix: f"{prefix}_count")
+    return len(list(reply.events()))
+
+
+def tool_step(step: int, k: int, thinking: str | None) -> tuple[Turn, list[Projected]]:
+    """The k-th tool step of cell `step`: Claude's call, and the two messages it adds to the exchange."""
+    tool_id = f"toolu_{step}_{k}"
+    turn = Turn(thinking=thinking, tool_uses=[{"name": "list_variables", "input": {}, "id": tool_id}])
+    call = ("assistant", (*((("thinking", thinking, FAKE_SIGNATURE),) if thinking is not None else ()), ("tool_use", "list_variables", tool_id)))
+    return turn, [call, ("user", (("tool_result", tool_id),))]
 
 
 @dataclass(frozen=True)
@@ -207,6 +228,10 @@ class Chat:
 
     messages: tuple[Projected, ...] = ()
     system: str | None = None
+
+    @property
+    def used_tools(self) -> bool:
+        return any(block[0] == "tool_use" for _, blocks in self.messages for block in blocks)
 
 
 Model = dict[str | None, Chat]
@@ -222,20 +247,30 @@ def run_cell(s: Session, cell: Cell, step: int, model: Model) -> None:
     prompt = f"Q{step} to {name or 'default'}: {cell.prompt}".strip()
     reply = f"A{step}: {cell.reply}"
     thinking = f"T{step}: pondering {cell.prompt!r}" if cell.think else None
-    turn = Turn(text=reply, thinking=thinking, chunk_chars=cell.chunk_chars)
+    steps = cell.steps if cell.kernel else 0
+    turns, exchange = [], []
+    for k in range(steps):
+        turn, added = tool_step(step, k, thinking)
+        turns.append(turn)
+        exchange += added
+    turns.append(Turn(text=reply, thinking=thinking, chunk_chars=cell.chunk_chars))
+    # The fault meets one of the cell's requests; an interrupt comes on an answer delta, so in the last.
+    at = steps if cell.outcome in ("ok", "interrupt") else cell.fault_at % (steps + 1)
+    turns = turns[: at + 1]
+    faulted = turns[at]
     interrupt_at = None
     if cell.outcome in STATUSES:
-        turn.status = cell.outcome
+        faulted.status = cell.outcome
     elif cell.outcome == "drop":
-        turn.drop_after = cell.cut % event_count(turn, reply)
+        faulted.drop_after = cell.cut % event_count(faulted)
     elif cell.outcome == "error_event":
-        turn.error_event_after = cell.cut % event_count(turn, reply)
+        faulted.error_event_after = cell.cut % event_count(faulted)
     elif cell.outcome == "interrupt":
         interrupt_at = 1 + cell.cut % math.ceil(len(reply) / cell.chunk_chars)
     elif cell.outcome in STREAM_FAULTS:
         # After message_start: before it, the SDK drops a stray delta without a word, and rightly so.
-        turn.stream_fault, turn.fault_after = cell.outcome, 1 + cell.cut % (event_count(turn, reply) - 1)
-    s.fake.script(turn)
+        faulted.stream_fault, faulted.fault_after = cell.outcome, 1 + cell.cut % (event_count(faulted) - 1)
+    s.fake.script(*turns)
 
     # What this request must carry: the chat as it was, or a fresh one after -n.
     before = dict(model)
@@ -251,22 +286,26 @@ def run_cell(s: Session, cell: Cell, step: int, model: Model) -> None:
             stack.enter_context(mock.patch.object(TextView, "text", interrupting(interrupt_at)))
         result = s.ip.run_cell(f"%%claude {cell.line()}\n{prompt}")
 
-    # Every cell sends exactly one request, valid for the API, which consumes its scripted turn (and
-    # the model's first cell asks the Models API what it can do, once).
+    # Each request is valid for the API, carries the whole exchange so far, and consumes its turn.
     assert s.fake.pending == 0
     assert s.fake.rejected == 0
-    requests = [r for r in s.fake.requests[sent_before:] if r.path == "/v1/messages"]
-    assert len(requests) == 1, requests
-    body = requests[0].json
-    assert_valid_for_the_api(body)
-    assert [project(m) for m in body["messages"]] == [*chat.messages, user(prompt)]
-    assert body.get("system") == system
-    assert ("thinking" in body) == cell.think
+    # (A model's first cell also asks the Models API what it can do, once: not a request to the model.)
+    requests = [request for request in s.fake.requests[sent_before:] if request.path == "/v1/messages"]
+    assert len(requests) == at + 1, requests
+    for k, request in enumerate(requests):
+        body = request.json
+        assert_valid_for_the_api(body)
+        assert [project(m) for m in body["messages"]] == [*chat.messages, user(prompt), *exchange[: 2 * k]]
+        assert body.get("system") == system
+        assert ("thinking" in body) == cell.think
+        assert ("tools" in body) == (cell.kernel or chat.used_tools)
+        assert body.get("tools", TOOLS) == TOOLS  # the same bytes every turn: the cached prefix holds
+        assert "tool_choice" not in body  # no call is refused here, and only a refusal forces the answer
 
     assert result.error_before_exec is None
     if cell.outcome == "ok":
         assert result.error_in_exec is None, result.error_in_exec
-        model[name] = Chat((*chat.messages, user(prompt), assistant(reply, thinking)), system)
+        model[name] = Chat((*chat.messages, user(prompt), *exchange, assistant(reply, thinking)), system)
     else:
         error = result.error_in_exec
         assert isinstance(error, ClaudeError), repr(error)
@@ -311,6 +350,7 @@ def test_random_sessions_keep_requests_valid_and_conversations_exact(session, se
     for step, cell in enumerate(sequence):
         run_cell(session, cell, step, model)
         event(f"outcome: {cell.outcome}")
+        event(f"tool steps: {cell.steps if cell.kernel else 0}")
     event(f"cells: {len(sequence)}")
     event(f"longest conversation: {max(len(chat.messages) // 2 for chat in model.values())} turns")
 
@@ -326,3 +366,13 @@ def test_a_failed_fresh_start_keeps_the_conversation_and_its_system_prompt(sessi
     run_cell(session, Cell(None, True, "Answer in French.", False, outcome, "second", "two words", 4, 5), 1, model)
     assert session.magics.session.conversations.get().turns == 1
     assert session.magics.session.conversations.get().system == "Be terse."
+
+
+@pytest.mark.parametrize("outcome", [529, "drop", "error_event"])
+def test_a_fault_between_tool_steps_keeps_nothing_and_later_turns_still_define_the_tools(session, outcome):
+    reset(session)
+    model = fresh_model()
+    run_cell(session, Cell(None, False, None, True, "ok", "look", "seen", 5, 0, kernel=True, steps=1), 0, model)
+    run_cell(session, Cell(None, False, None, False, outcome, "again", "no", 5, 7, kernel=True, steps=2, fault_at=1), 1, model)
+    run_cell(session, Cell(None, False, None, False, "ok", "plain", "fine", 5, 0), 2, model)
+    assert len(model[None].messages) == 6 and "tools" in session.fake.asked[-1].json

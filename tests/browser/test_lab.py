@@ -146,13 +146,13 @@ def shoot(page, path: Path, *, whole_notebook: bool = False) -> None:
     """A screenshot; `whole_notebook` first grows the viewport to the notebook's height (bounded)."""
     if whole_notebook:
         height = page.evaluate(
-            f"""() => {{
+            """() => {
                 const cells = document.querySelectorAll('.jp-NotebookPanel .jp-Notebook .jp-Cell');
                 const last = cells[cells.length - 1];
                 const scroller = document.querySelector('.jp-NotebookPanel .jp-WindowedPanel-outer');
                 if (!last || !scroller) return 0;
                 return last.getBoundingClientRect().bottom + scroller.scrollTop + 60;
-            }}"""
+            }"""
         )
         page.set_viewport_size({"width": 1400, "height": max(1500, min(int(height), 5000))})
         page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
