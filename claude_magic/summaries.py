@@ -169,7 +169,7 @@ def _frame_summary(frame: Any, limits: Limits, title: str) -> str:
             lines.append(f"  ... {position - positions[index - 1] - 1:,} columns not shown ...")
         lines.append(f"  {frame.columns[position]}: {column.dtype}, nulls {nulls:,}, {_facts(column)}")
     if len(frame) > UNIQUE_SAMPLE:
-        lines.append(f"  (* unique values counted in an evenly spaced sample of {UNIQUE_SAMPLE:,} rows: at least that many)")
+        lines.append(f"  (≥: counted in at most {UNIQUE_SAMPLE:,} evenly spaced rows)")
     lines += _rows_section(frame, limits)
     lines += _numeric_section(frame, positions, profiles)
     return "\n".join(lines)
@@ -194,7 +194,7 @@ def _facts(column: Any) -> str:
         unique = sample.nunique()
     except TypeError:  # unhashable cells (lists, dicts): nothing to count
         return "unique n/a"
-    return f"unique {unique:,}" + ("*" if sample is not column else "")
+    return f"unique {'≥' if sample is not column else ''}{unique:,}"
 
 
 def _shown_positions(count: int, limit: int) -> list[int]:

@@ -75,13 +75,14 @@ def kept_reply(message: Any) -> Message:
     """The reply as the conversation keeps it; refused when it must not be kept. A refused turn stays
     out, as the API asks (kept, later turns would be refused too), and so does a call to a tool with
     no result for it: every later request would be rejected."""
-    if any(tool_uses({"content": [block.to_dict(mode="json") for block in message.content]})):
+    blocks = [block.to_dict(mode="json") for block in message.content]
+    if any(tool_uses({"content": blocks})):
         # The loop sends every call's result before it returns: a call left in the final reply was cut off.
         raise ClaudeError(
             f"The reply was cut off while calling a tool (stop reason: {message.stop_reason}): re-run with a larger "
             "--max-tokens. Nothing was added to the conversation."
         )
-    assistant = assistant_message(block.to_dict(mode="json") for block in message.content)
+    assistant = assistant_message(blocks)
     if message.stop_reason == "refusal":
         kept = "Its partial answer, shown above, was" if assistant else "Nothing was"
         raise ClaudeError(f"{stop_note('refusal', 0)} {kept} not added to the conversation, so later turns are not refused for it.")

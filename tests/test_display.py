@@ -403,6 +403,7 @@ def test_widget_mode_without_ipywidgets_is_one_line(monkeypatch: pytest.MonkeyPa
     from claude_magic.errors import ClaudeError
 
     monkeypatch.setattr(d.importlib.util, "find_spec", lambda name: None)
+    monkeypatch.delitem(sys.modules, "ipywidgets", raising=False)
     with pytest.raises(ClaudeError, match="needs ipywidgets"):
         d.resolve_mode("widget", None)
     assert d.resolve_mode("auto", None) == "text"
