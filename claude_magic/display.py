@@ -16,7 +16,7 @@ from typing import Any
 
 from IPython.display import display, update_display
 
-from .errors import ClaudeError
+from .errors import ClaudeError, scrub
 from .live import PLACEHOLDER, GrowingText, LiveView
 from .output import Final, TurnView, to_markdown
 from .settings import DISPLAY_MODES
@@ -162,7 +162,7 @@ class TextView:
     def _line(self, text: str, *, dim: bool = False) -> None:
         if not self._at_line_start:
             self._write("\n")
-        self._write(text + "\n", dim=dim)
+        self._write(scrub(text) + "\n", dim=dim)
 
     def _write(self, text: str, *, dim: bool = False) -> None:
         out = sys.stdout

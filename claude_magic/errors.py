@@ -14,16 +14,45 @@ import re
 
 from IPython.core.error import UsageError
 
-__all__ = ["ClaudeError", "ContextError", "InvariantError", "one_line", "scrub", "SECRET", "REDACTED"]
+__all__ = ["ClaudeError", "ContextError", "InvariantError", "KeyScreen", "one_line", "scrub", "SECRET", "REDACTED"]
 
 # What an Anthropic API key looks like, and what stands in its place wherever text is shown or saved.
 SECRET = re.compile(r"sk-ant-[A-Za-z0-9_-]{8,}")
 REDACTED = "sk-ant-…redacted"
 
 
+# The end of a text that may be a key still arriving: every prefix of "sk-ant-", or one and what follows.
+_KEY_SO_FAR = re.compile(r"(?:sk-ant-[A-Za-z0-9_-]*|sk-ant|sk-an|sk-a|sk-|sk|s)\Z")
+
+
 def scrub(text: str) -> str:
     """`text` with anything shaped like an API key replaced by `REDACTED`."""
     return SECRET.sub(REDACTED, text)
+
+
+class KeyScreen:
+    """Scrubs a text that arrives in pieces, as a stream's deltas do, before any of it is shown.
+
+    A key split across pieces matches no pattern in either, and shown piece by piece its tail would
+    follow a redacted head; so what may be the start of a key is held back until the text plainly
+    goes on (or `flush` says it has ended), and only then scrubbed and let through.
+    """
+
+    def __init__(self) -> None:
+        self._held = ""
+
+    def feed(self, piece: str) -> str:
+        """What of the text so far can be shown now, scrubbed."""
+        text = self._held + piece
+        match = _KEY_SO_FAR.search(text)
+        cut = match.start() if match else len(text)
+        self._held = text[cut:]
+        return scrub(text[:cut])
+
+    def flush(self) -> str:
+        """What was held back, scrubbed: the text has ended."""
+        held, self._held = self._held, ""
+        return scrub(held)
 
 
 class ClaudeError(UsageError):

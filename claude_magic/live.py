@@ -16,6 +16,7 @@ from collections.abc import Callable
 from IPython.display import display, update_display
 
 from .chunker import MarkdownChunker
+from .errors import scrub
 from .output import Final, has_answer, to_markdown, to_plain
 from .tools import Step, ToolCall
 
@@ -169,7 +170,8 @@ class LiveView:
 
     def _status_line(self) -> str:
         elapsed = self._clock() - self._started
-        return f"{self._model} · {self._notice or self._phase} · {elapsed:.0f} s"
+        # A notice may quote Claude (a web search's query): scrubbed, as every text a view shows.
+        return scrub(f"{self._model} · {self._notice or self._phase} · {elapsed:.0f} s")
 
     def _resent(self, stream: GrowingText) -> int:
         """Characters a push sends again."""

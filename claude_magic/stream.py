@@ -6,7 +6,9 @@ UTF-8, data that is not JSON, events out of order), which it reports with plain 
 that say nothing of a stream. What the SDK warns of while it builds a request (a deprecated model)
 goes to `warn` as one line, not to stderr as a Python warning. A text block that cites its sources
 gets its footnote markers (`citations.Footnotes`) as it ends, and a web search or fetch the API runs
-is said on the status line. What arrived of a request cut short is kept (`cut`) for billing.
+is said on the status line. What arrived of a request cut short is kept (`cut`) for billing. The
+view gets the deltas scrubbed of key-shaped text (`errors.KeyScreen`), so a key pasted into a prompt
+and echoed back never reaches the screen, even for the moment before the saved output replaces it.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from .citations import Footnotes
 from .client import messages_api
+from .errors import KeyScreen
 from .output import TurnView
 
 if TYPE_CHECKING:
@@ -52,6 +55,7 @@ class Streamer:
         self.cut: Any = None  # the SDK's snapshot of a reply cut short, once one began and failed
         self.footnotes = Footnotes()  # numbered across the turn's parts, as the reply numbers them
         self._thought = self._thinking_gap = False
+        self._screens = {"text": KeyScreen(), "thinking": KeyScreen()}
 
     def stream(self, client: anthropic.Anthropic, request: dict[str, Any]) -> Any:
         """The complete reply to `request`; a stream that fails raises, its partial kept in `cut`."""
@@ -74,6 +78,7 @@ class Streamer:
             except BaseException:
                 # What arrived is billed: keep its usage (the input, and the output so far).
                 self.cut = _snapshot(stream) if started else None
+                self._release()
                 raise
         self.messages.append(message)
         return message
@@ -81,19 +86,31 @@ class Streamer:
     def _forward(self, event: Any) -> bool:
         """Pass one event on to the view; True once the stream has said its last word."""
         if event.type == "text":
-            self.view.text(event.text)
+            self._show("text", event.text)
         elif event.type == "thinking":
             if self._thinking_gap:  # a later request's thinking is a new paragraph of the section
                 self.view.thinking("\n\n")
                 self._thinking_gap = False
             self._thought = True
-            self.view.thinking(event.thinking)
+            self._show("thinking", event.thinking)
         elif event.type == "compaction":
             self.view.status("compacting earlier turns")
-        elif event.type == "content_block_stop" and hasattr(event, "content_block"):
-            # The SDK adds the finished block, unless the stream never said what message it is.
-            self._ended(event.content_block)
+        elif event.type == "content_block_stop":
+            self._release()
+            if hasattr(event, "content_block"):
+                # The SDK adds the finished block, unless the stream never said what message it is.
+                self._ended(event.content_block)
         return event.type == "message_stop"
+
+    def _show(self, kind: str, delta: str) -> None:
+        if shown := self._screens[kind].feed(delta):
+            getattr(self.view, kind)(shown)
+
+    def _release(self) -> None:
+        """What the screens held back, now that its block has ended."""
+        for kind, screen in self._screens.items():
+            if held := screen.flush():
+                getattr(self.view, kind)(held)
 
     def _ended(self, block: Any) -> None:
         if block.type == "text" and block.citations:

@@ -15,6 +15,7 @@ from typing import Any
 from IPython.display import display
 
 from .dollars import encode_dollars
+from .errors import scrub
 from .live import PLACEHOLDER, GrowingText, LiveView
 from .tools import step_lines
 
@@ -58,7 +59,7 @@ class WidgetView(LiveView):
     def _render(self) -> None:
         self._status_widget.value = html.escape(self._status_line())
         if self._steps:
-            self._steps_lines().value = "<br>".join(html.escape(line) for line in step_lines(self._steps))
+            self._steps_lines().value = "<br>".join(html.escape(scrub(line)) for line in step_lines(self._steps))
         if self._thought.changed:
             self._thinking().update(self._thought)
         if self._answer.changed:

@@ -225,7 +225,7 @@ def test_the_key_never_leaks(ip, fake_api, monkeypatch, tmp_path, capsys, debug_
     assert "I am Claude" in out.out  # the text view printed here
     assert "ClaudeMagics.model" in out.out
     for index, output in enumerate(shown.outputs):
-        artifacts[f"display {index}"] = as_text(output)
+        artifacts[f"display {index}"] = as_text(output.data)
     for index, (kind, state) in enumerate(widget_states):
         artifacts[f"widget {index} {kind}"] = as_text(state)
     for index, message in enumerate(RecordingComm.sent):
@@ -332,3 +332,27 @@ def test_a_key_pasted_into_a_prompt_is_scrubbed_from_the_fixture(ip, fake_api, m
     )
     assert streamed.startswith("Echo: Why does this fail?")
     assert not leaks({"fixture": recorded, "reply as recorded": streamed})
+
+
+@pytest.mark.parametrize("mode", ["widget", "markdown", "text"])
+@pytest.mark.parametrize("cut", [False, True], ids=["whole", "cut off"])
+def test_a_key_claude_echoes_never_reaches_the_screen_while_it_streams(ip, fake_api, monkeypatch, capsys, widget_states, mode, cut):
+    """A key pasted into a prompt comes back in Claude's answer, in pieces, as a stream splits it; the
+    live view shows every delta as it comes (in the thinking too), and a turn cut off keeps what it
+    streamed on screen. None of it may show the key, not even before the saved output replaces it."""
+    m = magics(ip)
+    m.display = mode
+    monkeypatch.setattr(claude_magic.live, "PUSH_INTERVAL", 0.0)  # every delta reaches the view
+    answer = f'Your client = Anthropic(api_key="{KEY}") line shows the key; rotate it. ' + "More advice. " * 20
+    fake_api.script(Turn(text=answer, thinking=f"They pasted {KEY} in the prompt.", chunk_chars=5,
+                         drop_after=90 if cut else None))
+    with capture_output(stdout=False, stderr=False, display=True) as shown:
+        result = ip.run_cell(f'%%claude -t --raw\nWhy does client = Anthropic(api_key="{KEY}") fail?')
+    assert (result.error_in_exec is not None) == cut
+    artifacts = {f"display {index}": as_text(output.data) for index, output in enumerate(shown.outputs)}
+    artifacts.update({f"comm message {index}": as_text(message) for index, message in enumerate(RecordingComm.sent)})
+    artifacts.update({f"widget {index}": as_text(state) for index, (_, state) in enumerate(widget_states)})
+    artifacts["stdout"] = capsys.readouterr().out
+    collected = "\n".join(artifacts.values())
+    assert "sk-ant-…redacted" in collected and "shows the key" in collected  # the answer was on screen
+    assert not leaks(artifacts)
