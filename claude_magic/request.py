@@ -5,7 +5,8 @@ automatic prompt caching, the system prompt, thinking (adaptive with its summary
 the API accepts, as the model's facts say), effort, structured output, the tool definitions (the
 kernel's tools of `-k`, the same every turn and ahead of everything else in the cached prefix, and
 the web tools of `--web`), and the compaction beta for long conversations; and a rough token count
-for when the API cannot be asked. No SDK here: the body is plain data.
+for when the API cannot be asked. Under a structured-output schema the documents go without citations,
+since the API refuses the two together. No SDK here: the body is plain data.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from .conversation import Message
 from .errors import ClaudeError
 from .web import web_tools
 
-__all__ = ["TurnOptions", "build_request", "thinking_config", "counted", "estimate_tokens", "request_chars",
+__all__ = ["TurnOptions", "build_request", "thinking_config", "cites", "counted", "estimate_tokens", "request_chars",
            "COMPACTION_BETA", "MAX_REQUEST_CHARS", "NO_TOOL_CALLS"]
 
 MIN_THINKING_BUDGET = 1024
@@ -71,7 +72,8 @@ def build_request(messages: list[Message], options: TurnOptions) -> dict[str, An
     request: dict[str, Any] = {
         "model": options.model,
         "max_tokens": options.max_tokens,
-        "messages": messages,
+        # Citations on any document beside `output_config.format` is a 400 (Citations, "Feature compatibility").
+        "messages": [_uncited(message) for message in messages] if options.output_format else messages,
         "cache_control": cache_control,
     }
     if options.system and options.system.strip():
@@ -88,6 +90,24 @@ def build_request(messages: list[Message], options: TurnOptions) -> dict[str, An
         request["betas"] = [COMPACTION_BETA]
         request["context_management"] = {"edits": [{"type": "compact_20260112"}]}
     return request
+
+
+def cites(messages: list[Message]) -> bool:
+    """Whether any document in `messages` asks for citations."""
+    return any(map(_cited, _message_blocks(messages)))
+
+
+def _uncited(message: Message) -> Message:
+    """`message` with its documents' citations off, copied only if that changes something."""
+    content = message["content"]
+    if isinstance(content, str) or not any(map(_cited, content)):
+        return message
+    blocks = [{**block, "citations": {"enabled": False}} if _cited(block) else block for block in content]
+    return {**message, "content": blocks}
+
+
+def _cited(block: dict[str, Any]) -> bool:
+    return block.get("type") == "document" and bool((block.get("citations") or {}).get("enabled"))
 
 
 def thinking_config(facts: ModelFacts, max_tokens: int) -> dict[str, Any]:
@@ -125,7 +145,11 @@ def request_chars(request: dict[str, Any]) -> int:
 def _blocks(request: dict[str, Any]) -> Iterator[dict[str, Any]]:
     """Every content block of the request (those inside tool results too), its system prompt as one."""
     yield {"type": "text", "text": request.get("system", "")}
-    for message in request["messages"]:
+    yield from _message_blocks(request["messages"])
+
+
+def _message_blocks(messages: list[Message]) -> Iterator[dict[str, Any]]:
+    for message in messages:
         yield from _content(message["content"])
 
 

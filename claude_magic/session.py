@@ -44,7 +44,7 @@ from .output import Final, TurnView
 from .pricing import Ledger, PriceTable, Usage, footer, format_cost, streamed_tokens, usage_from_api
 from .reply import Reply, check_out_name, reply_note
 from .reports import DryRun
-from .request import TurnOptions, build_request, estimate_tokens
+from .request import TurnOptions, build_request, cites, estimate_tokens
 from .schema import Schema, named_schema
 from .sent import sent_line
 from .settings import Settings
@@ -178,7 +178,10 @@ class Session:
             think=ask.think, effort=ask.effort, compact=plan.compact,
             output_format=schema.output_format() if schema else None, tools=tuple(tools), web=ask.web, facts=facts,
         )
-        request = build_request(chat.request_messages(user, replace_last=replace_last), options)
+        messages = chat.request_messages(user, replace_last=replace_last)
+        if schema and cites(messages):
+            notify("under --schema the documents go without citations this turn (the API takes one or the other).")
+        request = build_request(messages, options)
         check_size(request, user, notify)
         check_request(request["messages"], self.pages)
         return PreparedTurn(

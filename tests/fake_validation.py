@@ -398,6 +398,19 @@ def _check_config_literals(body: dict[str, Any]) -> None:
     _check_output_format(config.get("format"))
 
 
+def _check_citations_without_format(body: dict[str, Any]) -> None:
+    """Documented (Citations, "Feature compatibility"): citations on any document or search result
+    together with ``output_config.format`` is a 400.  The wording is on belief."""
+    if not (body.get("output_config") or {}).get("format"):
+        return
+    for i, message in enumerate(body["messages"]):
+        content = message.get("content")
+        for j, block in enumerate(content if isinstance(content, list) else []):
+            cited = isinstance(block, dict) and block.get("type") in ("document", "search_result")
+            if cited and (block.get("citations") or {}).get("enabled"):
+                raise invalid(f"messages.{i}.content.{j}: citations cannot be enabled when output_config.format is set")
+
+
 def _check_output_format(output_format: Any) -> None:
     """``{"type": "json_schema", "schema": {...}}`` with an object schema at the root.  That
     the root must be an object is on belief (the SDK only sends what pydantic gives it)."""
@@ -458,6 +471,7 @@ def validate_request(
     _check_system(body)
     _check_cache_breakpoints(body)
     _check_config_literals(body)
+    _check_citations_without_format(body)
     _check_tools(body)
     _check_tool_pairing(body)
     _check_tool_choice(body)

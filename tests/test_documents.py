@@ -195,3 +195,20 @@ def test_a_model_that_cannot_cite_gets_its_documents_without_citations(ip, fake_
                                                   features=frozenset({"pdf_input"}))
     ip.run_cell_magic("claude", f"-m claude-plain-1 -d {make_pdf(tmp_path / 'a.pdf')}", "hi")
     assert to_model(fake_api)[-1]["messages"][0]["content"][0]["citations"] == {"enabled": False}
+
+
+def test_under_a_schema_the_documents_go_without_citations_and_later_turns_cite_again(ip, fake_api, tmp_path, capsys):
+    """The API refuses citations on any document beside `output_config.format` (a 400), the
+    conversation's earlier documents included; the fake enforces that rule."""
+    ip.user_ns["verdict"] = ["relevant", "not relevant"]
+    pdf = make_pdf(tmp_path / "paper.pdf", pages=1)
+    ip.run_cell_magic("claude", f"-d {pdf} --schema verdict -o first", "Is this paper about statistics?")
+    assert fake_api.rejected == 0 and ip.user_ns["first"].data in ("relevant", "not relevant")
+    assert to_model(fake_api)[-1]["messages"][0]["content"][0]["citations"] == {"enabled": False}
+    assert "under --schema the documents go without citations this turn" in capsys.readouterr().out
+    ip.run_cell_magic("claude", "--schema verdict", "And for a biology course?")
+    assert fake_api.rejected == 0
+    ip.run_cell_magic("claude", "", "Quote its first sentence.")
+    later = to_model(fake_api)[-1]
+    assert "output_config" not in later and later["messages"][0]["content"][0]["citations"] == {"enabled": True}
+    assert fake_api.rejected == 0

@@ -1176,6 +1176,16 @@ def test_structured_output_format_validation(fake_api, output_config, match):
     _rejected_with(fake_api, re.escape(match), messages=USER, output_config=output_config)
 
 
+def test_citations_beside_a_structured_output_format_are_refused_as_documented(fake_api):
+    schema = {"format": {"type": "json_schema", "schema": {"type": "object", "properties": {}}}}
+    document = {"type": "document", "source": {"type": "text", "media_type": "text/plain", "data": "Notes."}}
+    cited = [{"role": "user", "content": [{**document, "citations": {"enabled": True}}, {"type": "text", "text": "Sum up."}]}]
+    _rejected_with(fake_api, "citations cannot be enabled when output_config.format is set", messages=cited, output_config=schema)
+    uncited = [{"role": "user", "content": [{**document, "citations": {"enabled": False}}, {"type": "text", "text": "Sum up."}]}]
+    client_for(fake_api).messages.create(model=MODEL, max_tokens=64, messages=uncited, output_config=schema)
+    assert fake_api.rejected == 1
+
+
 def test_structured_outputs_on_a_model_without_them_is_refused():
     plain = FakeModel("claude-plain-1", "Plain", "2026-01-01T00:00:00Z", features=frozenset({"batch"}))
     with FakeAPI(models=[plain]) as fake:
