@@ -23,7 +23,7 @@ from .errors import ClaudeError, InvariantError
 from .pricing import Spend, Usage
 
 __all__ = ["Conversation", "Conversations", "Turn", "DEFAULT_CHAT", "InvariantError", "user_message",
-           "assistant_message", "check_messages", "check_text", "merge_text", "tool_uses"]
+           "assistant_message", "check_messages", "check_text", "merge_text", "tool_uses", "unanswered_server_calls"]
 
 DEFAULT_CHAT = "default"
 
@@ -163,7 +163,8 @@ def check_messages(messages: list[Message], *, complete: bool = False) -> None:
     """Raise InvariantError unless `messages` is a history the API accepts for shape: roles alternate
     from a user turn, nothing is empty, and each `tool_use` is answered by a `tool_result` first thing
     in the next message. A `complete` history (one to keep) also ends with the assistant's reply and
-    leaves no `tool_use` unanswered; a request may end on an answer still being written (a paused turn)."""
+    leaves no `tool_use` unanswered; a request may end on an answer still being written (a paused turn),
+    and only that last answer may hold a server tool call with no result yet."""
     if not messages:
         raise InvariantError("a request needs at least one message")
     pending: list[str] = []
@@ -178,6 +179,9 @@ def check_messages(messages: list[Message], *, complete: bool = False) -> None:
             raise InvariantError(f"messages[{index}] has an empty text block")
         _check_answers(index, message, pending)
         pending = [block["id"] for block in tool_uses(message)]
+        unanswered = unanswered_server_calls(message)
+        if unanswered and (complete or index < len(messages) - 1):
+            raise InvariantError(f"messages[{index}] holds a server tool call ({unanswered[0]['name']}) with no result")
     if complete and (pending or len(messages) % 2):
         raise InvariantError(f"messages[{len(messages) - 1}] should be the assistant's final reply, with no tool call left unanswered")
     images = sum(_image_count(message) for message in messages)
@@ -204,6 +208,15 @@ def tool_uses(message: Message) -> list[Block]:
     """The message's client tool calls (`tool_use` blocks), in order."""
     content = message.get("content")
     return [block for block in content if block.get("type") == "tool_use"] if isinstance(content, list) else []
+
+
+def unanswered_server_calls(message: Message) -> list[Block]:
+    """The message's server tool calls (`server_tool_use`, a web search say) with no result after
+    them: what an answer the API paused mid-call holds, which only a request resuming it may send."""
+    content = message.get("content")
+    blocks = content if isinstance(content, list) else []
+    answered = {block.get("tool_use_id") for block in blocks if str(block.get("type", "")).endswith("_tool_result")}
+    return [block for block in blocks if block.get("type") == "server_tool_use" and block.get("id") not in answered]
 
 
 def _check_answers(index: int, message: Message, pending: list[str]) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .catalog import ModelFacts
-from .conversation import Conversation, Message, assistant_message, tool_uses
+from .conversation import Conversation, Message, assistant_message, tool_uses, unanswered_server_calls
 from .errors import ClaudeError, ContextError
 from .reply import Reply, stop_note
 from .request import MAX_REQUEST_CHARS, request_chars
@@ -74,8 +74,11 @@ def parse_data(reply: Reply, schema: Schema | None) -> str:
 def kept_reply(message: Any) -> Message:
     """The reply as the conversation keeps it; refused when it must not be kept. A refused turn stays
     out, as the API asks (kept, later turns would be refused too), and so does a call to a tool with
-    no result for it: every later request would be rejected."""
+    no result for it: every later request would be rejected. A server tool call the API paused before
+    running (an answer still paused after its resumptions) is left out, for the same reason."""
     blocks = [block.to_dict(mode="json") for block in message.content]
+    dangling = unanswered_server_calls({"content": blocks})
+    blocks = [block for block in blocks if not any(block is call for call in dangling)]
     if any(tool_uses({"content": blocks})):
         # The loop sends every call's result before it returns: a call left in the final reply was cut off.
         raise ClaudeError(

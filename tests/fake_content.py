@@ -44,7 +44,9 @@ class Turn:
     * ``web_searches`` -- ``[{"query": ..., "results": [{"url", "title", "page_age"?}]}]``
       or ``{"query": ..., "error": "<web_search_tool_result_error code>"}``; each a
       ``server_tool_use`` block and a ``web_search_tool_result``.  Needs a ``web_search_*``
-      tool in the request; calls past its ``max_uses`` get ``max_uses_exceeded``.
+      tool in the request; calls past its ``max_uses`` get ``max_uses_exceeded``.  A call with
+      ``"pending": True`` is the ``server_tool_use`` alone, as an answer the API paused
+      (``stop_reason="pause_turn"``) before running the call ends.
     * ``web_fetches`` -- ``[{"url": ..., "text": ..., "title"?}]`` or ``{"url", "error"}``;
       each a ``server_tool_use`` and a ``web_fetch_tool_result`` holding the page as a
       text document.  Needs a ``web_fetch_*`` tool.
@@ -439,6 +441,8 @@ class _ReplyBuilder:
             tool_id = self.next_id("srvtoolu")
             argument = {"query": call["query"]} if name == "web_search" else {"url": call["url"]}
             self.blocks.append(_tool_block("server_tool_use", tool_id, name, argument, self.size))
+            if call.get("pending"):
+                continue
             error = "max_uses_exceeded" if max_uses is not None and n >= max_uses else call.get("error")
             if error is None:
                 self.counts[f"{name}_requests"] += 1

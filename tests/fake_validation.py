@@ -185,6 +185,8 @@ def _check_message(i: int, message: Any, previous: str | None, body: dict[str, A
         _check_blocks(content, f"messages.{i}.content")
         if any(isinstance(b, dict) and b.get("type") == "compaction" for b in content) and "context_management" not in body:
             raise invalid(f"messages.{i}.content: a compaction block needs the compaction beta (context_management)")
+    if role == "assistant" and not last and isinstance(content, list):
+        _check_server_results(i, content)
     if final_assistant:
         trailing = content if isinstance(content, str) else ""
         if isinstance(content, list) and content and isinstance(content[-1], dict):
@@ -192,6 +194,20 @@ def _check_message(i: int, message: Any, previous: str | None, body: dict[str, A
         if trailing and trailing != trailing.rstrip():
             raise invalid("messages: final assistant content cannot end with trailing whitespace")
     return role
+
+
+def _check_server_results(i: int, content: list[Any]) -> None:
+    """A server tool call in an earlier assistant turn has its result in the same turn; only the
+    final assistant message (a paused answer being resumed) may leave one pending.  The wording is
+    the API's, as quoted in AnswerDotAI/lisette#108."""
+    blocks = [block for block in content if isinstance(block, dict)]
+    answered = {block.get("tool_use_id") for block in blocks if str(block.get("type", "")).endswith("_tool_result")}
+    for block in blocks:
+        if block.get("type") == "server_tool_use" and block.get("id") not in answered:
+            raise invalid(
+                f"messages.{i}: `{block.get('name')}` tool use with id `{block.get('id')}` was found without a "
+                f"corresponding `{block.get('name')}_tool_result` block"
+            )
 
 
 def _check_messages(body: dict[str, Any]) -> None:

@@ -11,6 +11,7 @@ from claude_magic.conversation import (
     assistant_message,
     check_messages,
     merge_text,
+    unanswered_server_calls,
     user_message,
 )
 from claude_magic.errors import ClaudeError
@@ -213,3 +214,18 @@ def test_text_that_is_not_unicode_is_named_and_refused():
     check_text("fine, even with ✓ and 𝔘𝔫𝔦𝔠𝔬𝔡𝔢", "the prompt")
     with pytest.raises(InvariantError, match=r"^\{s\} holds a lone surrogate \(\\udc80 at character 2\)"):
         check_text("ab\udc80", "{s}")
+
+
+def test_a_server_tool_call_without_its_result_may_end_a_request_but_never_stay_in_a_history():
+    search = {"type": "server_tool_use", "id": "srvtoolu_1", "name": "web_search", "input": {"query": "q"}}
+    found = {"type": "web_search_tool_result", "tool_use_id": "srvtoolu_1", "content": []}
+    paused = {"role": "assistant", "content": [{"type": "text", "text": "Looking."}, search]}
+    check_messages([ask("q"), paused])  # resuming a paused answer sends it back as it stands
+    assert unanswered_server_calls(paused) == [search]
+    with pytest.raises(InvariantError, match=r"messages\[1\] holds a server tool call \(web_search\) with no result"):
+        check_messages([ask("q"), paused], complete=True)
+    with pytest.raises(InvariantError, match="with no result"):
+        check_messages([ask("q"), paused, ask("and?")])
+    answered = {"role": "assistant", "content": [search, found, {"type": "text", "text": "Found it."}]}
+    check_messages([ask("q"), answered, ask("and?")])
+    assert unanswered_server_calls(answered) == []

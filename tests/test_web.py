@@ -57,3 +57,18 @@ def test_web_on_a_model_without_server_tools_is_refused_before_sending(ip, fake_
 def test_the_dry_run_says_the_web_is_on(ip, fake_api, capsys):
     ip.run_cell_magic("claude", "--web --dry-run", "look it up")
     assert "· web search and fetch on, billed per search" in capsys.readouterr().out
+
+
+def test_an_answer_still_paused_mid_search_is_kept_without_the_search_it_never_ran(ip, fake_api, capsys):
+    """An answer the API paused before running a search ends in a `server_tool_use` with no result.
+    Resumed, the request may end so; kept in the history, every later request is a 400. After its
+    resumptions a still-paused answer is kept, so the call it never ran is left out."""
+    paused = [Turn(text=f"Looking, part {i}.", stop_reason="pause_turn") for i in range(3)]
+    fake_api.script(*paused, Turn(text="Still looking.", web_searches=[{**SEARCH, "pending": True}], stop_reason="pause_turn"))
+    ip.run_cell_magic("claude", "--web", "What was the median household income in 2025?")
+    assert "paused this answer again after it was resumed" in capsys.readouterr().out
+    assert fake_api.rejected == 0
+    kept = ip.magics_manager.registry["ClaudeMagics"].session.conversations.get().messages[-1]["content"]
+    assert [block["type"] for block in kept] == ["text"] * 4
+    ip.run_cell_magic("claude", "", "Where would you look?")
+    assert fake_api.rejected == 0
