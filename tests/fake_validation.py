@@ -199,7 +199,8 @@ def _check_message(i: int, message: Any, previous: str | None, body: dict[str, A
 def _check_server_results(i: int, content: list[Any]) -> None:
     """A server tool call in an earlier assistant turn has its result in the same turn; only the
     final assistant message (a paused answer being resumed) may leave one pending.  The wording is
-    the API's, as quoted in AnswerDotAI/lisette#108."""
+    the API's, as quoted in AnswerDotAI/lisette#108 (and anthropics/anthropic-sdk-python#961, whose
+    advice is this package's: drop the orphaned call)."""
     blocks = [block for block in content if isinstance(block, dict)]
     answered = {block.get("tool_use_id") for block in blocks if str(block.get("type", "")).endswith("_tool_result")}
     for block in blocks:
