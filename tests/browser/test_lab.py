@@ -1,13 +1,15 @@
 """`%%claude` in a real JupyterLab, in a real Chromium, against the local fake API.
 
 One notebook: `%load_ext claude_magic`, a `%%claude -t` cell, a matplotlib cell that ends in
-`plt.show()`, and a `%%claude -f` cell whose answer mixes dollar amounts with a formula.
+`plt.show()`, a `%%claude -f` cell whose answer mixes dollar amounts with a formula, and a
+`%%claude -k` cell in which Claude lists the kernel's variables before it answers.
 While the `-t` answer streams (slowly, from the fake server) the page must show it growing and a
 "Thinking" accordion that fills and opens on a click; once it ends the answer is real rendered Markdown
 with a token-and-dollar footer; the `-f` request carries the figure as an image block (the inline backend
 closed it inside its cell) and the answer shows its money as money and its formula as math; and after a
 save, a kernel shutdown and a reload the answers are still there as static Markdown with no widget
-error. Screenshots go to artifacts/browser/ (mid-stream, final, after reload).
+error. The `-k` cell shows its call as a live line with its status while the answer streams, and keeps
+it in a collapsed "Tool calls" section above the answer, which opens on a click. Screenshots go to artifacts/browser/ (mid-stream, final, after reload).
 
 Run it with `pytest -m browser tests/browser` (the default `pytest` deselects it).
 """
@@ -71,13 +73,17 @@ FIGURE_ANSWER = """\
 - The title reads "demo"; the axes carry no labels. If each point were a sale, the ball costs $0.05 and the bat $1.05.
 """
 
+TOOLS_ANSWER = "You have one variable, `scores`: a list of five numbers. " * 12
+
 CELLS = [
     "%load_ext claude_magic",
     "%%claude -t\nWhat is the difference between a list and a tuple in Python?",
     'import matplotlib.pyplot as plt\nplt.plot([1, 3, 2])\nplt.title("demo")\nplt.show()',
     "%%claude -f\nWhat does this chart show?",
+    "scores = [3, 1, 4, 1, 5]",
+    "%%claude -k\nWhich variables do I have?",
 ]
-THINK_CELL, PLOT_CELL, FIG_CELL = 1, 2, 3
+THINK_CELL, PLOT_CELL, FIG_CELL, TOOLS_CELL = 1, 2, 3, 5
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_ERRORS = ("Loading widget", "Error displaying widget")
@@ -120,13 +126,14 @@ JS_RENDERED = f"""(i) => {{
         text: md.innerText,
     }};
 }}"""
+JS_LIVE_TEXT = f"(i) => {{ const c = ({JS_CELL})(i); const r = c && c.querySelector('.jp-OutputArea-output .widget-vbox'); return r ? r.innerText : null; }}"
 JS_PANEL = "() => document.querySelector('.jp-NotebookPanel') && window.jupyterapp.shell.currentWidget"
-JS_KERNEL_IDLE = """() => {
+JS_KERNEL_IDLE = f"""() => {{
     const panel = window.jupyterapp && window.jupyterapp.shell.currentWidget;
-    return !!(panel && panel.sessionContext && panel.content && panel.content.widgets.length === 4
+    return !!(panel && panel.sessionContext && panel.content && panel.content.widgets.length === {len(CELLS)}
         && panel.sessionContext.session && panel.sessionContext.session.kernel
         && panel.sessionContext.kernelDisplayStatus === 'idle');
-}"""
+}}"""
 
 
 def run_command(page, command: str) -> None:
@@ -183,6 +190,9 @@ def test_claude_cells_in_jupyterlab(fake_api, lab, browser_session, artifacts):
         # About 310 SSE events 11 ms apart: ~3.4 s, the first ~1.5 s of it thinking.
         Turn(thinking=THINKING, text=ANSWER, chunk_chars=8, delay=0.011),
         Turn(text=FIGURE_ANSWER, chunk_chars=16, delay=0.01),
+        Turn(text="Let me look.", tool_uses=[{"name": "list_variables", "input": {}}]),
+        # Slow enough (~2 s) that the call's line is on screen while the answer streams.
+        Turn(text=TOOLS_ANSWER, chunk_chars=8, delay=0.01),
     )
     write_notebook(lab.root / NOTEBOOK)
 
@@ -225,10 +235,17 @@ def test_claude_cells_in_jupyterlab(fake_api, lab, browser_session, artifacts):
     assert any("streaming" in status for status in statuses), statuses
     assert thinking_live is not None and thinking_live["thinking"] >= len(THINKING.strip()) * 0.9, thinking_live
 
-    # ---- after the -t cell ------------------------------------------------------------------
-    page.wait_for_function(f"(i) => ({JS_PROMPT})(i).includes('[4]')", arg=FIG_CELL, timeout=30_000)
+    # ---- while the -k cell streams: its call is a live line with its status ------------------
+    tools_live = page.wait_for_function(
+        f"(i) => {{ const t = ({JS_LIVE_TEXT})(i); return t && t.includes('list_variables') && t.includes('You have') ? t : null; }}",
+        arg=TOOLS_CELL, timeout=30_000,
+    ).json_value()
+    assert "→ list_variables() · done · " in tools_live and "Let me look." in tools_live, tools_live
+
+    # ---- after the cells ran ------------------------------------------------------------------
+    page.wait_for_function(f"(i) => ({JS_PROMPT})(i).includes('[6]')", arg=TOOLS_CELL, timeout=30_000)
     page.wait_for_function(JS_KERNEL_IDLE, timeout=10_000)
-    for index in (THINK_CELL, FIG_CELL):
+    for index in (THINK_CELL, FIG_CELL, TOOLS_CELL):
         assert page.evaluate(JS_LIVE, index) is None, f"cell {index} still shows its live widget view"
     answer = page.evaluate(JS_RENDERED, THINK_CELL)
     assert answer is not None, "no rendered Markdown under the -t cell"
@@ -247,6 +264,14 @@ def test_claude_cells_in_jupyterlab(fake_api, lab, browser_session, artifacts):
     figure_answer = page.evaluate(JS_RENDERED, FIG_CELL)
     assert "the ball costs $0.05 and the bat $1.05." in figure_answer["text"], figure_answer["text"]
     assert re.search(r"sent: -f \(image \d[\d,]* × \d[\d,]* px, shown 1 cell back", figure_answer["footer"]), figure_answer["footer"]
+    tools_answer = page.evaluate(JS_RENDERED, TOOLS_CELL)
+    assert tools_answer is not None and tools_answer["details"] == ["Tool calls: 1"], tools_answer
+    assert "You have one variable" in tools_answer["text"] and "list_variables" not in tools_answer["text"], tools_answer
+    assert FOOTER.search(tools_answer["footer"]), tools_answer["footer"]
+    calls = page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell").nth(TOOLS_CELL).locator("details")
+    calls.locator("summary").click(timeout=5_000)
+    page.wait_for_function("(d) => d.open", arg=calls.element_handle(timeout=5_000), timeout=5_000)
+    assert "list_variables" in calls.inner_text(timeout=5_000) and "scores" in calls.inner_text(timeout=5_000)
     plot = page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell").nth(PLOT_CELL)
     assert plot.locator(".jp-OutputArea-output img").count() == 1, "the plotting cell shows no image"
     assert not widget_error_text(page), widget_error_text(page)
@@ -254,7 +279,7 @@ def test_claude_cells_in_jupyterlab(fake_api, lab, browser_session, artifacts):
 
     # What reached the fake API: the -t request asked for thinking, the -f request held the figure.
     posts = [r for r in fake_api.requests if r.method == "POST" and r.path == "/v1/messages"]
-    assert len(posts) == 2, [r.path for r in fake_api.requests]
+    assert len(posts) == 4, [r.path for r in fake_api.requests]
     assert posts[0].json.get("thinking", {}).get("type") in ("adaptive", "enabled"), posts[0].json.get("thinking")
     last_user = posts[1].json["messages"][-1]
     images = [b for b in last_user["content"] if isinstance(b, dict) and b.get("type") == "image"]
@@ -262,6 +287,8 @@ def test_claude_cells_in_jupyterlab(fake_api, lab, browser_session, artifacts):
     source = images[0]["source"]
     assert source["type"] == "base64" and source["media_type"] in ("image/png", "image/jpeg"), source["type"]
     assert len(source["data"]) > 1000, "the image block holds almost nothing"
+    results = [b for b in posts[3].json["messages"][-1]["content"] if b.get("type") == "tool_result"]
+    assert len(results) == 1 and "scores" in json.dumps(results[0]), posts[3].json["messages"][-1]
     assert fake_api.rejected == 0 and fake_api.pending == 0
 
     # ---- save, shut the kernel down, reload ---------------------------------------------------
