@@ -2,14 +2,17 @@
 
 One notebook: `%load_ext claude_magic`, a `%%claude -t` cell, a matplotlib cell that ends in
 `plt.show()`, a `%%claude -f` cell whose answer mixes dollar amounts with a formula, and a
-`%%claude -k` cell in which Claude lists the kernel's variables before it answers.
+`%%claude -k` cell in which Claude lists the kernel's variables before it answers, and a
+`%%claude_map` over a small DataFrame.
 While the `-t` answer streams (slowly, from the fake server) the page must show it growing and a
 "Thinking" accordion that fills and opens on a click; once it ends the answer is real rendered Markdown
 with a token-and-dollar footer; the `-f` request carries the figure as an image block (the inline backend
 closed it inside its cell) and the answer shows its money as money and its formula as math; and after a
 save, a kernel shutdown and a reload the answers are still there as static Markdown with no widget
 error. The `-k` cell shows its call as a live line with its status while the answer streams, and keeps
-it in a collapsed "Tool calls" section above the answer, which opens on a click. Screenshots go to artifacts/browser/ (mid-stream, final, after reload).
+it in a collapsed "Tool calls" section above the answer, which opens on a click. The map shows a
+progress bar (an ipywidgets bar and its line of counts) while its requests run, and leaves only its
+static report. Screenshots go to artifacts/browser/ (mid-stream, final, after reload).
 
 Run it with `pytest -m browser tests/browser` (the default `pytest` deselects it).
 """
@@ -82,8 +85,11 @@ CELLS = [
     "%%claude -f\nWhat does this chart show?",
     "scores = [3, 1, 4, 1, 5]",
     "%%claude -k\nWhich variables do I have?",
+    'import pandas as pd\nreviews = pd.DataFrame({"text": [f"review {i}" for i in range(30)]})',
+    "%%claude_map reviews --live -o labels\nIs this review positive or negative? {text}",
 ]
-THINK_CELL, PLOT_CELL, FIG_CELL, TOOLS_CELL = 1, 2, 3, 5
+THINK_CELL, PLOT_CELL, FIG_CELL, TOOLS_CELL, MAP_CELL = 1, 2, 3, 5, 7
+MAP_ROWS = 30
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_ERRORS = ("Loading widget", "Error displaying widget")
@@ -127,6 +133,11 @@ JS_RENDERED = f"""(i) => {{
     }};
 }}"""
 JS_LIVE_TEXT = f"(i) => {{ const c = ({JS_CELL})(i); const r = c && c.querySelector('.jp-OutputArea-output .widget-vbox'); return r ? r.innerText : null; }}"
+JS_PROGRESS = f"""(i) => {{
+    const cell = ({JS_CELL})(i);
+    const box = cell && cell.querySelector('.jp-OutputArea-output .widget-hbox');
+    return box && box.querySelector('.progress, progress') ? box.innerText : null;
+}}"""
 JS_PANEL = "() => document.querySelector('.jp-NotebookPanel') && window.jupyterapp.shell.currentWidget"
 JS_KERNEL_IDLE = f"""() => {{
     const panel = window.jupyterapp && window.jupyterapp.shell.currentWidget;
@@ -192,8 +203,13 @@ def test_claude_cells_in_jupyterlab(fake_api, lab, browser_session, artifacts):
         Turn(text=FIGURE_ANSWER, chunk_chars=16, delay=0.01),
         Turn(text="Let me look.", tool_uses=[{"name": "list_variables", "input": {}}]),
         # Slow enough (~2 s) that the call's line is on screen while the answer streams.
-        Turn(text=TOOLS_ANSWER, chunk_chars=8, delay=0.01),
+        Turn(text=TOOLS_ANSWER, chunk_chars=8, delay=0.02),
     )
+    # The map's requests, once the script is spent. They do not stream, so the fake's latency (on
+    # every request, half a second) paces them: the 27 after the preview, eight at a time, keep the
+    # bar on screen for about two seconds.
+    fake_api.respond = lambda body: "positive"
+    fake_api.latency = 0.5
     write_notebook(lab.root / NOTEBOOK)
 
     page.goto(lab.url(f"lab/tree/{NOTEBOOK}"), wait_until="domcontentloaded", timeout=30_000)
@@ -242,9 +258,19 @@ def test_claude_cells_in_jupyterlab(fake_api, lab, browser_session, artifacts):
     ).json_value()
     assert "→ list_variables() · done · " in tools_live and "Let me look." in tools_live, tools_live
 
+    # ---- while the map runs: a bar and its counts ---------------------------------------------
+    bar = page.wait_for_function(
+        f"(i) => {{ const t = ({JS_PROGRESS})(i); return t && t.includes('succeeded') ? t : null; }}",
+        arg=MAP_CELL, timeout=30_000,
+    ).json_value()
+    assert re.search(r"\d+ requests: \d+ submitted, \d+ succeeded, 0 errored, 0 expired", bar), bar
+
     # ---- after the cells ran ------------------------------------------------------------------
-    page.wait_for_function(f"(i) => ({JS_PROMPT})(i).includes('[6]')", arg=TOOLS_CELL, timeout=30_000)
+    page.wait_for_function(f"(i) => ({JS_PROMPT})(i).includes('[{len(CELLS)}]')", arg=MAP_CELL, timeout=30_000)
     page.wait_for_function(JS_KERNEL_IDLE, timeout=10_000)
+    assert page.evaluate(JS_PROGRESS, MAP_CELL) is None, "the map's progress bar is still on screen"
+    map_output = page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell").nth(MAP_CELL).locator(".jp-OutputArea").inner_text()
+    assert f"{MAP_ROWS} of {MAP_ROWS} rows answered" in map_output and "stored in labels" in map_output, map_output
     for index in (THINK_CELL, FIG_CELL, TOOLS_CELL):
         assert page.evaluate(JS_LIVE, index) is None, f"cell {index} still shows its live widget view"
     answer = page.evaluate(JS_RENDERED, THINK_CELL)
@@ -279,7 +305,7 @@ def test_claude_cells_in_jupyterlab(fake_api, lab, browser_session, artifacts):
 
     # What reached the fake API: the -t request asked for thinking, the -f request held the figure.
     posts = [r for r in fake_api.requests if r.method == "POST" and r.path == "/v1/messages"]
-    assert len(posts) == 4, [r.path for r in fake_api.requests]
+    assert len(posts) == 4 + MAP_ROWS, [r.path for r in fake_api.requests]
     assert posts[0].json.get("thinking", {}).get("type") in ("adaptive", "enabled"), posts[0].json.get("thinking")
     last_user = posts[1].json["messages"][-1]
     images = [b for b in last_user["content"] if isinstance(b, dict) and b.get("type") == "image"]
