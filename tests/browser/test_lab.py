@@ -2,15 +2,16 @@
 
 One notebook: `%load_ext claude_magic`, a `%%claude -t` cell, a matplotlib cell that ends in
 `plt.show()`, a `%%claude -f` cell whose answer mixes dollar amounts with a formula, and a
-`%%claude -k` cell in which Claude lists the kernel's variables before it answers, and a
-`%%claude_map` over a small DataFrame.
+`%%claude -k` cell in which Claude lists the kernel's variables before it answers, a `%%claude -d`
+cell whose answer cites a page of a PDF, and a `%%claude_map` over a small DataFrame.
 While the `-t` answer streams (slowly, from the fake server) the page must show it growing and a
 "Thinking" accordion that fills and opens on a click; once it ends the answer is real rendered Markdown
 with a token-and-dollar footer; the `-f` request carries the figure as an image block (the inline backend
 closed it inside its cell) and the answer shows its money as money and its formula as math; and after a
 save, a kernel shutdown and a reload the answers are still there as static Markdown with no widget
 error. The `-k` cell shows its call as a live line with its status while the answer streams, and keeps
-it in a collapsed "Tool calls" section above the answer, which opens on a click. The map shows a
+it in a collapsed "Tool calls" section above the answer, which opens on a click. The cited passage is
+a numbered marker in the answer and a source line under it, with the PDF's name and page. The map shows a
 progress bar (an ipywidgets bar and its line of counts) while its requests run, and leaves only its
 static report. Screenshots go to artifacts/browser/ (mid-stream, final, after reload).
 
@@ -27,6 +28,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from fakeapi import Turn
+from pdfs import make_pdf
 
 pytestmark = pytest.mark.browser
 
@@ -85,10 +87,12 @@ CELLS = [
     "%%claude -f\nWhat does this chart show?",
     "scores = [3, 1, 4, 1, 5]",
     "%%claude -k\nWhich variables do I have?",
+    "%%claude -d handout.pdf\nWhat does the handout say?",
     'import pandas as pd\nreviews = pd.DataFrame({"text": [f"review {i}" for i in range(30)]})',
     "%%claude_map reviews --live -o labels\nIs this review positive or negative? {text}",
 ]
-THINK_CELL, PLOT_CELL, FIG_CELL, TOOLS_CELL, MAP_CELL = 1, 2, 3, 5, 7
+THINK_CELL, PLOT_CELL, FIG_CELL, TOOLS_CELL, DOC_CELL, MAP_CELL = 1, 2, 3, 5, 6, 8
+CITED = {"type": "page_location", "cited_text": "The effect is small.", "start_page_number": 2}
 MAP_ROWS = 30
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -204,6 +208,7 @@ def test_claude_cells_in_jupyterlab(fake_api, lab, browser_session, artifacts):
         Turn(text="Let me look.", tool_uses=[{"name": "list_variables", "input": {}}]),
         # Slow enough (~2 s) that the call's line is on screen while the answer streams.
         Turn(text=TOOLS_ANSWER, chunk_chars=8, delay=0.02),
+        Turn(text=["The handout says ", {"text": "the effect is small", "citations": [CITED]}, "."]),
     )
     # The map's requests, once the script is spent. They do not stream, so the fake's latency (on
     # every request, half a second) paces them: the 27 after the preview, eight at a time, keep the
@@ -211,6 +216,7 @@ def test_claude_cells_in_jupyterlab(fake_api, lab, browser_session, artifacts):
     fake_api.respond = lambda body: "positive"
     fake_api.latency = 0.5
     write_notebook(lab.root / NOTEBOOK)
+    make_pdf(lab.root / "handout.pdf", pages=3)
 
     page.goto(lab.url(f"lab/tree/{NOTEBOOK}"), wait_until="domcontentloaded", timeout=30_000)
     page.wait_for_function(JS_PANEL, timeout=30_000)
@@ -290,6 +296,10 @@ def test_claude_cells_in_jupyterlab(fake_api, lab, browser_session, artifacts):
     figure_answer = page.evaluate(JS_RENDERED, FIG_CELL)
     assert "the ball costs $0.05 and the bat $1.05." in figure_answer["text"], figure_answer["text"]
     assert re.search(r"sent: -f \(image \d[\d,]* × \d[\d,]* px, shown 1 cell back", figure_answer["footer"]), figure_answer["footer"]
+    cited = page.evaluate(JS_RENDERED, DOC_CELL)
+    assert cited is not None and "The handout says the effect is small[1]." in cited["text"], cited
+    assert "[1] “The effect is small.” — handout.pdf, p. 2" in cited["text"], cited["text"]
+    assert re.search(r"sent: -d handout.pdf \(PDF, 3 pages, ", cited["footer"]), cited["footer"]
     tools_answer = page.evaluate(JS_RENDERED, TOOLS_CELL)
     assert tools_answer is not None and tools_answer["details"] == ["Tool calls: 1"], tools_answer
     assert "You have one variable" in tools_answer["text"] and "list_variables" not in tools_answer["text"], tools_answer
@@ -305,7 +315,7 @@ def test_claude_cells_in_jupyterlab(fake_api, lab, browser_session, artifacts):
 
     # What reached the fake API: the -t request asked for thinking, the -f request held the figure.
     posts = [r for r in fake_api.requests if r.method == "POST" and r.path == "/v1/messages"]
-    assert len(posts) == 4 + MAP_ROWS, [r.path for r in fake_api.requests]
+    assert len(posts) == 5 + MAP_ROWS, [r.path for r in fake_api.requests]
     assert posts[0].json.get("thinking", {}).get("type") in ("adaptive", "enabled"), posts[0].json.get("thinking")
     last_user = posts[1].json["messages"][-1]
     images = [b for b in last_user["content"] if isinstance(b, dict) and b.get("type") == "image"]
@@ -313,6 +323,8 @@ def test_claude_cells_in_jupyterlab(fake_api, lab, browser_session, artifacts):
     source = images[0]["source"]
     assert source["type"] == "base64" and source["media_type"] in ("image/png", "image/jpeg"), source["type"]
     assert len(source["data"]) > 1000, "the image block holds almost nothing"
+    document = posts[4].json["messages"][-1]["content"][0]
+    assert document["type"] == "document" and document["citations"] == {"enabled": True}, document["type"]
     results = [b for b in posts[3].json["messages"][-1]["content"] if b.get("type") == "tool_result"]
     assert len(results) == 1 and "scores" in json.dumps(results[0]), posts[3].json["messages"][-1]
     assert fake_api.rejected == 0 and fake_api.pending == 0
