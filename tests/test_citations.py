@@ -6,6 +6,7 @@ from types import SimpleNamespace as NS
 
 from fakeapi import Turn
 from pdfs import make_pdf
+from shell import magics
 
 from claude_magic.citations import Citation, Footnotes, annotated, web_activity
 from claude_magic.output import Final, to_markdown, to_plain
@@ -79,5 +80,5 @@ def test_citations_stream_as_footnotes_and_reply_lists_them(ip, fake_api, tmp_pa
     reply = ip.user_ns["reply"]
     assert reply.text == "The handout says the effect is small[1]."
     assert reply.citations == [Citation(1, "The effect is small.", "handout.pdf", "p. 2")]
-    history = ip.magics_manager.registry["ClaudeMagics"].session.conversations.get().messages[1]
+    history = magics(ip).session.conversations.get().messages[1]
     assert "[1]" not in "".join(b["text"] for b in history["content"])  # the markers are not sent back

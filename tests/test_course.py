@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from fakeapi import Turn
+from shell import magics
 
 from claude_magic.course import COURSE_FILE, Provenance, find, read
 from claude_magic.errors import ClaudeError
@@ -34,10 +35,6 @@ def write(folder: Path, text: str, name: str = COURSE_FILE) -> Path:
     path = folder / name
     path.write_text(textwrap.dedent(text), encoding="utf-8")
     return path
-
-
-def magics(ip):
-    return ip.magics_manager.registry["ClaudeMagics"]
 
 
 # -- finding and reading ---------------------------------------------------------------------------

@@ -10,14 +10,11 @@ from pathlib import Path
 import pytest
 from fakeapi import Turn
 from pdfs import make_pdf
+from shell import magics
 
 from claude_magic import documents
 from claude_magic.documents import PageCounts, check_request, describe, document
 from claude_magic.errors import ClaudeError, ContextError
-
-
-def magics(ip):
-    return ip.magics_manager.registry["ClaudeMagics"]
 
 
 def to_model(fake_api):

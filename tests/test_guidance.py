@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from fakeapi import Turn
+from shell import magics
 
 from claude_magic.conversation import Conversations
 from claude_magic.errors import ClaudeError
@@ -89,10 +90,6 @@ def test_a_budget_stop_says_what_was_spent_and_who_set_the_limit(origins, locked
 
 
 # -- through the shell -------------------------------------------------------------------------------
-
-
-def magics(ip):
-    return ip.magics_manager.registry["ClaudeMagics"]
 
 
 @pytest.fixture

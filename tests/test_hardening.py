@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from fakeapi import STREAM_FAULTS, Turn
 from IPython.utils.capture import capture_output
+from shell import chat, magics
 
 from claude_magic.client import SDK_LOGGER
 from claude_magic.conversation import Conversations
@@ -25,14 +26,6 @@ from claude_magic.display import TextView
 from claude_magic.errors import ClaudeError
 
 KEY = "sk-ant-api03-PASTED" + "Zq8Xv3Lr6Tn9Wb5Hk2Mp7Jd4Gs0Fc1Ya-Ue_Oi3Rt" + "AA"
-
-
-def magics(ip):
-    return ip.magics_manager.registry["ClaudeMagics"]
-
-
-def chat(ip, name: str = "default"):
-    return magics(ip).session.conversations.get(name)
 
 
 def failed(ip, source: str) -> str:

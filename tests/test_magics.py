@@ -8,13 +8,10 @@ import sys
 import pytest
 from fakeapi import FakeModel, Turn
 from IPython.core.error import UsageError
+from shell import magics
 
 from claude_magic.conversation import Conversations
 from claude_magic.errors import ClaudeError
-
-
-def magics(ip):
-    return ip.magics_manager.registry["ClaudeMagics"]
 
 
 def sent(fake_api, index=-1):

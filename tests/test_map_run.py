@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from fakeapi import Turn
 from IPython.core.error import UsageError
+from shell import magics
 
 import claude_magic
 from claude_magic.errors import ClaudeError
@@ -17,10 +18,6 @@ from claude_magic.settings import DEFAULT_MODEL
 
 LABELS = ["positive", "negative", "neutral"]
 TEXTS = ["great", "awful", "great", "fine", "lovely", "broken", "meh"]
-
-
-def magics(ip):
-    return ip.magics_manager.registry["ClaudeMagics"]
 
 
 def label_of(params: dict) -> str:

@@ -25,6 +25,7 @@ import pytest
 from comm.base_comm import BaseComm
 from fakeapi import Turn
 from IPython.utils.capture import capture_output
+from shell import magics
 
 import claude_magic.live
 from claude_magic.errors import ClaudeError
@@ -34,10 +35,6 @@ KEY = "sk-ant-api03-SECRET" + "Qz7Wv2Lr5Tn8Xb4Hk9Mp3Jd6Gs1Fc0Ya-Ue_Oi8Rt2Yw5Pq" 
 # Pieces that give the key away on their own: its tail, and a run from its middle.
 PIECES = (KEY, KEY[-20:], KEY[30:50])
 LOGGERS = ("", "anthropic", "httpx2", "httpcore2", "httpx", "httpcore", "claude_magic")
-
-
-def magics(ip):
-    return ip.magics_manager.registry["ClaudeMagics"]
 
 
 def leaks(artifacts: dict[str, str]) -> dict[str, str]:

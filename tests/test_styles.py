@@ -4,14 +4,11 @@
 from __future__ import annotations
 
 import pytest
+from shell import magics
 
 from claude_magic.errors import ClaudeError
 from claude_magic.settings import Settings
 from claude_magic.styles import BUILTIN, TUTOR, compose, style_text, styles_report
-
-
-def magics(ip):
-    return ip.magics_manager.registry["ClaudeMagics"]
 
 
 def system_sent(fake_api, index=-1):

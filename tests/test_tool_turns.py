@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from fakeapi import FAKE_SIGNATURE, Turn
 from IPython.core.displaypub import DisplayPublisher
+from shell import magics
 
 from claude_magic.errors import ClaudeError
 from claude_magic.kernel_tools import definitions
@@ -16,10 +17,6 @@ from claude_magic.pricing import price_for
 from claude_magic.run_code import NO_PROMPT
 from claude_magic.settings import DEFAULT_MODEL
 from claude_magic.tools import LIMIT_NOTE, NOT_OFFERED
-
-
-def magics(ip):
-    return ip.magics_manager.registry["ClaudeMagics"]
 
 
 def history(ip, chat: str = "default") -> list[dict[str, Any]]:

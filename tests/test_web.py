@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from fakeapi import FakeModel, Turn
+from shell import magics
 
 from claude_magic.catalog import ModelFacts
 from claude_magic.errors import ClaudeError
@@ -68,7 +69,7 @@ def test_an_answer_still_paused_mid_search_is_kept_without_the_search_it_never_r
     ip.run_cell_magic("claude", "--web", "What was the median household income in 2025?")
     assert "paused this answer again after it was resumed" in capsys.readouterr().out
     assert fake_api.rejected == 0
-    kept = ip.magics_manager.registry["ClaudeMagics"].session.conversations.get().messages[-1]["content"]
+    kept = magics(ip).session.conversations.get().messages[-1]["content"]
     assert [block["type"] for block in kept] == ["text"] * 4
     ip.run_cell_magic("claude", "", "Where would you look?")
     assert fake_api.rejected == 0
