@@ -7,9 +7,9 @@ batch polled until it ends: the same GET, a different answer each time), what ma
 (keys, auth headers: no header is stored at all, and key-shaped text is scrubbed, in the request as it
 is keyed too, so a prompt that held a key still finds its recording), what a recorded stream must hold
 for the SDK to read it (checked at load, so a hand-edited fixture fails in one line naming the
-exchange), and how kernels recording into one file merge their recordings under a lock. Where a
-request the fixture does not hold parts from it is `misses`'; the HTTP transport that replays these
-is `transport`. Pure JSON here.
+exchange), and how kernels recording into one file merge their recordings (taking turns through
+`save_lock`). Where a request the fixture does not hold parts from it is `misses`'; the HTTP
+transport that replays these is `transport`. Pure JSON here.
 """
 
 from __future__ import annotations
@@ -19,20 +19,15 @@ import email.policy
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .errors import one_line, scrub
 from .misses import clip, missing_turn, nearest_difference
+from .save_lock import saving
 from .sse import parse_sse, unreadable_event
-
-try:  # POSIX; elsewhere (Windows) recordings are merged without a lock, see `_locked`
-    import fcntl
-except ImportError:  # pragma: no cover - not on the platforms the tests run on
-    fcntl = None  # type: ignore[assignment]
 
 __all__ = ["Exchange", "Fixture", "canonical_body", "request_body", "request_key", "FORMAT", "VERSION"]
 
@@ -306,7 +301,7 @@ class Fixture:
         file since it was read: under the lock its recordings are read back and kept. A file that
         can no longer be read is a ValueError, and is not overwritten."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with _locked(self.path.parent):
+        with saving(self.path.parent):
             on_disk = _grouped(_read(self.path))
             # This kernel's order and its own recordings; what another kernel wrote since, too.
             merged = {key: mine if key in self._own else on_disk.get(key, mine) for key, mine in self._exchanges.items()}
@@ -338,23 +333,6 @@ def _grouped(exchanges: Iterable[Exchange]) -> dict[str, list[Exchange]]:
     for exchange in exchanges:
         grouped.setdefault(exchange.key, []).append(exchange)
     return grouped
-
-
-@contextmanager
-def _locked(folder: Path) -> Iterator[None]:
-    """Holds an exclusive lock on the fixture's folder (POSIX `flock`) while a kernel reads, merges
-    and writes; a folder, not a lock file, so no file is left beside the fixture. Without fcntl
-    (Windows) the merge still keeps what was on disk when it read, but two kernels writing at the
-    very same moment could each miss the other's latest exchange."""
-    if fcntl is None:  # pragma: no cover
-        yield
-        return
-    descriptor = os.open(folder, os.O_RDONLY)
-    try:
-        fcntl.flock(descriptor, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(descriptor)  # closing the descriptor releases the lock
 
 
 def _read(path: Path) -> list[Exchange]:

@@ -609,8 +609,14 @@ def record_many(path: str, prefix: str, count: int, start: Any) -> None:
         fixture.save()
 
 
-def test_two_kernels_recording_into_one_fixture_keep_every_exchange(path: Path) -> None:
+@pytest.mark.parametrize("lock", ["flock", "lock file"])
+def test_two_kernels_recording_into_one_fixture_keep_every_exchange(path: Path, lock: str, monkeypatch) -> None:
     import multiprocessing
+
+    import claude_magic.save_lock
+
+    if lock == "lock file":  # as on Windows, which has no fcntl; the forked kernels inherit it
+        monkeypatch.setattr(claude_magic.save_lock, "fcntl", None)
 
     context = multiprocessing.get_context("fork")
     start = context.Barrier(2)
@@ -622,6 +628,7 @@ def test_two_kernels_recording_into_one_fixture_keep_every_exchange(path: Path) 
         assert kernel.exitcode == 0
     recorded = Fixture.load(path)
     assert len(recorded) == 50
+    assert sorted(item.name for item in path.parent.iterdir()) == [path.name]  # no lock file left behind
     for name in ("one", "two"):
         for i in range(25):
             assert recorded.find("POST", "/v1/messages", exchange_for(f"{name} question {i}").body) is not None
