@@ -83,7 +83,7 @@ def build_request(messages: list[Message], options: TurnOptions) -> dict[str, An
     output_config = {"effort": options.effort, "format": options.output_format}
     if any(output_config.values()):
         request["output_config"] = {key: value for key, value in output_config.items() if value}
-    tools = [*options.tools, *(web_tools() if options.web else [])]
+    tools = [*options.tools, *(web_tools(cite=not options.output_format) if options.web else [])]
     if tools:
         request["tools"] = tools
     if options.compact:

@@ -18,10 +18,12 @@ __all__ = ["web_tools", "refusal", "MAX_USES"]
 MAX_USES = 5
 
 
-def web_tools() -> list[dict[str, Any]]:
+def web_tools(*, cite: bool = True) -> list[dict[str, Any]]:
+    """The two tools; fetched pages are cited unless `cite` is off (a turn under --schema, where the
+    API takes no citations beside a structured-output format)."""
     return [
         {"type": "web_search_20250305", "name": "web_search", "max_uses": MAX_USES},
-        {"type": "web_fetch_20250910", "name": "web_fetch", "max_uses": MAX_USES, "citations": {"enabled": True}},
+        {"type": "web_fetch_20250910", "name": "web_fetch", "max_uses": MAX_USES, "citations": {"enabled": cite}},
     ]
 
 

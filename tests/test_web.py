@@ -73,3 +73,14 @@ def test_an_answer_still_paused_mid_search_is_kept_without_the_search_it_never_r
     assert [block["type"] for block in kept] == ["text"] * 4
     ip.run_cell_magic("claude", "", "Where would you look?")
     assert fake_api.rejected == 0
+
+
+def test_under_a_schema_fetched_pages_are_not_cited(ip, fake_api):
+    """Citations and a structured-output format do not go together (the Citations guide), so a
+    --web --schema turn asks for no citations of the pages it fetches."""
+    ip.user_ns["verdict"] = ["rising", "falling"]
+    ip.run_cell_magic("claude", "--web --schema verdict", "Is household income rising?")
+    body = [r.json for r in fake_api.requests if r.path == "/v1/messages"][-1]
+    fetch = next(tool for tool in body["tools"] if tool["name"] == "web_fetch")
+    assert fetch["citations"] == {"enabled": False} and body["output_config"]["format"]
+    assert fake_api.rejected == 0
