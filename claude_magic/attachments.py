@@ -18,7 +18,7 @@ from .context import Limits, object_blocks
 from .documents import document
 from .errors import ClaudeError, ContextError
 from .images import bytes_block, image_block, path_or_url_block
-from .sent import Sent, image_size, tokens_of
+from .sent import Sent, image_kind, image_size, tokens_of
 
 __all__ = ["attachments", "error_block", "shown_blocks", "NO_ERROR"]
 
@@ -93,10 +93,9 @@ def shown_blocks(record: CellRecord) -> list[Block]:
 
 
 def _image_sent(label: str, block: Block, where: str) -> Sent:
-    width, height = image_size(block)
-    if not width:
-        return Sent(label, "image by URL", 0)  # the API fetches it: its size is not known here
-    return Sent(label, f"image {width:,} × {height:,} px{where}", tokens_of([block]))
+    if not image_size(block)[0]:
+        return Sent(label, image_kind(block), 0)  # the API fetches it: its size is not known here
+    return Sent(label, image_kind(block) + where, tokens_of([block]))
 
 
 def _cells_back(back: int) -> str:

@@ -13,6 +13,8 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
+from .settings import EFFORTS
+
 __all__ = [
     "ModelFacts", "BUILT_IN", "CHECKED", "THINKING_TYPES", "EFFORT_LEVELS", "FEATURES", "built_in", "guess",
     "table_key",
@@ -21,7 +23,7 @@ __all__ = [
 CHECKED = "2026-12-01"
 
 THINKING_TYPES = ("adaptive", "enabled", "disabled", "between_tools")
-EFFORT_LEVELS = ("low", "medium", "high", "xhigh", "max")
+EFFORT_LEVELS = EFFORTS  # every level the API knows; each model takes some of them
 # What a model may support, named as the Models API's capabilities are (web_search is a server tool;
 # compaction is the compact_20260112 context edit).
 FEATURES = ("image_input", "pdf_input", "citations", "structured_outputs", "batch", "web_search", "compaction")

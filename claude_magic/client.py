@@ -203,7 +203,7 @@ class RetryWatch:
     def reason(self) -> str:
         if self.status is None or self.status < 400:
             return "connection failed"
-        return f"{_STATUS_WORDS.get(self.status, 'server error')} ({self.status})"
+        return _status_phrase(self.status)
 
     def asked(self) -> bool:
         """Whether the last response named the wait itself (retry-after)."""
@@ -284,11 +284,16 @@ def _retry_after(headers: Any) -> float | None:
 
 
 def _too_long(status: int, wait: float, limit: float) -> Exception:
-    what = {429: "Rate limited (429)", 529: "Overloaded (529)"}.get(status, f"Server error ({status})")
+    what = _status_phrase(status).capitalize()
     return retry_wait_too_long()(
         f"{what}: the server asks for a wait of {_duration(wait)} before a retry, longer than "
         f"ClaudeMagics.max_retry_wait ({limit:g} s). Re-run the cell later, or raise the setting to wait it out."
     )
+
+
+def _status_phrase(status: int) -> str:
+    """`rate limited (429)`, `server error (500)`."""
+    return f"{_STATUS_WORDS.get(status, 'server error')} ({status})"
 
 
 def _duration(seconds: float) -> str:

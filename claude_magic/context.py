@@ -19,10 +19,10 @@ from typing import Any
 
 from . import documents, images
 from .conversation import check_text
-from .errors import ContextError, one_line
+from .errors import ContextError, guarded, one_line
 from .markdown import fence_split
-from .sent import Sent, image_size, kind_of, tokens_of
-from .summaries import STRING_CUT, Limits, cut_text, guarded, summarize
+from .sent import Sent, image_kind, kind_of, tokens_of
+from .summaries import STRING_CUT, Limits, cut_text, summarize
 
 __all__ = ["Expansion", "Limits", "Reference", "expand_prompt", "object_blocks", "template_pieces", "fill_template",
            "resolve_reference", "type_name", "AS_TYPED"]
@@ -72,7 +72,6 @@ def object_blocks(label: str, obj: Any, limits: Limits = Limits()) -> tuple[list
         doc = _document(label, obj)
         return [doc.block], doc.sent(f"-w {label}")
     parts, _ = _value_parts(label, obj, limits, inline=False)
-    _check_parts(parts, f"-w {label}")
     return _merge(parts), Sent(f"-w {label}", _kind(obj, parts), tokens_of(parts))
 
 
@@ -133,8 +132,7 @@ def _kind(obj: Any, parts: list[Part]) -> str:
     image = next((part for part in parts if isinstance(part, dict)), None)
     if image is None:
         return kind_of(obj)
-    width, height = image_size(image)
-    return f"image {width:,} × {height:,} px"
+    return image_kind(image)
 
 
 # --- splitting off Markdown code ------------------------------------------------------------------
@@ -202,7 +200,6 @@ class _Expander:
             self.sent.append(doc.sent(f"{{{label}}}"))
             return [doc.block]
         parts, note = _value_parts(label, obj, self.limits, inline=True)
-        _check_parts(parts, f"{{{label}}}")
         if note:
             self.notes.append(f"{{{label}}}: {note}")
         self.sent.append(Sent(f"{{{label}}}", _kind(obj, parts), tokens_of(parts)))
@@ -277,9 +274,19 @@ def _merge(parts: list[Part]) -> list[dict[str, Any]]:
 
 
 def _value_parts(label: str, obj: Any, limits: Limits, *, inline: bool) -> tuple[list[Part], str | None]:
-    """An object's parts and an optional truncation note. Inline strings and numbers are the text
-    itself ("Translate {sentence}"); everything else is wrapped in a tag naming the variable, so the
-    model can tell where it begins and ends."""
+    """An object's parts and an optional truncation note, refused if their text cannot be sent (a
+    lone surrogate) whichever way the object came: `{name}`, `-w` or a map's row."""
+    parts, note = _parts_of(label, obj, limits, inline=inline)
+    where = f"{{{label}}}" if inline else f"-w {label}"
+    for part in parts:
+        if isinstance(part, str):
+            check_text(part, where)
+    return parts, note
+
+
+def _parts_of(label: str, obj: Any, limits: Limits, *, inline: bool) -> tuple[list[Part], str | None]:
+    """Inline strings and numbers are the text itself ("Translate {sentence}"); everything else is
+    wrapped in a tag naming the variable, so the model can tell where it begins and ends."""
     if images.is_image_like(obj):
         opening, closing = _tags(label, obj)
         try:
@@ -296,10 +303,6 @@ def _value_parts(label: str, obj: Any, limits: Limits, *, inline: bool) -> tuple
     return [f"{opening}\n{text}\n{closing}"], note
 
 
-def _check_parts(parts: list[Part], where: str) -> None:
-    for part in parts:
-        if isinstance(part, str):
-            check_text(part, where)
 def _document(label: str, path: Any) -> documents.Document:
     try:
         return documents.path_document(Path(path))

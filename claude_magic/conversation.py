@@ -23,7 +23,8 @@ from .errors import ClaudeError, InvariantError
 from .pricing import Spend, Usage
 
 __all__ = ["Conversation", "Conversations", "Turn", "DEFAULT_CHAT", "InvariantError", "user_message",
-           "assistant_message", "check_messages", "check_text", "merge_text", "tool_uses", "unanswered_server_calls"]
+           "assistant_message", "check_messages", "check_text", "merge_text", "tool_uses", "unanswered_server_calls",
+           "unicode_only"]
 
 DEFAULT_CHAT = "default"
 
@@ -202,6 +203,11 @@ def check_text(text: str, where: str) -> None:
             f"{found.start():,}), which is not Unicode text and cannot be sent. Fix the text; bytes decoded "
             "with errors='surrogateescape' can be decoded with errors='replace' instead."
         )
+
+
+def unicode_only(text: str) -> str:
+    """`text` with each lone surrogate replaced by U+FFFD, so that it can be sent and shown."""
+    return _LONE_SURROGATE.sub("\ufffd", text)
 
 
 def tool_uses(message: Message) -> list[Block]:

@@ -23,7 +23,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from .errors import ContextError, one_line
-from .images import path_or_url, read_file
+from .images import is_http_url, path_or_url, read_file
 from .sent import Sent
 
 if TYPE_CHECKING:
@@ -94,9 +94,9 @@ def path_document(path: Path) -> Document:
 
 
 def _url_document(url: str) -> Document:
-    parts = urllib.parse.urlsplit(url)
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+    if not is_http_url(url):
         raise ContextError(f"{url!r}: the API fetches only http(s) URLs; download the file and give its path.")
+    parts = urllib.parse.urlsplit(url)
     title = PurePosixPath(urllib.parse.unquote(parts.path)).name or parts.netloc
     return Document(_block({"type": "url", "url": url}, title), "PDF", None, 0)
 

@@ -11,10 +11,15 @@ line, whoever supplied it (a pasted prompt, a server's error text), and from sav
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import TypeVar
 
 from IPython.core.error import UsageError
 
-__all__ = ["ClaudeError", "ContextError", "InvariantError", "KeyScreen", "one_line", "scrub", "SECRET", "REDACTED"]
+__all__ = ["ClaudeError", "ContextError", "InvariantError", "KeyScreen", "guarded", "note", "one_line", "scrub", "SECRET", "REDACTED"]
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 # What an Anthropic API key looks like, and what stands in its place wherever text is shown or saved.
 SECRET = re.compile(r"sk-ant-[A-Za-z0-9_-]{8,}")
@@ -28,6 +33,11 @@ _KEY_SO_FAR = re.compile(r"(?:sk-ant-[A-Za-z0-9_-]*|sk-ant|sk-an|sk-a|sk-|sk|s)\
 def scrub(text: str) -> str:
     """`text` with anything shaped like an API key replaced by `REDACTED`."""
     return SECRET.sub(REDACTED, text)
+
+
+def note(message: str) -> None:
+    """A one-line `note:` under the cell; scrubbed, since a note may quote a prompt that holds a key."""
+    print(f"note: {scrub(message)}")
 
 
 class KeyScreen:
@@ -78,3 +88,15 @@ def one_line(text: str, limit: int = 200) -> str:
     no longer look like one)."""
     text = " ".join(scrub(text).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def guarded(render: Callable[[T], R], obj: T, label: str, *, what: str = "repr") -> R:
+    """`render(obj)`; whatever it raises (a user's object may raise anything) becomes one line. A
+    `ContextError` already is one, and passes as it is."""
+    try:
+        return render(obj)
+    except ContextError:
+        raise
+    except Exception as error:
+        shown = f"repr({label})" if what == "repr" else f"{what} {label}"
+        raise ContextError(f"{shown} failed: {type(error).__name__}: {one_line(str(error))}") from None

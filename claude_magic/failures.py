@@ -17,7 +17,7 @@ from .stream import IncompleteStream, UnreadableStream
 __all__ = ["turn_failure", "is_api_failure", "api_error_message"]
 
 
-def turn_failure(error: BaseException, *, model: str, prompt: str, settings: Settings | None = None) -> ClaudeError | None:
+def turn_failure(error: BaseException, *, model: str, prompt: str, settings: Settings) -> ClaudeError | None:
     """The one-line error for a turn that did not complete; None for anything that is a bug,
     which should surface with its traceback. A replay miss is worded for its reader (`guidance`)."""
     if isinstance(error, ClaudeError):
@@ -30,7 +30,7 @@ def turn_failure(error: BaseException, *, model: str, prompt: str, settings: Set
     from .transport import ReplayFailure, ReplayMiss
 
     if isinstance(error, ReplayMiss):
-        return ClaudeError(miss_message(error, prompt, settings or Settings()))
+        return ClaudeError(miss_message(error, prompt, settings))
     message = api_error_message(error, model=model)
     if isinstance(error, ReplayFailure):
         message = f"cell {one_line(prompt, 40)!r}: {message}"

@@ -57,12 +57,15 @@ def _live_hint(miss: ReplayMiss, settings: Settings) -> str:
     return f"For live answers, %config ClaudeMagics.fixture_mode = \"auto\" and {KEY_HINT}."
 
 
-def budget_stop(spent: float, settings: Settings) -> str:
-    """The one line of a turn refused because the kernel has spent its budget: how much, and whose limit."""
-    used = f"Budget reached: this kernel has spent {format_cost(spent)} of its {format_cost(settings.budget_usd)}"
+def budget_stop(spent: float, settings: Settings, *, mid_turn: bool = False) -> str:
+    """The one line of a turn refused, or stopped between its requests (`mid_turn`), because the
+    kernel has spent its budget: how much, and whose limit."""
+    when = " mid-turn, with this turn's requests so far" if mid_turn else ""
+    used = f"Budget reached{when}: this kernel has spent {format_cost(spent)} of its {format_cost(settings.budget_usd)}"
+    kept = " Nothing was added to the conversation." if mid_turn else ""
     origin = settings.origins.get("budget_usd", "")
     if "budget_usd" in settings.locked:
-        return f"{used}, the limit this course sets (budget_usd, locked by {origin}); ask whoever runs the course for more."
+        return f"{used}, the limit this course sets (budget_usd, locked by {origin}); ask whoever runs the course for more.{kept}"
     if origin not in ("", "%config"):
-        return f"{used}, the limit set by {origin} (ClaudeMagics.budget_usd). Raise it with %config to go on."
-    return f"{used} (ClaudeMagics.budget_usd). Raise it to go on."
+        return f"{used}, the limit set by {origin} (ClaudeMagics.budget_usd). Raise it with %config to go on.{kept}"
+    return f"{used} (ClaudeMagics.budget_usd). Raise it to go on.{kept}"

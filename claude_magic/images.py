@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import ContextError, one_line
+from .errors import ContextError, guarded, one_line
 
 __all__ = ["Thumbnail", "bytes_block", "image_block", "is_image_like", "open_figures", "path_or_url", "path_or_url_block",
-           "read_file", "thumbnail", "url_block"]
+           "read_file", "thumbnail", "url_block", "is_http_url"]
 
 MAX_LONG_EDGE = 1568
 MAX_PIXELS = 1_150_000
@@ -58,10 +58,11 @@ def is_image_like(obj: Any) -> bool:
 def image_block(obj: Any) -> dict[str, Any]:
     """A base64 image block for an image-like object, bounded in pixels and bytes."""
     figure = _figure_of(obj)
+    # A user's figure or image may fail to draw or to encode in any way: one line, as for a repr.
     if figure is not None:
-        return _figure_block(figure)
+        return guarded(_figure_block, figure, "the figure", what="drawing")
     if _is_pil_image(obj):
-        return _pil_block(obj)
+        return guarded(_pil_block, obj, "the image", what="encoding")
     if isinstance(obj, (bytes, bytearray, memoryview)):
         return bytes_block(bytes(obj), "the data")
     if isinstance(obj, os.PathLike):
@@ -71,10 +72,15 @@ def image_block(obj: Any) -> dict[str, Any]:
 
 def url_block(url: str) -> dict[str, Any]:
     """An image block the API fetches itself; only http(s) URLs, which is all it fetches."""
-    parts = urllib.parse.urlsplit(url)
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+    if not is_http_url(url):
         raise ContextError(f"only http(s) image URLs can be sent, not {url!r}: download it and attach the file.")
     return {"type": "image", "source": {"type": "url", "url": url}}
+
+
+def is_http_url(url: str) -> bool:
+    """Whether the API would fetch `url` itself: http or https, with a host."""
+    parts = urllib.parse.urlsplit(url)
+    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
 
 
 def path_or_url_block(spec: str) -> dict[str, Any]:

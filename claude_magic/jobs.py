@@ -69,11 +69,11 @@ class Job:
     def load(cls, path: Path) -> Job:
         try:
             document = json.loads(path.read_text(encoding="utf-8"))
-            if document.pop("format", None) != FORMAT or document.pop("version", None) != VERSION:
+            if not isinstance(document, dict) or document.pop("format", None) != FORMAT or document.pop("version", None) != VERSION:
                 raise ValueError(f"it is not a version-{VERSION} claude_map job file")
             document["answered"] = {key: Outcome.from_json(value) for key, value in document["answered"].items()}
             return cls(**document)
-        except (OSError, ValueError, KeyError, TypeError) as error:
+        except (OSError, ValueError, LookupError, TypeError, AttributeError) as error:
             raise ClaudeError(f"{path.name} is not a job file this version can read: {error}") from None
 
     @property

@@ -29,9 +29,9 @@ from .cells import CellLog, CellRecord
 from .context import Limits, object_blocks, resolve_reference, type_name
 from .errors import ClaudeError, ContextError, one_line
 from .run_code import Approval, CodeRunner
-from .sent import image_size
+from .sent import image_kind
 from .settings import DEFAULTS, Settings
-from .tools import Outcome, Progress, ToolCall, bounded
+from .tools import Outcome, Progress, ToolCall, bounded, first_line
 
 __all__ = ["KernelTools", "Spec", "SPECS", "RUN_CODE", "definitions", "turn_tools", "user_variables", "code_line", "IPYTHON_NAMES"]
 
@@ -258,7 +258,7 @@ class KernelTools:
 
 def code_line(source: str) -> str:
     """A cell's first non-blank line, bounded, as a reader recognises it."""
-    first = next((line.strip() for line in source.splitlines() if line.strip()), "(empty)")
+    first = first_line(source) or "(empty)"
     lines = len(source.strip().splitlines())
     shown = first if len(first) <= FIRST_LINE_CHARS else first[: FIRST_LINE_CHARS - 1] + "…"
     return shown + (f" (+{lines - 1} lines)" if lines > 1 else "")
@@ -298,8 +298,7 @@ def _images(make: Callable[[], list[dict[str, Any]]]) -> list[dict[str, Any]]:
 
 
 def _image_summary(blocks: list[dict[str, Any]]) -> str:
-    sizes = [image_size(block) for block in blocks]
-    return ", ".join(f"image {w:,} × {h:,} px" if w else "image by URL" for w, h in sizes)
+    return ", ".join(map(image_kind, blocks))
 
 
 def _reason(name: str, error: Exception) -> str:

@@ -58,9 +58,13 @@ class TurnLoop:
         self.messages = self.streamer.messages  # every complete reply, in order (each is billed)
         self.exchange: list[Message] = []
         self.steps: list[Step] = []
-        self.calls: list[ToolCall] = []
         self._used = 0  # calls run (refused ones included), against max_calls
         self._answer_asked = False  # the calls are spent and Claude was told to answer
+
+    @property
+    def calls(self) -> list[ToolCall]:
+        """The turn's tool calls so far, in order."""
+        return [step for step in self.steps if isinstance(step, ToolCall)]
 
     @property
     def cut(self) -> Any:
@@ -130,7 +134,6 @@ class TurnLoop:
             outcome = self.toolbox.call(call, self.view.tool)
         call = call.finished(outcome)
         self.view.tool(call)
-        self.calls.append(call)
         self.steps.append(call)
         return call
 

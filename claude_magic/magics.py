@@ -16,7 +16,7 @@ from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
 from .cells import CellLog
 from .config import ClaudeConfig
 from .course import Provenance
-from .errors import ClaudeError, scrub
+from .errors import ClaudeError, note
 from .options import claude_options, map_options, map_values, option_values, parse_options, split_line
 from .settings import API_KEY_ENV, Settings
 
@@ -40,7 +40,7 @@ class ClaudeMagics(Magics, ClaudeConfig):
         # The course file (claude_magic.toml here or above) applies under IPython config, so it is read first.
         self._provenance = Provenance.load(self.class_trait_names(config=True))
         super().__init__(shell=shell, **kwargs)
-        self._provenance.apply_course(self, notify=_note)
+        self._provenance.apply_course(self, notify=note)
         self._session: Session | None = None
         self.cells = CellLog(is_cell=lambda filename: self.shell.compile.format_code_name(filename) is not None)
         self.cells.attach(self.shell)
@@ -172,7 +172,7 @@ class ClaudeMagics(Magics, ClaudeConfig):
         from .lineup import lineup_report
 
         settings = self.settings()
-        show(*lineup_report(*self.session.lineup(settings, notify=_note), settings))
+        show(*lineup_report(*self.session.lineup(settings, notify=note), settings))
 
     def _is_variable(self, token: str) -> bool:
         return token.isidentifier() and token in self.shell.user_ns
@@ -184,8 +184,8 @@ class ClaudeMagics(Magics, ClaudeConfig):
 
         ask = TurnRequest(text=text, cell_id=self.cells.current_cell_id, **options)
         settings = self.settings()
-        with self.session.exclusive(ask.chat, _note):
-            turn = self.session.prepare(ask, settings, self.shell.user_ns, notify=_note)
+        with self.session.exclusive(ask.chat, note):
+            turn = self.session.prepare(ask, settings, self.shell.user_ns, notify=note)
             if ask.dry_run:
                 show(*dry_run_report(self.session.dry_run(turn)))
                 return
@@ -219,20 +219,16 @@ class ClaudeMagics(Magics, ClaudeConfig):
         if ask.code:
             code = runnable_code(reply.text)
             if not code:
-                _note("the reply has no Python code block to put in a cell.")
+                note("the reply has no Python code block to put in a cell.")
             elif self.session.code_to_insert(ask.cell_id, code):
                 self.shell.set_next_input(code, replace=False)
             else:
-                _note("the same code is already in the cell below, from this cell's last run.")
+                note("the same code is already in the cell below, from this cell's last run.")
 
     def close(self) -> None:
         self.cells.detach(self.shell)
         if self._session is not None:
             self._session.close()
-
-
-def _note(message: str) -> None:
-    print(f"note: {scrub(message)}")  # a note may quote a prompt, and a prompt may hold a pasted key
 
 
 def _parser(magic: Any) -> argparse.ArgumentParser:

@@ -23,6 +23,7 @@ from typing import Any
 from . import models
 from .batches import MAX_BATCH_BYTES, BatchEngine
 from .client import count_tokens
+from .course import refuse_locked_flags
 from .engines import Interrupted, Outcome, custom_id, prompt_number
 from .errors import ClaudeError
 from .failures import turn_failure
@@ -55,6 +56,7 @@ from .mapping import (
 )
 from .pricing import PriceTable, Usage, format_cost
 from .progress import Screen
+from .reply import check_out_name
 from .request import estimate_tokens
 from .schema import Schema, named_schema, saved_schema
 from .session import Session, limits_of
@@ -139,6 +141,7 @@ class MapRun:
             bound = self._cost(job, Usage(output_tokens=max_tokens * prompts), batch)
             self.screen.show(*dry_run_lines(max_tokens, prompts, bound, PREVIEW))
             return None
+        self.session.check_budget(self.settings)  # spent already, whatever this job would cost
         self._check_budget(facts.input_cost, "its input alone")
         job.outcomes = self._preview(job)
         rest = {key: body for key, body in job.requests.items() if key not in job.outcomes}
@@ -150,8 +153,9 @@ class MapRun:
 
     def _prepare(self, ask: MapRequest, namespace: Mapping[str, Any]) -> _Job:
         """Everything decided, and refused, before anything is sent."""
-        if ask.out is not None and not ask.out.isidentifier():
-            raise ClaudeError(f"-o needs a variable name, not {ask.out!r}.")
+        if ask.out is not None:
+            check_out_name(ask.out)
+        refuse_locked_flags(ask, self.settings, models.resolve)  # -m and -s, as for %%claude
         if ask.engine not in ENGINES:
             raise ClaudeError(f"engine={ask.engine!r}: use one of {', '.join(ENGINES)}.")
         frame = frame_of(namespace, ask.frame)
@@ -194,7 +198,7 @@ class MapRun:
             counts = [count_tokens(client, body) for body in sample]
             how = f"counted by the API on {len(sample)} of {job.file.prompts:,} prompts"
         except Exception as error:
-            failure = turn_failure(error, model=job.file.model, prompt=job.file.template)
+            failure = turn_failure(error, model=job.file.model, prompt=job.file.template, settings=self.settings)
             if failure is None or isinstance(error, KeyboardInterrupt):
                 raise
             counts, how = [estimate_tokens(body) for body in sample], f"a rough estimate: {failure}"
@@ -302,8 +306,7 @@ class MapRun:
         """Collect a batch job from its file; errored rows are retried if the frame is here as it was."""
         saved = Job.load(find_job(self.directory, name))
         if out is not None:
-            if not out.isidentifier():
-                raise ClaudeError(f"-o needs a variable name, not {out!r}.")
+            check_out_name(out)
             saved.out = out
         schema = saved_schema(saved.schema, saved.schema_name, namespace) if saved.schema else None
         plan = replan(namespace, saved.frame, saved.template, saved.shared, saved.prompts_sha256, limits_of(self.settings))
@@ -380,4 +383,4 @@ class MapRun:
     def _failure(self, error: BaseException, job: _Job) -> BaseException:
         if isinstance(error, KeyboardInterrupt):
             return ClaudeError("Interrupted before anything was submitted; nothing is waiting at the API.")
-        return turn_failure(error, model=job.file.model, prompt=job.file.template) or error
+        return turn_failure(error, model=job.file.model, prompt=job.file.template, settings=self.settings) or error

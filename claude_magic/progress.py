@@ -22,6 +22,7 @@ from IPython.display import display, update_display
 
 from .display import resolve_mode, show
 from .engines import Tally
+from .errors import note
 from .live import PLACEHOLDER
 
 __all__ = ["Progress", "Screen", "NotebookScreen", "make_progress", "progress_line", "UPDATE_SECONDS"]
@@ -58,7 +59,7 @@ class NotebookScreen:
         show(markdown, plain)
 
     def note(self, message: str) -> None:
-        print(f"note: {message}")
+        note(message)
 
     def progress(self, label: str) -> Progress:
         return make_progress(self.mode, label)

@@ -5,8 +5,8 @@ automatic prompt caching, the system prompt, thinking (adaptive with its summary
 the API accepts, as the model's facts say), effort, structured output, the tool definitions (the
 kernel's tools of `-k`, the same every turn and ahead of everything else in the cached prefix, and
 the web tools of `--web`), and the compaction beta for long conversations; and a rough token count
-for when the API cannot be asked. Under a structured-output schema the documents go without citations,
-since the API refuses the two together. No SDK here: the body is plain data.
+for when the API cannot be asked. Documents are cited where the model cites and no structured-output
+schema is asked for, since the API refuses the two together. No SDK here: the body is plain data.
 """
 
 from __future__ import annotations
@@ -72,8 +72,7 @@ def build_request(messages: list[Message], options: TurnOptions) -> dict[str, An
     request: dict[str, Any] = {
         "model": options.model,
         "max_tokens": options.max_tokens,
-        # Citations on any document beside `output_config.format` is a 400 (Citations, "Feature compatibility").
-        "messages": [_uncited(message) for message in messages] if options.output_format else messages,
+        "messages": messages if _cites(options) else [_uncited(message) for message in messages],
         "cache_control": cache_control,
     }
     if options.system and options.system.strip():
@@ -83,13 +82,20 @@ def build_request(messages: list[Message], options: TurnOptions) -> dict[str, An
     output_config = {"effort": options.effort, "format": options.output_format}
     if any(output_config.values()):
         request["output_config"] = {key: value for key, value in output_config.items() if value}
-    tools = [*options.tools, *(web_tools(cite=not options.output_format) if options.web else [])]
+    tools = [*options.tools, *(web_tools(cite=_cites(options)) if options.web else [])]
     if tools:
         request["tools"] = tools
     if options.compact:
         request["betas"] = [COMPACTION_BETA]
         request["context_management"] = {"edits": [{"type": "compact_20260112"}]}
     return request
+
+
+def _cites(options: TurnOptions) -> bool:
+    """Whether this turn's documents and fetched pages are cited: where the model cites, and not beside
+    a structured-output format, which with citations is a 400 (Citations, "Feature compatibility").
+    Decided for every message the turn sends, so a document from an earlier turn follows the model."""
+    return options.model_facts.supports("citations") and not options.output_format
 
 
 def cites(messages: list[Message]) -> bool:

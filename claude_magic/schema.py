@@ -105,7 +105,12 @@ def schema_of(obj: Any, name: str) -> Schema:
     if base is not None and isinstance(obj, type) and issubclass(obj, base):
         import anthropic
 
-        return _json_schema(anthropic.transform_schema(obj), "pydantic", obj.__name__, obj)
+        try:
+            json_schema = anthropic.transform_schema(obj)
+        except Exception as error:  # a field pydantic cannot describe in JSON schema, say
+            raise ClaudeError(f"--schema {name}: {obj.__name__} has no JSON schema ({type(error).__name__}: "
+                              f"{one_line(str(error), 120)}).") from None
+        return _json_schema(json_schema, "pydantic", obj.__name__, obj)
     if base is not None and isinstance(obj, base):
         raise ClaudeError(f"--schema {name} is an instance of {type(obj).__name__}: give the class itself.")
     raise ClaudeError(

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Sent", "sent_line", "kind_of", "tokens_of", "image_size"]
+__all__ = ["Sent", "sent_line", "kind_of", "tokens_of", "image_size", "image_kind"]
 
 _IMAGE_TOKEN_PIXELS = 750
 
@@ -62,6 +62,12 @@ def tokens_of(parts: Iterable[str | dict[str, Any]]) -> int:
             width, height = image_size(part)
             total += max(1, width * height // _IMAGE_TOKEN_PIXELS)
     return max(total, 1)
+
+
+def image_kind(block: dict[str, Any]) -> str:
+    """`image 600 × 350 px`, or `image by URL` where the API fetches it and its size is not known here."""
+    width, height = image_size(block)
+    return f"image {width:,} × {height:,} px" if width else "image by URL"
 
 
 def image_size(block: dict[str, Any]) -> tuple[int, int]:

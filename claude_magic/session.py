@@ -166,7 +166,8 @@ class Session:
         replace_last = replaces_last(chat, None if ask.new else ask.cell_id, notify)
         prices = PriceTable(settings.prices)
         facts = self._checked_model(ask, model, max_tokens, settings, prices, notify)
-        check_documents(user, facts)
+        messages = chat.request_messages(user, replace_last=replace_last)
+        check_documents(messages, facts)
         plan = models.context_plan(facts, chat.context_tokens, chat.compacted)
         if plan.refusal:
             raise ClaudeError(plan.refusal)
@@ -178,8 +179,7 @@ class Session:
             think=ask.think, effort=ask.effort, compact=plan.compact,
             output_format=schema.output_format() if schema else None, tools=tuple(tools), web=ask.web, facts=facts,
         )
-        messages = chat.request_messages(user, replace_last=replace_last)
-        if schema and cites(messages):
+        if schema and facts.supports("citations") and cites(messages):
             notify("under --schema the documents go without citations this turn (the API takes one or the other).")
         request = build_request(messages, options)
         check_size(request, user, notify)
@@ -228,7 +228,7 @@ class Session:
 
     def send(self, turn: PreparedTurn, view: TurnView) -> Reply:
         """Stream the turn into `view`; commit it whole, or leave everything as it was."""
-        self._check_budget(turn.settings)
+        self.check_budget(turn.settings)
         client = self.clients.get(self.connection(turn.settings))
         model = turn.options.model
         view.start(model, turn.sent)
@@ -279,7 +279,7 @@ class Session:
         try:
             tokens, counted = count_tokens(self.clients.get(self.connection(turn.settings)), request), "counted by the API"
         except Exception as error:
-            failure = turn_failure(error, model=options.model, prompt="")
+            failure = turn_failure(error, model=options.model, prompt="", settings=turn.settings)
             if failure is None:
                 raise
             tokens, counted = estimate_tokens(request), f"an estimate: {failure}"
@@ -314,7 +314,8 @@ class Session:
     def close(self) -> None:
         self.clients.close()
 
-    def _check_budget(self, settings: Settings) -> None:
+    def check_budget(self, settings: Settings) -> None:
+        """Refuse, before anything is sent, a turn or a job of a kernel that has spent its budget."""
         if settings.budget_usd and self.ledger.total >= settings.budget_usd:
             raise ClaudeError(budget_stop(self.ledger.total, settings))
 
@@ -346,10 +347,7 @@ class Session:
             return
         spent = self.ledger.total + (self._reply(loop.messages[-1], loop.messages, turn).cost or 0.0)
         if spent >= budget:
-            raise ClaudeError(
-                f"Budget reached mid-turn: with this turn's requests so far the kernel has spent {format_cost(spent)} "
-                f"of its {format_cost(budget)} (ClaudeMagics.budget_usd); nothing was added to the conversation."
-            )
+            raise ClaudeError(budget_stop(spent, turn.settings, mid_turn=True))
 
     def _reply(self, message: Any, parts: list[Any], turn: PreparedTurn) -> Reply:
         """The reply object; a turn of several requests (tool steps, resumed pauses) bills each of its

@@ -13,6 +13,7 @@ and echoed back never reaches the screen, even for the moment before the saved o
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -68,8 +69,9 @@ class Streamer:
             self.warn(" ".join(str(warning.message).split()))
         with manager as stream:
             events: Iterator[Any] = iter(stream)
+            following = functools.partial(next, events, _END)  # made once a stream, not once an event
             try:
-                while (event := _read(lambda: next(events, _END))) is not _END:
+                while (event := _read(following)) is not _END:
                     started = True
                     complete = self._forward(event) or complete
                 if not complete:

@@ -15,9 +15,9 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import ContextError, one_line
+from .errors import guarded
 
-__all__ = ["Limits", "describe", "summarize", "cut_text", "guarded", "STRING_CUT"]
+__all__ = ["Limits", "describe", "summarize", "cut_text", "STRING_CUT"]
 
 # Above this many values per column, quartiles come from an evenly spaced sample: exact quantiles of
 # 10^7 values cost about 0.1 s a column, which would break the one-second budget for a large frame.
@@ -71,15 +71,6 @@ def cut_text(text: str, limit: int, marker: str) -> tuple[str, str | None]:
         return text, None
     mark = marker.format(shown=limit, total=len(text), cut=len(text) - limit)
     return f"{text[:limit]}\n{mark}", f"cut to the first {limit:,} of {len(text):,} characters"
-
-
-def guarded(render: Any, obj: Any, label: str, *, what: str = "repr") -> str:
-    """`render(obj)`; whatever it raises (a user's object may raise anything) becomes one line."""
-    try:
-        return render(obj)
-    except Exception as error:
-        shown = f"repr({label})" if what == "repr" else f"{what} {label}"
-        raise ContextError(f"{shown} failed: {type(error).__name__}: {one_line(str(error))}") from None
 
 
 def _summary_of(obj: Any) -> Any:

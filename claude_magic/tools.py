@@ -16,13 +16,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
+from .conversation import unicode_only
 from .dollars import encode_dollars
 from .markdown import close_open_blocks, code_span, fenced, literal
 from .sent import image_size, tokens_of
 
 __all__ = [
     "Outcome", "ToolCall", "Toolbox", "Step", "Progress", "bounded", "steps_markdown", "steps_plain", "step_lines",
-    "ran_note", "results_message", "LIMIT_NOTE", "NOT_OFFERED", "FAILED", "SHOWN_CHARS",
+    "first_line", "ran_note", "results_message", "LIMIT_NOTE", "NOT_OFFERED", "FAILED", "SHOWN_CHARS",
 ]
 
 Block = dict[str, Any]
@@ -50,6 +51,15 @@ class Outcome:
     summary: str
     status: str = "done"
     ran: bool = False
+
+    def __post_init__(self) -> None:
+        # What a tool read from the kernel may hold text that is not Unicode (a file name decoded with
+        # surrogateescape, in an error say), which no request and no screen can carry: replaced, as
+        # Python's own errors="replace" would, wherever the outcome came from.
+        content = tuple({**block, "text": unicode_only(block["text"])} if block.get("type") == "text" else block
+                        for block in self.content)
+        object.__setattr__(self, "content", content)
+        object.__setattr__(self, "summary", unicode_only(self.summary))
 
     @classmethod
     def failed(cls, reason: str, status: str = "error", summary: str = "") -> Outcome:
@@ -141,7 +151,7 @@ def ran_note(calls: Sequence[ToolCall]) -> str:
     ran = [call for call in calls if call.ran]
     if not ran:
         return ""
-    firsts = "; ".join(code_span(_first_line(str(call.input.get("code", "")))) for call in ran[:3])
+    firsts = "; ".join(code_span(first_line(str(call.input.get("code", "")))) for call in ran[:3])
     more = f" and {len(ran) - 3} more" if len(ran) > 3 else ""
     return (
         f"Claude's code had already run {len(ran)} time{'s' * (len(ran) > 1)} in this kernel, and what it "
@@ -193,10 +203,11 @@ def _call_markdown(call: ToolCall) -> str:
 
 def _argument(value: Any) -> str:
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    first = _first_line(text)
+    first = first_line(text)
     shown = first[:_ARGUMENT_CHARS] + ("…" if len(first) > _ARGUMENT_CHARS or first != text.strip() else "")
     return repr(shown) if isinstance(value, str) else shown
 
 
-def _first_line(text: str) -> str:
+def first_line(text: str) -> str:
+    """The first line of `text` that is not blank, stripped ("" if none)."""
     return next((line.strip() for line in text.splitlines() if line.strip()), "")

@@ -27,15 +27,13 @@ Notify = Callable[[str], None]
 LARGE_TURN_CHARS = 100_000
 
 
-def check_documents(user: Message, facts: ModelFacts) -> None:
-    """A PDF only for a model that reads PDFs; a document's citations only where the model cites."""
-    content = user["content"] if isinstance(user["content"], list) else []
-    docs = [block for block in content if block["type"] == "document"]
-    if any(block["source"]["type"] != "text" for block in docs) and not facts.supports("pdf_input"):
+def check_documents(messages: list[Message], facts: ModelFacts) -> None:
+    """A PDF only for a model that reads PDFs, in this turn's message or an earlier one it sends again.
+    (Whether documents are cited, the request decides: `request.build_request`.)"""
+    pdfs = [block for message in messages if isinstance(message["content"], list) for block in message["content"]
+            if block["type"] == "document" and block["source"]["type"] != "text"]
+    if pdfs and not facts.supports("pdf_input"):
         raise ContextError(f"{facts.id} does not read PDFs; pick a model that does (%claude_models).")
-    if not facts.supports("citations"):
-        for block in docs:
-            block["citations"] = {"enabled": False}
 
 
 def replaces_last(chat: Conversation, cell_id: str | None, notify: Notify) -> bool:

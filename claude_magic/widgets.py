@@ -43,6 +43,7 @@ class WidgetView(LiveView):
         self._thinking_pane: _Pane | None = None
         self._thinking_section: Any = None
         self._steps_widget: Any = None  # made at the first tool call: one line per call
+        self._steps_shown: list[Any] = []  # the steps as the steps widget shows them
         # What was sent stands under the status line from the start, as in the saved output.
         self._head = [self._status_widget, *([self._widgets.status_line(self._sent)] if self._sent else [])]
         self._root = self._widgets.vbox([*self._head, self._answer_pane.box])
@@ -58,7 +59,10 @@ class WidgetView(LiveView):
 
     def _render(self) -> None:
         self._status_widget.value = html.escape(self._status_line())
-        if self._steps:
+        # The steps change only when a call does; rebuilt on every push they would cost the whole
+        # text Claude wrote before its calls, again and again.
+        if self._steps != self._steps_shown:
+            self._steps_shown = list(self._steps)
             self._steps_lines().value = "<br>".join(html.escape(scrub(line)) for line in step_lines(self._steps))
         if self._thought.changed:
             self._thinking().update(self._thought)

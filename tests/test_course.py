@@ -175,6 +175,17 @@ def test_a_flag_for_a_locked_setting_is_refused_before_sending(ip, fake_api, cou
     assert fake_api.requests == []
 
 
+def test_a_map_cannot_change_a_locked_model_either(ip, fake_api, course):
+    import pandas as pd
+
+    reload(ip, fake_api)
+    ip.user_ns["reviews"] = pd.DataFrame({"text": ["good", "bad"]})
+    result = ip.run_cell("%%claude_map reviews -m opus --live\nLabel: {text}")
+    assert isinstance(result.error_in_exec, ClaudeError)
+    assert str(result.error_in_exec).startswith("-m: this course fixes model ('sonnet', locked by ../claude_magic.toml)")
+    assert fake_api.requests == []
+
+
 def test_a_flag_repeating_the_locked_value_is_fine_and_unlocked_flags_work(ip, fake_api, course, monkeypatch):
     monkeypatch.setenv("CLAUDE_MAGIC_FIXTURE_MODE", "off")  # the course's fixture is not the point here
     reload(ip, fake_api)

@@ -209,3 +209,23 @@ def test_under_a_schema_the_documents_go_without_citations_and_later_turns_cite_
     later = to_model(fake_api)[-1]
     assert "output_config" not in later and later["messages"][0]["content"][0]["citations"] == {"enabled": True}
     assert fake_api.rejected == 0
+
+
+def test_a_document_from_an_earlier_turn_follows_the_model_the_conversation_moves_to(ip, fake_api, tmp_path):
+    """Whether documents are cited, and whether a PDF may go at all, is decided for every message a
+    turn sends, not only for the one that attached them."""
+    from fakeapi import FakeModel
+
+    fake_api.models["claude-plain-1"] = FakeModel("claude-plain-1", "Plain", "2026-01-01T00:00:00Z",
+                                                  features=frozenset({"pdf_input"}))
+    fake_api.models["claude-text-1"] = FakeModel("claude-text-1", "Text", "2026-01-01T00:00:00Z",
+                                                 features=frozenset({"citations"}))
+    ip.run_cell_magic("claude", f"-d {make_pdf(tmp_path / 'a.pdf')}", "What is it?")
+    ip.run_cell_magic("claude", "-m claude-plain-1", "And in one word?")
+    assert to_model(fake_api)[-1]["messages"][0]["content"][0]["citations"] == {"enabled": False}
+    ip.run_cell_magic("claude", "", "Cite its first page.")  # back on a model that cites
+    assert to_model(fake_api)[-1]["messages"][0]["content"][0]["citations"] == {"enabled": True}
+    asked = len(to_model(fake_api))
+    with pytest.raises(ClaudeError, match="claude-text-1 does not read PDFs"):
+        ip.run_cell_magic("claude", "-m claude-text-1", "Once more?")
+    assert len(to_model(fake_api)) == asked and fake_api.rejected == 0

@@ -307,3 +307,18 @@ def test_odd_paths_and_empty_images_are_one_line():
         path_or_url_block("~no-such-user-here/x.png")
     with pytest.raises(ContextError, match="nothing to send"):
         image_block(Image.new("RGB", (0, 0)))
+
+
+def test_a_figure_that_cannot_draw_or_an_image_that_cannot_encode_is_one_line(tmp_path):
+    figure, axes = plt.subplots()
+    axes.set_title(r"$\foo{$")  # mathtext fails only when the figure is drawn
+    with pytest.raises(ContextError, match=r"^drawing the figure failed: ValueError: ") as error:
+        image_block(figure)
+    assert "\n" not in str(error.value)
+    plt.close(figure)
+    path = tmp_path / "photo.png"
+    Image.new("RGB", (8, 8)).save(path)
+    with open(path, "rb") as handle:
+        lazy = Image.open(handle)  # read lazily, from a file closed below
+    with pytest.raises(ContextError, match=r"^encoding the image failed: ValueError: "):
+        image_block(lazy)

@@ -40,9 +40,14 @@ def test_without_a_name_the_newest_job_is_the_one(tmp_path: Path):
     assert find_job(tmp_path, None) == newer and find_job(tmp_path, "older") == older
 
 
-def test_a_file_that_is_no_job_is_one_line(tmp_path: Path):
-    path = job_path(tmp_path, "broken")
-    path.write_text('{"format": "something-else"}')
+@pytest.mark.parametrize("edit", [
+    lambda document: {"format": "something-else"},
+    lambda document: None,
+    lambda document: {**document, "answered": []},
+], ids=["another format", "null", "answered a list"])
+def test_a_file_that_is_no_job_is_one_line(tmp_path: Path, edit):
+    path = a_job("broken").save(tmp_path)
+    path.write_text(json.dumps(edit(json.loads(path.read_text()))))
     with pytest.raises(ClaudeError, match="claude_map-broken.json is not a job file this version can read"):
         Job.load(path)
 

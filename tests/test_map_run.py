@@ -148,6 +148,7 @@ def test_a_dry_run_shows_the_plan_and_sends_nothing_but_the_count(job, fake_api,
     ("reviews --schema reviews", "{text}", "--schema reviews holds a value of type DataFrame"),
     ("huge", "{text}", "huge has 200,001 rows; a job takes at most 200,000"),
     ("reviews -o 2x", "{text}", "-o needs a variable name"),
+    ("reviews -o In", "{text}", "-o In: IPython keeps its own things under that name"),
     ("reviews", None, "takes its template from the cell below"),
 ])
 def test_bad_input_is_one_line_and_sends_nothing(job, fake_api, line, cell, why):
@@ -188,6 +189,17 @@ def test_a_job_whose_input_alone_passes_the_budget_sends_nothing(job, fake_api):
     assert set(paths(fake_api)) == {"/v1/messages/count_tokens"}
 
 
+def test_a_kernel_that_has_spent_its_budget_runs_no_job_even_on_a_model_without_a_price(job, fake_api):
+    from fakeapi import FakeModel
+
+    fake_api.models["claude-unpriced-1"] = FakeModel("claude-unpriced-1", "Unpriced", "2026-01-01T00:00:00Z")
+    magics(job).budget_usd = 0.0001
+    job.run_cell_magic("claude", "", "Spend a little first. " * 40)
+    with pytest.raises(ClaudeError, match=r"^Budget reached: this kernel has spent \$0\.\d+ of its \$0\.0001"):
+        job.run_cell_magic("claude_map", "reviews -m claude-unpriced-1 --live", "Label: {text}")
+    assert paths(fake_api).count("/v1/messages") == 1  # the first turn's only
+
+
 def interrupt_while_polling(monkeypatch):
     """Ctrl-C as the batch's progress bar is drawn: the polling is where a job waits."""
     import claude_magic.progress as progress
@@ -199,13 +211,19 @@ def interrupt_while_polling(monkeypatch):
     monkeypatch.setattr(progress._TextBar, "update", update)
 
 
-def test_an_interrupted_batch_runs_on_and_a_restarted_kernel_collects_it(job, fake_api, monkeypatch, tmp_path, capsys):
+def interrupt_a_batch_job(job, fake_api, monkeypatch, line: str, match: str = "Interrupted") -> None:
+    """Runs `%%claude_map line` over a batch that never ends, and Ctrl-C while it polls."""
     fake_api.batch_polls = 1000
     with monkeypatch.context() as patch:
         interrupt_while_polling(patch)
-        with pytest.raises(ClaudeError, match=r"Interrupted; the batches \(msgbatch_fake_1\) run on at the API\. "
-                                              r"%claude_map --resume sentiment collects"):
-            job.run_cell_magic("claude_map", "reviews -o sentiment --schema labels --batch", "Label: {text}")
+        with pytest.raises(ClaudeError, match=match):
+            job.run_cell_magic("claude_map", line, "Label: {text}")
+
+
+def test_an_interrupted_batch_runs_on_and_a_restarted_kernel_collects_it(job, fake_api, monkeypatch, tmp_path, capsys):
+    interrupt_a_batch_job(job, fake_api, monkeypatch, "reviews -o sentiment --schema labels --batch",
+                          match=r"Interrupted; the batches \(msgbatch_fake_1\) run on at the API\. "
+                                r"%claude_map --resume sentiment collects")
     saved = json.loads((tmp_path / "claude_map-sentiment.json").read_text())
     assert saved["batches"] == [{"id": "msgbatch_fake_1", "custom_ids": ["p3", "p4", "p5"], "round": 1}]
     assert sorted(saved["answered"]) == ["p0", "p1", "p2"] and saved["prompt_of_row"] == [0, 1, 0, 2, 3, 4, 5]
@@ -227,11 +245,7 @@ def test_an_interrupted_batch_runs_on_and_a_restarted_kernel_collects_it(job, fa
 
 
 def test_running_the_interrupted_cell_again_collects_instead_of_sending_again(job, fake_api, monkeypatch, capsys):
-    fake_api.batch_polls = 1000
-    with monkeypatch.context() as patch:
-        interrupt_while_polling(patch)
-        with pytest.raises(ClaudeError, match="Interrupted"):
-            job.run_cell_magic("claude_map", "reviews -o sentiment --schema labels --batch", "Label: {text}")
+    interrupt_a_batch_job(job, fake_api, monkeypatch, "reviews -o sentiment --schema labels --batch")
     fake_api.batches.batches["msgbatch_fake_1"].polls_left = 0
     sent = len(fake_api.requests)
     job.run_cell_magic("claude_map", "reviews -o sentiment --schema labels --batch", "Label: {text}")
@@ -241,21 +255,13 @@ def test_running_the_interrupted_cell_again_collects_instead_of_sending_again(jo
 
 
 def test_another_job_under_a_waiting_jobs_name_is_refused(job, fake_api, monkeypatch):
-    fake_api.batch_polls = 1000
-    with monkeypatch.context() as patch:
-        interrupt_while_polling(patch)
-        with pytest.raises(ClaudeError, match="Interrupted"):
-            job.run_cell_magic("claude_map", "reviews -o sentiment --batch", "Label: {text}")
+    interrupt_a_batch_job(job, fake_api, monkeypatch, "reviews -o sentiment --batch")
     with pytest.raises(ClaudeError, match="Another job named 'sentiment' still has batches at the API"):
         job.run_cell_magic("claude_map", "reviews -o sentiment --batch", "Rate: {text}")
 
 
 def test_a_dry_run_of_a_waiting_job_only_shows_its_plan(job, fake_api, monkeypatch, tmp_path):
-    fake_api.batch_polls = 1000
-    with monkeypatch.context() as patch:
-        interrupt_while_polling(patch)
-        with pytest.raises(ClaudeError, match="Interrupted"):
-            job.run_cell_magic("claude_map", "reviews -o sentiment --batch", "Label: {text}")
+    interrupt_a_batch_job(job, fake_api, monkeypatch, "reviews -o sentiment --batch")
     sent = len(fake_api.requests)
     job.run_cell_magic("claude_map", "reviews -o sentiment --batch --dry-run", "Label: {text}")
     assert {r.path for r in fake_api.requests[sent:]} == {"/v1/messages/count_tokens"}

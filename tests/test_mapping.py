@@ -73,6 +73,12 @@ def test_a_row_that_cannot_be_rendered_names_the_row():
         make_plan(frame, Template.parse("Part {code[4]}", ["code"], "parts"), "parts", Limits())
 
 
+def test_a_row_holding_text_that_is_not_unicode_names_the_row_before_anything_is_sent():
+    frame = pd.DataFrame({"text": ["fine", "bad \ud800 bytes"]}, index=["a", "b"])
+    with pytest.raises(ClaudeError, match=r"^Row 'b' of reviews: InvariantError: \{text\} holds a lone surrogate"):
+        make_plan(frame, Template.parse("Label: {text}", ["text"], "reviews"), "reviews", Limits())
+
+
 def test_the_shared_settings_cache_the_instructions_with_the_ttl_asked_for():
     shared = shared_settings("claude-x", 100, "Be brief.", schema_of(["a"], "l"), "1h")
     assert shared["system"] == [{"type": "text", "text": "Be brief.", "cache_control": {"type": "ephemeral", "ttl": "1h"}}]

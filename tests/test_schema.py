@@ -95,3 +95,16 @@ def test_a_saved_schema_comes_back_with_or_without_its_variable():
     assert alone.kind == "json" and alone.parse('{"company": "A", "amount": 1}') == {"company": "A", "amount": 1}
     labels = Schema.from_json(schema_of(["x", "y"], "l").to_json())
     assert labels.kind == "labels" and labels.parse('{"label": "y"}') == "y"
+
+
+def test_a_pydantic_model_with_no_json_schema_is_one_line():
+    class Opaque:
+        pass
+
+    class Row(pydantic.BaseModel):
+        model_config = pydantic.ConfigDict(arbitrary_types_allowed=True)
+        blob: Opaque
+
+    with pytest.raises(ClaudeError, match=r"^--schema Row: Row has no JSON schema \(PydanticInvalidForJsonSchema: ") as error:
+        schema_of(Row, "Row")
+    assert "\n" not in str(error.value)

@@ -228,3 +228,14 @@ def test_the_saved_answer_keeps_the_calls_collapsed_above_it(ip, fake_api, monke
     assert '<variable name="numbers" type="list">\n[1, 2, 3]\n</variable>' in saved
     assert saved.split("</details>\n\n")[1].startswith("Three numbers.")
     assert recorder.data[-1]["text/plain"].startswith("→ describe_variable(name='numbers') · done · list of 3")
+
+
+def test_a_tool_result_holding_text_that_is_not_unicode_is_sent_with_it_replaced(ip, fake_api):
+    """A file name decoded with surrogateescape reaches an error message, and `last_error` reads it:
+    the SDK cannot encode a lone surrogate, so the result carries U+FFFD in its place."""
+    ip.run_cell("name = b'caf\\xe9.csv'.decode('utf-8', 'surrogateescape')\nraise ValueError('cannot read ' + name)")
+    fake_api.script(Turn(tool_uses=[{"name": "last_error", "input": {}}]), Turn(text="The file is missing."))
+    ip.run_cell_magic("claude", "-k -o reply", "Why did that fail?")
+    assert ip.user_ns["reply"].text == "The file is missing." and fake_api.rejected == 0
+    sent = result_text(results(fake_api.asked[-1])[0])
+    assert "caf\ufffd.csv" in sent and "\udce9" not in sent
